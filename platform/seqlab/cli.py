@@ -1,0 +1,126 @@
+"""The ``seqlab`` command: parse arguments and hand over to the module that does the work.
+
+Start-up stays light: listing plugins or asking for help never imports torch, Lightning,
+MLflow or Dash; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+
+app = typer.Typer(
+    help="seqlab: train sequence models as plugins, record every run in MLflow, compare them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+RUN_EPILOG = (
+    "Overrides are dotted key=value pairs, e.g. model=lstm task=adding strategy=bptt "
+    "task.length=200 model.hidden_size=128 trainer.max_steps=500 trainer.batch_size=32 "
+    "trainer.lr=0.001 seed=3. 'seqlab describe NAME' lists a component's parameters; "
+    "'seqlab describe trainer' the trainer.* settings."
+)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a one-line error on stderr and exit with ``code``."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def plugins(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """List plugins, the components each registers, and any that failed."""
+    from seqlab.listing import plugin_rows, print_plugin_table
+
+    rows = plugin_rows()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        print_plugin_table(rows)
+
+
+@app.command()
+def describe(
+    name: Annotated[
+        Optional[str], typer.Argument(help="A model, task or strategy name, or 'trainer'.")
+    ] = None,
+) -> None:
+    """Show a component's parameters with type, default, allowed values and help."""
+    from seqlab.listing import describe_component
+
+    try:
+        describe_component(name)
+    except LookupError as exc:
+        fail(str(exc).strip("'\""))
+
+
+@app.command(
+    epilog=RUN_EPILOG,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def run(
+    overrides: Annotated[
+        Optional[list[str]], typer.Argument(help="Dotted key=value settings.", show_default=False)
+    ] = None,
+    config: Annotated[
+        Optional[Path], typer.Option("--config", help="A YAML file with the same keys.")
+    ] = None,
+    experiment: Annotated[
+        Optional[str],
+        typer.Option(help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or seqlab)."),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Train one model on one task with one strategy and record it in MLflow."""
+    from seqlab.registry import build_registry
+    from seqlab.spec import SpecError, load_spec
+
+    registry = build_registry()
+    try:
+        spec = load_spec(overrides or [], config, registry)
+    except SpecError as exc:
+        fail(str(exc))
+    from seqlab.runner import RunError, train
+    from seqlab.tracking import tracking_uri
+
+    try:
+        outcome = train(spec, registry, experiment=experiment, progress=progress)
+    except RunError as exc:
+        fail(str(exc), code=130 if exc.status == "KILLED" else 1)
+    summary = ", ".join(f"{key}={value:.4g}" for key, value in sorted(outcome.metrics.items()))
+    typer.echo(f"run {outcome.run_id} FINISHED: {summary}")
+    typer.echo(f"recorded in {tracking_uri()} (experiment id {outcome.experiment_id})")
+    typer.echo("look at it: seqlab dash   (then open http://127.0.0.1:8050)")
+
+
+@app.command()
+def dash(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,
+    debug: Annotated[
+        bool, typer.Option(help="Dash debug mode (its debugger runs code: local use only).")
+    ] = False,
+) -> None:
+    """Serve the comparison dashboard over the MLflow store (read-only)."""
+    from seqlab_dashboard.app import create_app
+
+    typer.echo(f"seqlab dashboard on http://{host}:{port}  (Ctrl-C to stop)")
+    create_app().run(host=host, port=port, debug=debug)
+
+
+def main() -> None:
+    """Entry point of the ``seqlab`` console script."""
+    app(prog_name="seqlab")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

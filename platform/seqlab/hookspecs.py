@@ -1,0 +1,82 @@
+"""The hooks a seqlab plugin can implement.
+
+One function per hook; the body is only its documentation. A plugin is a module with
+functions of the same names marked with :data:`seqlab.hookimpl`; it may take fewer arguments
+than the spec names. Built-in plugins (``seqlab_plugins``) use exactly these hooks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from seqlab.registry import Component, RegisterComponent
+
+hookspec = pluggy.HookspecMarker("seqlab")
+
+
+# -------------------------------------------------------------------------------------------
+# Components
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_models(register: RegisterComponent) -> None:
+    """Offer sequence models to seqlab.
+
+    :param register: call ``register(name, build, params, **traits)`` once per model.
+        ``params`` is a :class:`seqlab.Params` subclass declaring the model's parameters
+        (types, defaults, ranges, a ``description`` each). ``build(params, input_size)``
+        returns a ``torch.nn.Module`` whose ``forward(x, state=None, lengths=None)`` takes a
+        ``(batch, time, input_size)`` tensor and returns ``(outputs, state)`` with outputs of
+        shape ``(batch, time, module.output_size)``. Traits are facts other plugins read when
+        checking a combination, e.g. ``bidirectional=True`` if the model may also read a
+        sequence backwards, ``carries_state=True`` if its state can be carried across chunks.
+
+    Called once when the registry is built.
+    """
+
+
+@hookspec
+def register_tasks(register: RegisterComponent) -> None:
+    """Offer tasks (data, loss and metric) to seqlab.
+
+    :param register: call ``register(name, build, params, **traits)`` once per task;
+        ``build(params)`` returns a :class:`seqlab.task.Task`. Declare ``causal=True`` when a
+        prediction must not see the future of the sequence.
+
+    Called once when the registry is built.
+    """
+
+
+@hookspec
+def register_strategies(register: RegisterComponent) -> None:
+    """Offer training strategies to seqlab.
+
+    :param register: call ``register(name, build, params, **traits)`` once per strategy;
+        ``build(params, parts)`` returns a ``pytorch_lightning.LightningModule`` training the
+        model of ``parts`` (a :class:`seqlab.system.RunParts`) on its task.
+
+    Called once when the registry is built.
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# Validation
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def check_combination(model: Component, task: Component, strategy: Component) -> str | None:
+    """Refuse a model x task x strategy combination that cannot work.
+
+    Called for every run spec before anything is built or recorded; every plugin is asked, and
+    every non-``None`` answer is reported.
+
+    :param model: the chosen model's registration (name, params, traits).
+    :param task: the chosen task's registration.
+    :param strategy: the chosen strategy's registration.
+    :returns: a one-line reason why the combination is refused, or ``None`` to accept it.
+    """

@@ -1,0 +1,26 @@
+"""The training progress bar: Lightning's tqdm bar showing what the recorder last recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import TQDMProgressBar
+
+from seqlab.recorder import MlflowRecorder
+
+
+class RecordedValuesBar(TQDMProgressBar):
+    """A tqdm progress bar whose postfix is the latest recorded loss and validation values.
+
+    :param recorder: the run's recorder, read for the latest values.
+    :param refresh_rate: redraw every this many steps (drawing costs time per step).
+    """
+
+    def __init__(self, recorder: MlflowRecorder, refresh_rate: int = 10) -> None:
+        super().__init__(refresh_rate=refresh_rate)
+        self.recorder = recorder
+
+    def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, Any]:
+        """The values to show beside the bar."""
+        return {key: f"{value:.4g}" for key, value in self.recorder.latest.items()}

@@ -1,0 +1,106 @@
+"""The Lightning callback that records a run's metrics in MLflow, cheaply.
+
+Training losses are averaged on the training side over each logging interval and values are
+written in batches (one ``log_batch`` call every few seconds and at the end), because every
+MLflow call costs milliseconds locally and tens of milliseconds against a server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pytorch_lightning as pl
+
+from seqlab import record
+
+if TYPE_CHECKING:
+    import torch
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+FLUSH_SECONDS = 5.0
+"""Write buffered values at most this often while training."""
+
+MAX_METRICS_PER_CALL = 1000
+
+
+class MlflowRecorder(pl.Callback):
+    """Buffer training and validation values and write them to one MLflow run.
+
+    :param client: the MLflow client.
+    :param run_id: the run to write to.
+    :param log_every: average the training loss over this many steps.
+    """
+
+    def __init__(self, client: MlflowClient, run_id: str, log_every: int) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.log_every = log_every
+        self.latest: dict[str, float] = {}
+        self.last_validation_step: int | None = None
+        self.exception: BaseException | None = None
+        self._buffer: list[Metric] = []
+        self._last_flush = time.monotonic()
+        self._loss_sum: torch.Tensor | None = None
+        self._loss_count = 0
+
+    def add(self, key: str, value: float, step: int) -> None:
+        """Queue one value for writing and keep it as the latest of its key."""
+        from mlflow.entities import Metric
+
+        self._buffer.append(Metric(key, float(value), int(time.time() * 1000), step))
+        self.latest[key] = float(value)
+
+    def flush(self) -> None:
+        """Write every queued value now."""
+        buffer, self._buffer = self._buffer, []
+        for start in range(0, len(buffer), MAX_METRICS_PER_CALL):
+            self.client.log_batch(self.run_id, metrics=buffer[start : start + MAX_METRICS_PER_CALL])
+        self._last_flush = time.monotonic()
+
+    def _flush_if_due(self) -> None:
+        if time.monotonic() - self._last_flush >= FLUSH_SECONDS:
+            self.flush()
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+        batch_idx: int,
+    ) -> None:
+        """Add the step's loss to the interval's sum; record the mean at interval ends."""
+        loss = outputs["loss"] if isinstance(outputs, Mapping) else outputs
+        if loss is None:
+            return
+        loss = loss.detach()
+        self._loss_sum = loss if self._loss_sum is None else self._loss_sum + loss
+        self._loss_count += 1
+        if trainer.global_step % self.log_every == 0:
+            self._record_train_loss(trainer.global_step)
+            self._flush_if_due()
+
+    def _record_train_loss(self, step: int) -> None:
+        if self._loss_sum is None:
+            return
+        self.add(record.TRAIN_LOSS, float(self._loss_sum) / self._loss_count, step)
+        self._loss_sum, self._loss_count = None, 0
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Record the last, partial interval."""
+        self._record_train_loss(trainer.global_step)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Record the validation means the system computed."""
+        if trainer.sanity_checking:
+            return
+        step = trainer.global_step
+        for name, value in getattr(pl_module, "validation_metrics", {}).items():
+            self.add(record.validation_metric(name), value, step)
+        self.last_validation_step = step
+        self._flush_if_due()
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        """Remember what stopped training (Lightning turns Ctrl-C into SystemExit)."""
+        self.exception = exception

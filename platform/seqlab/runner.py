@@ -1,0 +1,160 @@
+"""Train one validated RunSpec with Lightning and record it as one MLflow run.
+
+Everything that can fail on the user's input fails before the MLflow run exists; once it
+exists, it always ends FINISHED, FAILED or KILLED, never left RUNNING.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from seqlab import record
+from seqlab.spec import COMPONENT_KINDS
+
+if TYPE_CHECKING:
+    from seqlab.registry import Component, Registry
+    from seqlab.spec import RunSpec
+
+
+class RunError(RuntimeError):
+    """A run that did not finish; ``run_id`` is its MLflow run, if one was created."""
+
+    def __init__(self, message: str, run_id: str | None = None, status: str = "FAILED") -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A finished run: its MLflow id and the last value of each recorded metric."""
+
+    run_id: str
+    experiment_id: str
+    metrics: dict[str, float]
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while training, so a terminated run ends KILLED."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _plugin_tags(components: dict[str, Component]) -> dict[str, str]:
+    from seqlab.plugins import plugin_info
+
+    tags = {}
+    for kind, component in components.items():
+        info = plugin_info(component.plugin)
+        tags[record.plugin_tag(kind)] = f"{info.distribution}=={info.version} ({info.name})"
+    return tags
+
+
+def _quiet_lightning() -> None:
+    """Keep Lightning's start-up chatter and data-loader advice off the user's screen."""
+    logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
+
+
+def train(
+    spec: RunSpec, registry: Registry, experiment: str | None = None, progress: bool = True
+) -> RunOutcome:
+    """Build the run's components, train them, and record everything in MLflow.
+
+    :param spec: a validated run spec.
+    :param registry: where the spec's component names are looked up.
+    :param experiment: MLflow experiment name (default: ``MLFLOW_EXPERIMENT_NAME`` or seqlab).
+    :param progress: show a progress bar.
+    :raises RunError: when building fails (no run recorded), or training fails or is
+        interrupted (the run is recorded as FAILED or KILLED).
+    """
+    import pytorch_lightning as pl
+    import torch
+
+    from seqlab import __version__, tracking
+    from seqlab.data import training_loader, validation_loader
+    from seqlab.progress import RecordedValuesBar
+    from seqlab.recorder import MlflowRecorder
+    from seqlab.system import RunParts
+
+    _quiet_lightning()
+    components = {kind: registry.get(kind, getattr(spec, kind).name) for kind in COMPONENT_KINDS}
+    pl.seed_everything(spec.seed, verbose=False)
+    try:
+        task = components["task"].build(spec.task.params)
+
+        def new_model() -> torch.nn.Module:
+            return components["model"].build(spec.model.params, input_size=task.input_size)
+
+        parts = RunParts(new_model(), task, spec.trainer, new_model)
+        system = components["strategy"].build(spec.strategy.params, parts)
+        train_data = training_loader(task, spec.trainer.batch_size, spec.seed)
+        validation_data = validation_loader(task, spec.trainer.val_size)
+    except Exception as exc:
+        raise RunError(f"building the run failed: {type(exc).__name__}: {exc}") from exc
+
+    client = tracking.open_client()
+    experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
+    recorder = MlflowRecorder(client, "", spec.trainer.log_every)
+    callbacks: list[pl.Callback] = [recorder]
+    if progress:
+        callbacks.append(RecordedValuesBar(recorder))
+    trainer = pl.Trainer(
+        max_steps=spec.trainer.max_steps,
+        accelerator=spec.trainer.accelerator,
+        devices=1,
+        val_check_interval=min(spec.trainer.val_every, spec.trainer.max_steps),
+        check_val_every_n_epoch=None,
+        num_sanity_val_steps=0,
+        gradient_clip_val=spec.trainer.grad_clip if system.automatic_optimization else None,
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=progress,
+        callbacks=callbacks,
+    )
+    tags = {
+        record.TAG_SEQLAB_VERSION: __version__,
+        record.TAG_TORCH_VERSION: torch.__version__,
+        record.TAG_DEVICE: str(trainer.strategy.root_device),
+        **_plugin_tags(components),
+    }
+    recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags)
+    with _sigterm_as_interrupt():
+        try:
+            trainer.fit(system, train_dataloaders=train_data, val_dataloaders=validation_data)
+            if trainer.interrupted:
+                raise KeyboardInterrupt("training was interrupted")
+            if recorder.last_validation_step != trainer.global_step:
+                trainer.validate(system, dataloaders=validation_data, verbose=False)
+        except BaseException as exc:
+            cause = recorder.exception or exc
+            interrupted = isinstance(cause, (KeyboardInterrupt, SystemExit))
+            status = "KILLED" if interrupted else "FAILED"
+            reason = f"{type(cause).__name__}: {cause}"
+            recorder.flush()
+            tracking.end_run(client, run_id, status, reason)
+            raise RunError(f"run {run_id} {status}: {reason}", run_id, status) from exc
+    recorder.flush()
+    tracking.end_run(client, run_id, "FINISHED")
+    return RunOutcome(run_id, experiment_id, dict(recorder.latest))

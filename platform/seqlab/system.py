@@ -1,0 +1,105 @@
+"""What strategies build on: the parts of a run and a LightningModule base class.
+
+A strategy plugin's ``build(params, parts)`` receives :class:`RunParts` and returns a
+LightningModule, usually a subclass of :class:`SequenceSystem`, which owns the readout head,
+validation and the optimizer, so that a strategy only says how gradients flow in training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from seqlab.spec import TrainerSettings
+from seqlab.task import Batch, Task
+
+
+@dataclass
+class RunParts:
+    """The built pieces of a run handed to a strategy.
+
+    :param model: the sequence model (see ``register_models``).
+    :param task: the task instance.
+    :param trainer: the run's trainer settings.
+    :param new_model: builds another, independently initialised instance of the model
+        (a bidirectional strategy reads backwards with it).
+    """
+
+    model: nn.Module
+    task: Task
+    trainer: TrainerSettings
+    new_model: Callable[[], nn.Module]
+
+
+def last_valid_step(features: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """Select each sequence's features at its last valid position: (B, T, H) -> (B, H)."""
+    if lengths is None:
+        return features[:, -1]
+    index = (lengths.to(features.device).long() - 1).clamp(min=0)
+    return features[torch.arange(features.shape[0], device=features.device), index]
+
+
+class SequenceSystem(pl.LightningModule):
+    """A model, a readout head for the task, validation and an Adam optimizer.
+
+    Subclasses implement ``training_step``; it returns the (detached, under manual
+    optimization) loss so the recorder can average it.
+    """
+
+    def __init__(self, parts: RunParts, feature_size: int | None = None) -> None:
+        """:param feature_size: width of the features :meth:`features` returns
+        (default: ``parts.model.output_size``)."""
+        super().__init__()
+        self.model = parts.model
+        self.task = parts.task
+        self.settings = parts.trainer
+        width = feature_size if feature_size is not None else parts.model.output_size
+        self.head = nn.Linear(width, parts.task.output_size)
+        self.validation_metrics: dict[str, float] = {}
+        self._validation_sums: dict[str, torch.Tensor] = {}
+        self._validation_count = 0
+
+    def features(self, batch: Batch) -> torch.Tensor:
+        """The model's outputs at every position, (batch, time, features)."""
+        outputs, _ = self.model(batch["x"], lengths=batch.get("lengths"))
+        return outputs
+
+    def readout(self, features: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Apply the head where the task reads its predictions (last valid step, or all)."""
+        if self.task.readout == "last":
+            features = last_valid_step(features, batch.get("lengths"))
+        return self.head(features)
+
+    def predict(self, batch: Batch) -> torch.Tensor:
+        """The task-shaped prediction for a batch."""
+        return self.readout(self.features(batch), batch)
+
+    def on_validation_epoch_start(self) -> None:
+        """Start a fresh pass over the validation set."""
+        self._validation_sums = {}
+        self._validation_count = 0
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        """Accumulate the loss and the task's metrics, weighted by batch size."""
+        prediction = self.predict(batch)
+        values = {"loss": self.task.loss(prediction, batch), **self.task.evaluate(prediction, batch)}
+        size = batch["x"].shape[0]
+        for name, value in values.items():
+            total = value.detach().float() * size
+            self._validation_sums[name] = self._validation_sums.get(name, 0) + total
+        self._validation_count += size
+
+    def on_validation_epoch_end(self) -> None:
+        """Turn the sums into means over the whole validation set."""
+        count = max(self._validation_count, 1)
+        self.validation_metrics = {
+            name: float(total) / count for name, total in self._validation_sums.items()
+        }
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        """Adam over the model and head at the run's learning rate."""
+        return torch.optim.Adam(self.parameters(), lr=self.settings.lr)

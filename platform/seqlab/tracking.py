@@ -1,0 +1,109 @@
+"""The MLflow store: where runs go, and how a run is opened and closed.
+
+By default an embedded store under ``./mlruns`` (an SQLite database and an artifact folder),
+no server needed; ``MLFLOW_TRACKING_URI`` and ``MLFLOW_EXPERIMENT_NAME`` point elsewhere, a
+remote ``mlflow server`` included.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from seqlab import record
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from seqlab.spec import RunSpec
+
+DEFAULT_STORE_DIR = Path("mlruns")
+DEFAULT_EXPERIMENT = "seqlab"
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI`` if set, else the SQLite database ``./mlruns/mlflow.db``."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    DEFAULT_STORE_DIR.mkdir(exist_ok=True)
+    return f"sqlite:///{(DEFAULT_STORE_DIR / 'mlflow.db').resolve()}"
+
+
+def experiment_name(explicit: str | None = None) -> str:
+    """The experiment to record in: the explicit name, ``MLFLOW_EXPERIMENT_NAME``, or seqlab."""
+    return explicit or os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
+
+
+def open_client() -> MlflowClient:
+    """An MLflow client on :func:`tracking_uri`."""
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=tracking_uri())
+
+
+def ensure_experiment(client: MlflowClient, name: str) -> str:
+    """The id of experiment ``name``, created if missing (safe when another process races)."""
+    from mlflow.exceptions import MlflowException
+
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    location = None
+    if "MLFLOW_TRACKING_URI" not in os.environ:
+        location = (DEFAULT_STORE_DIR / "artifacts").resolve().as_uri()
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except MlflowException:
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise
+        return found.experiment_id
+
+
+def git_commit() -> str | None:
+    """The commit checked out in the current folder, if it is a git work tree."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def start_run(
+    client: MlflowClient, experiment_id: str, spec: RunSpec, tags: dict[str, str]
+) -> str:
+    """Create the MLflow run of ``spec``: params, tags and the spec artifact in few calls.
+
+    :returns: the new run's id.
+    """
+    from mlflow.entities import Param
+
+    run_name = f"{spec.model.name}-{spec.task.name}-{spec.strategy.name}-s{spec.seed}"
+    all_tags = {record.TAG_RUN_NAME: run_name, record.TAG_SPEC_HASH: spec.spec_hash(), **tags}
+    commit = git_commit()
+    if commit:
+        all_tags[record.TAG_GIT_COMMIT] = commit
+    run = client.create_run(experiment_id, tags=all_tags, run_name=run_name)
+    run_id = run.info.run_id
+    params = [Param(key, _param_value(value)) for key, value in spec.flat().items()]
+    for start in range(0, len(params), 100):
+        client.log_batch(run_id, params=params[start : start + 100])
+    client.log_text(run_id, spec.to_yaml(), record.SPEC_ARTIFACT)
+    return run_id
+
+
+def _param_value(value: Any) -> str:
+    """MLflow stores params as strings; ``None`` becomes ``null`` as in YAML."""
+    return "null" if value is None else str(value)
+
+
+def end_run(client: MlflowClient, run_id: str, status: str, reason: str | None = None) -> None:
+    """Close a run as FINISHED, FAILED or KILLED, with the reason in a tag."""
+    if reason:
+        client.set_tag(run_id, record.TAG_END_REASON, reason[:5000])
+    client.set_terminated(run_id, status=status)

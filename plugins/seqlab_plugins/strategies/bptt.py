@@ -1,0 +1,31 @@
+"""The ``bptt`` strategy: full backpropagation through time over the whole sequence."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from seqlab import hookimpl
+from seqlab.params import NoParams
+
+if TYPE_CHECKING:
+    import pytorch_lightning as pl
+
+    from seqlab.registry import RegisterComponent
+    from seqlab.system import RunParts
+
+
+@hookimpl
+def register_strategies(register: RegisterComponent) -> None:
+    """Register ``bptt``."""
+    register("bptt", build_bptt, NoParams)
+
+
+def build_bptt(params: NoParams, parts: RunParts) -> pl.LightningModule:
+    """Full BPTT: one forward pass over the sequence, gradients through every step."""
+    from seqlab.system import SequenceSystem
+
+    class FullBPTT(SequenceSystem):
+        def training_step(self, batch, batch_idx):  # type: ignore[no-untyped-def]
+            return self.task.loss(self.predict(batch), batch)
+
+    return FullBPTT(parts)

@@ -1,0 +1,80 @@
+"""The ``adding`` task: the adding problem of Hochreiter & Schmidhuber (1997).
+
+Each step carries a random number in [0, 1) and a marker; exactly two steps are marked, one in
+the first half and one in the second, and the target is the sum of their numbers. Predicting
+the mean, 1, gives a mean squared error of 1/6 (about 0.167): the chance baseline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from seqlab import Params, hookimpl
+from seqlab.task import Batch, Task
+
+if TYPE_CHECKING:
+    import torch
+
+    from seqlab.registry import RegisterComponent
+
+CHANCE_MSE = 1 / 6
+"""MSE of always predicting 1: the variance of a sum of two uniforms on [0, 1)."""
+
+
+class AddingParams(Params):
+    """Parameters of the ``adding`` task."""
+
+    length: int = Field(100, ge=2, le=100_000, description="sequence length T (marks up to T apart)")
+
+
+@hookimpl
+def register_tasks(register: RegisterComponent) -> None:
+    """Register ``adding``."""
+    register("adding", build_adding, AddingParams, causal=False)
+
+
+def build_adding(params: AddingParams) -> Task:
+    """Adding problem: sum the two marked numbers of a long sequence (MSE; chance 0.167)."""
+    return AddingTask(params.length)
+
+
+class AddingTask(Task):
+    """The adding problem at sequence length ``length``."""
+
+    input_size = 2
+    output_size = 1
+    readout = "last"
+    metric = "mse"
+    higher_is_better = False
+    baseline = CHANCE_MSE
+    solved_threshold = 0.01
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+        """Numbers, two marks (one per half) and the sum of the marked numbers."""
+        import torch
+
+        half = self.length // 2
+        values = torch.rand(batch_size, self.length, generator=generator)
+        first = torch.randint(0, half, (batch_size,), generator=generator)
+        second = torch.randint(half, self.length, (batch_size,), generator=generator)
+        marks = torch.zeros(batch_size, self.length)
+        rows = torch.arange(batch_size)
+        marks[rows, first] = 1.0
+        marks[rows, second] = 1.0
+        target = values[rows, first] + values[rows, second]
+        return {"x": torch.stack([values, marks], dim=-1), "y": target.unsqueeze(-1)}
+
+    def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Mean squared error."""
+        import torch.nn.functional as F
+
+        return F.mse_loss(prediction, batch["y"])
+
+    def evaluate(self, prediction: torch.Tensor, batch: Batch) -> dict[str, torch.Tensor]:
+        """``mse``: the mean squared error."""
+        return {"mse": self.loss(prediction, batch)}
