@@ -33,6 +33,46 @@ def validation_metric(name: str) -> str:
     return f"val/{name}"
 
 
+# Efficiency (final values, logged once at the end of training)
+STEP_TIME = "eff/step_time_s"
+"""Median wall time of one training step, seconds."""
+SEQUENCES_PER_S = "eff/sequences_per_s"
+TIMESTEPS_PER_S = "eff/timesteps_per_s"
+TRAIN_TIME = "eff/train_time_s"
+"""Wall time of the whole training loop, seconds."""
+TIME_TO_SOLVE_STEPS = "eff/time_to_solve_steps"
+"""Steps until the validation metric first reached the task's solved threshold (absent if never)."""
+TIME_TO_SOLVE_S = "eff/time_to_solve_s"
+PEAK_MEMORY_MB = "eff/peak_memory_mb"
+"""CPU: process peak RSS; CUDA: torch.cuda.max_memory_allocated. MiB."""
+MEMORY_GROWTH_MB = "eff/memory_growth_mb"
+"""Peak memory during training minus memory before training, MiB."""
+PARAMETERS = "eff/parameters"
+"""Trainable parameters of model and head."""
+
+# Stability
+GRAD_NORM = "stab/grad_norm"
+"""Global gradient norm before clipping, at logged steps (mean over the interval)."""
+GRAD_NORM_MAX = "stab/grad_norm_max"
+"""Largest global gradient norm in each logging interval."""
+CLIP_EVENTS = "stab/clip_events"
+"""Cumulative number of steps whose gradient norm exceeded trainer.grad_clip."""
+LOSS_SPIKES = "stab/loss_spikes"
+"""Cumulative number of loss spikes (an interval mean far above the running median)."""
+DIVERGED = "stab/diverged"
+"""1 if training stopped on a NaN/Inf loss or gradient, else 0 (final)."""
+TAG_DIVERGED = "seqlab.diverged"
+
+# Long-term dependency
+NORMALIZED_SCORE = "ltd/normalized_score"
+"""(baseline - best) / (baseline - perfect) on the task's metric: 0 chance, 1 perfect (final)."""
+SOLVED = "ltd/solved"
+"""1 if the validation metric reached the task's solved threshold, else 0 (final)."""
+BEST_METRIC = "ltd/best_metric"
+"""Best validation value of the task's metric over the run (final)."""
+GRADIENT_FLOW_ARTIFACT = "gradient_flow.json"
+"""{"positions": [...], "steps": [...], "norms": [[...] per step]}: ||dloss/dx_t|| per position."""
+
 # Artifacts
 SPEC_ARTIFACT = "spec.yaml"
 """The resolved run spec, readable back with ``seqlab run --config``."""
