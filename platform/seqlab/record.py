@@ -65,7 +65,7 @@ TAG_DIVERGED = "seqlab.diverged"
 
 # Long-term dependency
 NORMALIZED_SCORE = "ltd/normalized_score"
-"""(baseline - best) / (baseline - perfect) on the task's metric: 0 chance, 1 perfect (final)."""
+"""(baseline - best) / (baseline - optimum) on the task's metric: 0 chance, 1 perfect (final)."""
 SOLVED = "ltd/solved"
 """1 if the validation metric reached the task's solved threshold, else 0 (final)."""
 BEST_METRIC = "ltd/best_metric"

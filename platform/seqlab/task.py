@@ -29,7 +29,9 @@ class Task(ABC):
     - ``metric``: the name of the main validation metric (a key of :meth:`evaluate`);
     - ``higher_is_better``: its direction;
     - ``baseline``: the metric a model without memory or input reaches (chance level);
-    - ``solved_threshold``: the metric value from which the task counts as solved.
+    - ``solved_threshold``: the metric value from which the task counts as solved;
+    - ``optimum``: the metric's best possible value (0 for an error, 1 for an accuracy), so
+      that ``(baseline - metric) / (baseline - optimum)`` puts every task on one scale.
     """
 
     input_size: int
@@ -39,6 +41,7 @@ class Task(ABC):
     higher_is_better: bool
     baseline: float
     solved_threshold: float
+    optimum: float
 
     @abstractmethod
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
