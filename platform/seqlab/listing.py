@@ -61,7 +61,13 @@ def print_plugin_table(rows: list[dict[str, Any]]) -> None:
         version = f"{row['distribution']} {row['version']}"
         status = row["status"] if row["status"] == "ok" else f"[red]{row['status']}[/red]"
         table.add_row(row["component"], row["name"], row["plugin"], version, status)
-    Console().print(table)
+    _console().print(table)
+
+
+def _console() -> Console:
+    """A console for tables: the terminal's width, or a wide one when output is piped."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
 
 
 def _parameter_table(title: str, params: type[Params], prefix: str) -> Table:
@@ -106,7 +112,7 @@ def describe_component(name: str | None) -> None:
     from seqlab.spec import TrainerSettings
 
     registry = build_registry()
-    console = Console()
+    console = _console()
     if name == "trainer":
         console.print(_parameter_table("trainer settings", TrainerSettings, "trainer"))
         return

@@ -125,7 +125,7 @@ def build_registry() -> Registry:
     owners: dict[tuple[Kind, str], list[Component]] = {}
     for kind in KINDS:
         hook = getattr(pm.hook, _HOOK_OF_KIND[kind])
-        for impl in reversed(hook.get_hookimpls()):  # registration order
+        for impl in hook.get_hookimpls():  # registration order
             _call_register_hook(kind, impl, owners, registry)
     for (kind, name), entries in owners.items():
         if len(entries) == 1:
@@ -168,7 +168,7 @@ def _call_register_hook(
 def check_combination(model: Component, task: Component, strategy: Component) -> list[str]:
     """Ask every plugin whether the combination can work; returns the reasons it cannot."""
     reasons = []
-    for impl in reversed(pm.hook.check_combination.get_hookimpls()):
+    for impl in pm.hook.check_combination.get_hookimpls():
         arguments = {"model": model, "task": task, "strategy": strategy}
         try:
             reason = impl.function(**{arg: arguments[arg] for arg in impl.argnames})

@@ -1,0 +1,82 @@
+"""The seqlab command: listing, describing, bad input, and a light start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import run_seqlab
+
+
+def test_plugins_table_and_json() -> None:
+    table = run_seqlab("plugins")
+    assert table.returncode == 0, table.stderr
+    assert "lstm" in table.stdout and "seqlab_plugins.models.lstm" in table.stdout
+    rows = json.loads(run_seqlab("plugins", "--json").stdout)
+    lstm = next(row for row in rows if row["name"] == "lstm")
+    assert lstm == {**lstm, "component": "model", "distribution": "seqlab", "status": "ok",
+                    "builtin": True}
+
+
+def test_describe_shows_parameters_with_default_range_and_help() -> None:
+    out = run_seqlab("describe", "lstm").stdout
+    for text in ("model.hidden_size", "64", ">= 1", "units in each layer"):
+        assert text in out
+    trainer = run_seqlab("describe", "trainer").stdout
+    assert "trainer.max_steps" in trainer and "trainer.accelerator" in trainer
+
+
+def test_describe_unknown_name_suggests() -> None:
+    result = run_seqlab("describe", "lsmt")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: no component named 'lsmt'; did you mean 'lstm'? "
+        "(known: " + result.stderr.split("(known: ")[1].strip()
+    )
+
+
+def test_run_help_lists_override_form() -> None:
+    out = run_seqlab("run", "--help").stdout
+    assert "key=value" in out and "seqlab describe" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["model=lsmt"], "did you mean 'lstm'?"),
+        (["task.length=abc"], "task.length='abc': Input should be a valid integer"),
+        (["task.length=1"], "task.length=1: Input should be greater than or equal to 2"),
+        (["model.hiden_size=2"], "unknown key model.hiden_size"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_records_nothing(store, args, expected) -> None:
+    from mlflow import MlflowClient
+
+    result = run_seqlab("run", *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
+    assert "Traceback" not in result.stderr
+    experiments = MlflowClient(store).search_experiments()
+    runs = MlflowClient(store).search_runs([e.experiment_id for e in experiments])
+    assert runs == []
+
+
+def test_help_and_plugins_do_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from seqlab.cli import app\n"
+        "runner = CliRunner()\n"
+        "assert runner.invoke(app, ['--help']).exit_code == 0\n"
+        "assert runner.invoke(app, ['plugins']).exit_code == 0\n"
+        "assert runner.invoke(app, ['describe', 'lstm']).exit_code == 0\n"
+        "heavy = ['torch', 'pytorch_lightning', 'lightning', 'mlflow', 'dash']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -1,0 +1,113 @@
+"""Registration through the hooks: built-ins, clashes, plugins that raise or are malformed."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+from pydantic import Field
+
+from seqlab import Params, hookimpl
+from seqlab.registry import ComponentError, build_registry
+
+from conftest import registered_plugin
+
+
+class WidthParams(Params):
+    width: int = Field(3, ge=1, description="a width")
+
+
+def build_thing(params: WidthParams, input_size: int) -> None:
+    """A thing for tests."""
+
+
+def make_plugin(name: str, **hooks: object) -> types.ModuleType:
+    module = types.ModuleType(name)
+    for hook_name, function in hooks.items():
+        setattr(module, hook_name, hookimpl(function))
+    return module
+
+
+def test_builtins_are_registered_through_the_hooks() -> None:
+    registry = build_registry()
+    lstm = registry.get("model", "lstm")
+    assert lstm.plugin == "seqlab_plugins.models.lstm"
+    assert lstm.summary.startswith("Long short-term memory")
+    assert registry.get("task", "adding").traits["causal"] is False
+    assert "hidden_size" in lstm.params.model_fields
+
+
+def test_third_party_registration_with_params_and_traits() -> None:
+    def register_models(register):
+        register("thing", build_thing, WidthParams, bidirectional=False)
+
+    with registered_plugin(make_plugin("thing_plugin", register_models=register_models)):
+        thing = build_registry().get("model", "thing")
+    assert thing.plugin == "thing_plugin"
+    assert thing.params is WidthParams
+    assert thing.traits == {"bidirectional": False}
+    assert thing.summary == "A thing for tests."
+
+
+def test_name_clash_names_both_plugins_and_keeps_others() -> None:
+    def register_models(register):
+        register("lstm", build_thing, WidthParams)
+
+    with registered_plugin(make_plugin("copycat", register_models=register_models)):
+        registry = build_registry()
+    with pytest.raises(ComponentError, match="registered by both .*lstm.* and copycat"):
+        registry.get("model", "lstm")
+    assert registry.get("task", "adding")  # everything else still works
+    assert any("copycat" in p.plugin for p in registry.problems)
+
+
+def test_a_plugin_whose_hook_raises_loses_only_its_own_components() -> None:
+    def register_models(register):
+        register("half_done", build_thing, WidthParams)
+        raise RuntimeError("boom")
+
+    with registered_plugin(make_plugin("exploding", register_models=register_models)):
+        registry = build_registry()
+    assert "half_done" not in registry.components["model"]
+    assert registry.get("model", "lstm")
+    [problem] = [p for p in registry.problems if p.plugin == "exploding"]
+    assert "RuntimeError: boom" in problem.message
+    with pytest.raises(ComponentError, match="plugins that failed: exploding"):
+        registry.get("model", "half_done")
+
+
+def test_params_must_be_a_params_class() -> None:
+    def register_tasks(register):
+        register("bad_params", build_thing, dict)
+
+    with registered_plugin(make_plugin("bad_params_plugin", register_tasks=register_tasks)):
+        registry = build_registry()
+    [problem] = [p for p in registry.problems if p.plugin == "bad_params_plugin"]
+    assert "seqlab.Params subclass" in problem.message
+
+
+def test_unknown_names_suggest_the_closest_known_ones() -> None:
+    with pytest.raises(ComponentError) as error:
+        build_registry().get("model", "lsmt")
+    assert "did you mean 'lstm'?" in str(error.value)
+    assert "known: " in str(error.value)
+
+
+def test_check_combination_collects_reasons_and_isolates_raising_checkers() -> None:
+    from seqlab.registry import check_combination
+
+    def refuse(model, task, strategy):
+        return f"{model.name} never with {task.name}"
+
+    def crash(model):
+        raise ValueError("checker bug")
+
+    registry = build_registry()
+    parts = [registry.get(k, n) for k, n in (("model", "lstm"), ("task", "adding"),
+                                             ("strategy", "bptt"))]
+    with registered_plugin(make_plugin("refuser", check_combination=refuse)):
+        with registered_plugin(make_plugin("crasher", check_combination=crash)):
+            reasons = check_combination(*parts)
+    assert "lstm never with adding" in reasons
+    assert any("crasher failed to check: ValueError: checker bug" in r for r in reasons)
+    assert check_combination(*parts) == []

@@ -1,0 +1,86 @@
+"""A recorded run always ends: FINISHED, FAILED on a crash, KILLED on Ctrl-C; never RUNNING."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import types
+
+import pytest
+from mlflow import MlflowClient
+
+from seqlab import hookimpl
+from seqlab.registry import build_registry
+from seqlab.runner import RunError, train
+from seqlab.spec import load_spec
+
+from conftest import SEQLAB, TINY_RUN, registered_plugin
+
+
+def crashing_model_plugin() -> types.ModuleType:
+    """A plugin whose model raises on its third forward pass."""
+    from seqlab_plugins.models.lstm import LSTMParams, build_lstm
+
+    def build_crashing(params: LSTMParams, input_size: int):
+        """An LSTM that breaks on the third call."""
+        model = build_lstm(params, input_size)
+        calls = {"n": 0}
+        forward = model.forward
+
+        def counting_forward(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise RuntimeError("the model broke")
+            return forward(*args, **kwargs)
+
+        model.forward = counting_forward
+        return model
+
+    module = types.ModuleType("crashing_model")
+    module.register_models = hookimpl(
+        lambda register: register("crashing", build_crashing, LSTMParams)
+    )
+    return module
+
+
+def test_a_crash_ends_the_run_failed_with_the_reason(store: str) -> None:
+    with registered_plugin(crashing_model_plugin()):
+        registry = build_registry()
+        spec = load_spec([*TINY_RUN, "model=crashing"], None, registry)
+        with pytest.raises(RunError) as error:
+            train(spec, registry, progress=False)
+    assert error.value.status == "FAILED"
+    run = MlflowClient(store).get_run(error.value.run_id)
+    assert run.info.status == "FAILED"
+    assert run.data.tags["seqlab.end_reason"] == "RuntimeError: the model broke"
+
+
+def test_ctrl_c_ends_the_run_killed(store: str) -> None:
+    client = MlflowClient(store)
+    process = subprocess.Popen(
+        [SEQLAB, "run", *TINY_RUN, "trainer.max_steps=1000000", "trainer.log_every=1",
+         "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            experiments = client.search_experiments()
+            runs = client.search_runs([e.experiment_id for e in experiments]) if experiments else []
+            if runs and "train/loss" in runs[0].data.metrics:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("training never started")
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "KILLED" in stderr.strip().splitlines()[-1]
+    [run] = client.search_runs([runs[0].info.experiment_id])
+    assert run.info.status == "KILLED"
+    assert "KeyboardInterrupt" in run.data.tags["seqlab.end_reason"]
