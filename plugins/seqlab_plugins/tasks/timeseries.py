@@ -52,7 +52,7 @@ def build_timeseries(params: TimeseriesParams) -> Task:
 
 @lru_cache(maxsize=1)
 def mackey_glass(samples: int = SAMPLES) -> tuple[float, ...]:
-    """The normalized Mackey-Glass trajectory (tau = 17), one value per time unit."""
+    """The Mackey-Glass trajectory (tau = 17) after the washout, one value per time unit."""
     lag = round(DELAY / EULER_STEP)
     history = [1.2] * (lag + 1)
     values = []
@@ -63,9 +63,7 @@ def mackey_glass(samples: int = SAMPLES) -> tuple[float, ...]:
             del history[: lag]
         if step % SUBSTEPS == SUBSTEPS - 1 and step >= WASHOUT * SUBSTEPS:
             values.append(history[-1])
-    mean = sum(values) / len(values)
-    std = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
-    return tuple((v - mean) / std for v in values)
+    return tuple(values)
 
 
 class MackeyGlassTask(Task):
@@ -83,20 +81,24 @@ class MackeyGlassTask(Task):
     time_keys = ("x", "y")
 
     def __init__(self, length: int, horizon: int) -> None:
+        import torch
+
         self.length = length
         self.horizon = horizon
+        series = torch.tensor(mackey_glass(), dtype=torch.float64)
+        self.series = ((series - series.mean()) / series.std(correction=0)).float()
+        """The trajectory normalized to zero mean and unit variance."""
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
         """``x`` (batch, T, 1) series values, ``y`` (batch, T, 1) the values h steps later."""
         import torch
 
-        series = torch.tensor(mackey_glass(), dtype=torch.float32)
-        split = int(len(series) * TRAINING_FRACTION)
-        low, high = (split, len(series)) if is_validation(generator) else (0, split)
+        split = int(len(self.series) * TRAINING_FRACTION)
+        low, high = (split, len(self.series)) if is_validation(generator) else (0, split)
         span = self.length + self.horizon
         starts = torch.randint(low, high - span + 1, (batch_size,), generator=generator)
         index = starts[:, None] + torch.arange(span)
-        windows = series[index].unsqueeze(-1)
+        windows = self.series[index].unsqueeze(-1)
         return {"x": windows[:, : self.length], "y": windows[:, self.horizon :]}
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
