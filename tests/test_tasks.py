@@ -117,8 +117,13 @@ def test_labeling_labels_come_from_the_pointed_side(registry) -> None:  # type: 
     assert task.profile(oracle, batch)["accuracy_by_position"].shape == (30,)
 
 
-REBER = {0: {"T": 1, "P": 2}, 1: {"S": 1, "X": 3}, 2: {"T": 2, "V": 4}, 3: {"X": 2, "S": 5},
-         4: {"P": 3, "V": 5}}
+REBER = {
+    0: {"T": 1, "P": 2},
+    1: {"S": 1, "X": 3},
+    2: {"T": 2, "V": 4},
+    3: {"X": 2, "S": 5},
+    4: {"P": 3, "V": 5},
+}
 
 
 def next_symbol_options(stream: str) -> list[tuple[set[str], set[str]]]:
@@ -207,7 +212,9 @@ def test_timeseries_is_mackey_glass_shifted_by_the_horizon(registry) -> None:  #
         first = task.sample(64, generator)["x"][:, 0, 0]
         starts = [int((task.series == value).nonzero()[0]) for value in first]
         assert all((start >= split) == in_validation for start in starts)
-    assert math.isclose(float(task.evaluate(torch.zeros(16, 15, 1), batch)["nrmse"]), 1.0, rel_tol=0.5)
+    assert math.isclose(
+        float(task.evaluate(torch.zeros(16, 15, 1), batch)["nrmse"]), 1.0, rel_tol=0.5
+    )
 
 
 def test_digits_are_read_row_by_row_or_pixel_by_pixel(registry) -> None:  # type: ignore[no-untyped-def]
@@ -224,7 +231,11 @@ def test_digits_are_read_row_by_row_or_pixel_by_pixel(registry) -> None:  # type
     for image in rows["x"].reshape(8, 64):
         assert bool((flat == image).all(1).any())
     train = make(registry, "digits", read="rows").sample(2000, seeded())["x"].reshape(2000, 64)
-    held_out = make(registry, "digits", read="rows").sample(2000, seeded(VALIDATION_SEED))["x"].reshape(2000, 64)
+    held_out = (
+        make(registry, "digits", read="rows")
+        .sample(2000, seeded(VALIDATION_SEED))["x"]
+        .reshape(2000, 64)
+    )
     train_set = {tuple(image.tolist()) for image in train}
     held_out_set = {tuple(image.tolist()) for image in held_out}
     assert len(held_out_set) <= 360 and not (train_set & held_out_set) - _duplicates(images)
