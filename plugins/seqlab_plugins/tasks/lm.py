@@ -64,13 +64,19 @@ def build_lm(params: LMParams) -> Task:
     return LanguageModelTask(params.length)
 
 
-class _Coins:
-    """Fair coin flips drawn from a torch generator in blocks."""
+class CoinFlips:
+    """Fair coin flips drawn from a torch generator, a block at a time.
+
+    :param generator: where the randomness comes from.
+    :param block: how many flips to draw at once.
+    """
 
     def __init__(self, generator: torch.Generator, block: int) -> None:
-        self.generator, self.block, self.flips = generator, block, []
+        self.generator, self.block = generator, block
+        self.flips: list[int] = []
 
     def flip(self) -> int:
+        """The next flip, 0 or 1."""
         import torch
 
         if not self.flips:
@@ -78,7 +84,7 @@ class _Coins:
         return self.flips.pop()
 
 
-def embedded_reber_stream(length: int, coins: _Coins) -> tuple[list[int], list[int]]:
+def embedded_reber_stream(length: int, coins: CoinFlips) -> tuple[list[int], list[int]]:
     """``length`` symbols of sentences, and per symbol the distance back to the symbol that
     determines it (the opening k for a closing k) or 0 for every other symbol."""
     symbols: list[str] = []
@@ -120,7 +126,7 @@ class LanguageModelTask(Task):
         import torch
         import torch.nn.functional as F
 
-        coins = _Coins(generator, self.length + 64)
+        coins = CoinFlips(generator, self.length + 64)
         rows = [embedded_reber_stream(self.length + 1, coins) for _ in range(batch_size)]
         stream = torch.tensor([symbols for symbols, _ in rows])
         distance = torch.tensor([distances for _, distances in rows])
