@@ -132,12 +132,15 @@ def test_tbptt_with_variable_lengths_reads_each_sequence_at_its_end(registry) ->
     losses = list(system.updates(batch))
     lengths = batch["lengths"].tolist()
     assert len(losses) == len({(length - 1) // 3 for length in lengths})
+    updates_reaching = [0] * len(lengths)
     for loss in losses:
         (gradient,) = torch.autograd.grad(loss, batch["x"], retain_graph=True)
         for row, length in enumerate(lengths):
             reach = (gradient[row].abs().sum(-1) > 0).nonzero().flatten().tolist()
             update = min(((length - 1) // 3 + 1) * 3, 12)
             assert reach in ([], list(range(max(0, update - 4), length)))
+            updates_reaching[row] += bool(reach)
+    assert updates_reaching == [1] * len(lengths)
 
 
 def test_tbptt_steps_the_optimizer_per_update_and_clips(registry) -> None:  # type: ignore[no-untyped-def]

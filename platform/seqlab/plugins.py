@@ -72,9 +72,7 @@ def _register(module: ModuleType, info: PluginInfo) -> None:
     try:
         pm.register(module, name=info.name)
     except Exception as exc:  # a module registered twice, or a malformed hookimpl
-        info = PluginInfo(
-            info.name, info.distribution, info.version, info.builtin, _error_line(exc)
-        )
+        info = PluginInfo(info.name, info.distribution, info.version, info.builtin, _error_line(exc))
     _plugins[info.name] = info
 
 

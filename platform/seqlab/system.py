@@ -91,10 +91,7 @@ class SequenceSystem(pl.LightningModule):
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         """Accumulate the loss and the task's metrics, weighted by batch size."""
         prediction = self.predict(batch)
-        values = {
-            "loss": self.task.loss(prediction, batch),
-            **self.task.evaluate(prediction, batch),
-        }
+        values = {"loss": self.task.loss(prediction, batch), **self.task.evaluate(prediction, batch)}
         size = batch["x"].shape[0]
         for name, value in values.items():
             total = value.detach().float() * size
