@@ -87,12 +87,17 @@ class TruncatedBPTT(SequenceSystem):
         for loss in self.updates(batch):
             optimizer.zero_grad()
             self.manual_backward(loss)
-            if self.settings.grad_clip is not None:
-                self.clip_gradients(
-                    optimizer,
-                    gradient_clip_val=self.settings.grad_clip,
-                    gradient_clip_algorithm="norm",
-                )
             optimizer.step()
             losses.append(loss.detach())
         return torch.stack(losses).mean()
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Clip the gradient norm to ``trainer.grad_clip``, if set.
+
+        Lightning calls this after the callbacks' hook of the same name, so they measure the
+        gradient before clipping, as under automatic optimization.
+        """
+        if self.settings.grad_clip is not None:
+            self.clip_gradients(
+                optimizer, gradient_clip_val=self.settings.grad_clip, gradient_clip_algorithm="norm"
+            )
