@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from seqlab.data import VALIDATION_SEED
+from seqlab.data import VALIDATION_SEED, validation_loader
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +219,8 @@ def test_timeseries_is_mackey_glass_shifted_by_the_horizon(registry) -> None:  #
 
 def test_digits_are_read_row_by_row_or_pixel_by_pixel(registry) -> None:  # type: ignore[no-untyped-def]
     """Rows: 8 steps of 8 pixels; pixels: 64 steps of 1; both from scikit-learn's images
-    scaled to [0, 1], with a held-out validation split that training never draws from."""
+    scaled to [0, 1]; the run's validation set comes from a held-out split that training
+    never draws from."""
     from sklearn.datasets import load_digits
 
     images = torch.tensor(load_digits().images, dtype=torch.float32) / 16
@@ -231,11 +232,8 @@ def test_digits_are_read_row_by_row_or_pixel_by_pixel(registry) -> None:  # type
     for image in rows["x"].reshape(8, 64):
         assert bool((flat == image).all(1).any())
     train = make(registry, "digits", read="rows").sample(2000, seeded())["x"].reshape(2000, 64)
-    held_out = (
-        make(registry, "digits", read="rows")
-        .sample(2000, seeded(VALIDATION_SEED))["x"]
-        .reshape(2000, 64)
-    )
+    validation = validation_loader(make(registry, "digits", read="rows"), 1024)
+    held_out = torch.cat([batch["x"].reshape(-1, 64) for batch in validation])
     train_set = {tuple(image.tolist()) for image in train}
     held_out_set = {tuple(image.tolist()) for image in held_out}
     assert len(held_out_set) <= 360 and not (train_set & held_out_set) - _duplicates(images)
