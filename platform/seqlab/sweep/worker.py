@@ -125,7 +125,8 @@ def _prepare_process(job: RunJob) -> None:
 
     import torch
 
-    warnings.filterwarnings("ignore", category=DeprecationWarning)  # library chatter per run
+    for chatter in (DeprecationWarning, FutureWarning):  # libraries' notices, once per run
+        warnings.filterwarnings("ignore", category=chatter)
     os.environ["MLFLOW_TRACKING_URI"] = job.tracking_uri
     if job.workdir and os.path.isdir(job.workdir):
         os.chdir(job.workdir)
