@@ -1,0 +1,74 @@
+"""Benchmark: the same sweep of short runs with 1 worker and with 2 workers, in one session.
+
+Prints both wall times and their ratio; the target on 2 cores is a ratio of at least 1.8.
+Each sweep records to its own experiment of a throwaway SQLite store. The fork server is
+warmed first by a one-run sweep, so neither measured sweep pays the one-time import of torch.
+
+    .venv/bin/python benchmarks/sweep_parallel.py [--runs 8] [--steps 150] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import tempfile
+import time
+
+from rich.console import Console
+
+TARGET = 1.8
+
+
+def short_runs(name: str, runs: int, steps: int) -> object:
+    """A plan of ``runs`` short LSTM runs on the adding problem (one per seed)."""
+    from seqlab.registry import build_registry
+    from seqlab.sweep.suite import Suite, expand
+
+    suite = Suite(
+        name=name,
+        base={"model": "lstm", "task": "adding", "task.length": 20, "model.hidden_size": 32,
+              "trainer.max_steps": steps, "trainer.val_every": steps, "trainer.val_size": 256},
+        grid={"seed": list(range(runs))},
+    )
+    return expand(suite, build_registry())
+
+
+def timed_sweep(name: str, runs: int, steps: int, workers: int) -> float:
+    """Wall time of one sweep; fails loudly if any run did not finish."""
+    from seqlab.sweep.launch import run_sweep
+
+    plan = short_runs(name, runs, steps)
+    start = time.perf_counter()
+    report = run_sweep(plan, workers=workers, console=Console(file=io.StringIO()))
+    elapsed = time.perf_counter() - start
+    if report.count("FINISHED") != runs:
+        raise SystemExit(f"{name}: only {report.count('FINISHED')} of {runs} runs finished")
+    return elapsed
+
+
+def main() -> None:
+    """Run the warm-up, the 1-worker and the N-worker sweeps, and print the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    from seqlab.sweep.local import usable_cores
+
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder}/mlflow.db"
+        os.chdir(folder)
+        timed_sweep("warm-up", 1, 5, 1)
+        one = timed_sweep("one-worker", args.runs, args.steps, 1)
+        many = timed_sweep(f"{args.workers}-workers", args.runs, args.steps, args.workers)
+    ratio = one / many
+    print(f"cores: {usable_cores()}, runs: {args.runs} x {args.steps} steps")
+    print(f"1 worker (threads = cores): {one:.1f} s")
+    print(f"{args.workers} workers (threads = cores / workers): {many:.1f} s")
+    verdict = "meets" if ratio >= TARGET else "misses"
+    print(f"speed-up: {ratio:.2f}x ({verdict} the {TARGET}x target)")
+
+
+if __name__ == "__main__":
+    main()
