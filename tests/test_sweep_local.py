@@ -67,11 +67,6 @@ class BrokenParams(Params):
     hidden_size: int = 8
 
 
-@hookimpl
-def register_models(register):
-    register("broken", build_broken, BrokenParams)
-
-
 def build_broken(params, input_size):
     """A model that raises on its first forward pass."""
     import torch
@@ -87,6 +82,22 @@ def build_broken(params, input_size):
             raise RuntimeError("broken model: forward always fails")
 
     return Broken()
+
+
+@hookimpl
+def register_models(register):
+    register("broken", build_broken, BrokenParams)
+    register("killed", build_killed, BrokenParams)
+
+
+def build_killed(params, input_size):
+    """A model whose process is killed on its first forward pass, as by the OOM killer."""
+    import os
+    import signal
+
+    model = build_broken(params, input_size)
+    model.forward = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+    return model
 '''
 
 
@@ -112,6 +123,25 @@ def test_a_failing_run_does_not_stop_the_sweep(
         (run.data.params["model"], run.info.status) for run in runs_of(store, "isolation")
     )
     assert statuses == {("broken", "FAILED"): 2, ("lstm", "FINISHED"): 2}
+
+
+def test_a_worker_process_killed_by_the_system_does_not_stop_the_sweep(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sweep_broken_plugin.py").write_text(BROKEN_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sweep_broken_plugin
+
+    with registered_plugin(sweep_broken_plugin):
+        suite = Suite(name="lost", base=TINY_BASE, grid={"model": ["killed", "lstm"], "seed": [0, 1]})
+        report = run_sweep(expand(suite, build_registry()), workers=1, console=quiet())
+    outcome = sorted((result.index, result.status) for result in report.results)
+    assert outcome == [(1, "FAILED"), (2, "FAILED"), (3, "FINISHED"), (4, "FINISHED")]
+    assert all("worker process died" in r.reason for r in report.results if r.status == "FAILED")
+    statuses = Counter(
+        (run.data.params["model"], run.info.status) for run in runs_of(store, "lost")
+    )
+    assert statuses == {("killed", "FAILED"): 2, ("lstm", "FINISHED"): 2}  # none left RUNNING
 
 
 def start_sweep(suite: Path, store: str) -> subprocess.Popen[str]:

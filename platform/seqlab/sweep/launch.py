@@ -111,6 +111,7 @@ def run_sweep(
     already = [run for run in runnable if run.spec and run.spec.spec_hash() in finished]
     to_run = [run for run in runnable if run not in already]
     local = executor == "local"
+    plugins = _hand_registered_plugins()
     jobs = [
         RunJob(
             index=run.index,
@@ -122,7 +123,7 @@ def run_sweep(
             tracking_uri=uri,
             threads=threads,
             workdir=os.getcwd() if local else None,
-            plugins=_hand_registered_plugins(),
+            plugins=plugins,
             python_path=tuple(sys.path) if local else (),
         )
         for run in to_run
@@ -141,5 +142,5 @@ def run_sweep(
         else:
             from seqlab.sweep.on_ray import run_on_ray
 
-            stopped = run_on_ray(jobs, address, on_result, gpus_per_run)
+            stopped = run_on_ray(jobs, address, threads, on_result, gpus_per_run)
     return SweepReport(plan, name, already, results, stopped)

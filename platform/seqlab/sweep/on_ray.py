@@ -33,12 +33,14 @@ def _result_of(ref: ObjectRef, job: RunJob) -> RunResult:
 def run_on_ray(
     jobs: Sequence[RunJob],
     address: str | None,
+    threads: int,
     on_result: Callable[[RunResult], None],
     gpus_per_run: float = 0.0,
 ) -> bool:
     """Run the jobs as Ray tasks, calling ``on_result`` as each ends.
 
-    Connects to the cluster at ``address`` (``auto``: the one this machine belongs to), or
+    Each task reserves ``threads`` CPUs and ``gpus_per_run`` GPUs. Connects to the cluster at
+    ``address`` (``auto``: the one this machine belongs to), or
     starts a local Ray instance; reuses Ray when this process already initialised it.
     Ctrl-C or SIGTERM cancels the tasks: running ones get KeyboardInterrupt and end KILLED.
 
@@ -52,7 +54,6 @@ def run_on_ray(
             ray.init(address=address, log_to_driver=False)
         else:
             ray.init(log_to_driver=False, include_dashboard=False)
-    threads = jobs[0].threads if jobs else 1
     remote = ray.remote(max_calls=1, max_retries=0, num_cpus=threads, num_gpus=gpus_per_run)(
         run_job
     )

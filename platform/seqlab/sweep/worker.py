@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from seqlab import record
 
 if TYPE_CHECKING:
+    from multiprocessing.queues import SimpleQueue
     from multiprocessing.synchronize import Event
 
 STOPPED = "NOT_STARTED"
@@ -79,16 +80,18 @@ class RunResult:
 
 
 _stop: Event | None = None
+_started: SimpleQueue[int] | None = None
 _in_job = False
 
 
-def init_local_worker(stop: Event) -> None:
+def init_local_worker(stop: Event, started: SimpleQueue[int]) -> None:
     """Prepare a local pool worker: Ctrl-C is the launcher's to handle; SIGTERM stops a run.
 
     :param stop: set by the launcher when the sweep stops; a job not yet begun then skips.
+    :param started: where the worker says which job it begins (for when a worker dies).
     """
-    global _stop
-    _stop = stop
+    global _stop, _started
+    _stop, _started = stop, started
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _interrupt_if_in_job)
 
@@ -111,9 +114,11 @@ def run_job(job: RunJob) -> RunResult:
     try:
         if _stop is not None and _stop.is_set():
             return RunResult(job.index, STOPPED, reason="the sweep was stopped first")
+        if _started is not None:
+            _started.put(job.index)
         return _train(job, started)
     except KeyboardInterrupt as exc:
-        _close_runs_left_running(job, started)
+        close_runs_left_running(job, started, "KILLED", "the sweep was stopped")
         return RunResult(job.index, "KILLED", None, time.time() - started, reason=f"stopped ({exc})")
     finally:
         _in_job = False
@@ -171,8 +176,12 @@ def _train(job: RunJob, started: float) -> RunResult:
     )
 
 
-def _close_runs_left_running(job: RunJob, started: float) -> None:
-    """End KILLED any run of this job this process opened but the runner did not close."""
+def close_runs_left_running(job: RunJob, since: float, status: str, reason: str) -> None:
+    """End any run of this job started after ``since`` and still RUNNING, as ``status``.
+
+    For runs the runner could not close: interrupted before it took charge, or in a worker
+    process that died.
+    """
     from mlflow import MlflowClient
 
     from seqlab import tracking
@@ -185,8 +194,8 @@ def _close_runs_left_running(job: RunJob, started: float) -> None:
         [experiment.experiment_id],
         filter_string=(
             f"tags.`{record.TAG_SPEC_HASH}` = '{job.spec_hash}' and attributes.status = 'RUNNING'"
-            f" and attributes.start_time >= {int(started * 1000)}"
+            f" and attributes.start_time >= {int(since * 1000)}"
         ),
     )
     for run in found:
-        tracking.end_run(client, run.info.run_id, "KILLED", "the sweep was stopped")
+        tracking.end_run(client, run.info.run_id, status, reason)
