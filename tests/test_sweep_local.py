@@ -6,8 +6,6 @@ import io
 import os
 import signal
 import subprocess
-import sys
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from conftest import SEQLAB, TINY_RUN, registered_plugin
 from seqlab import record
 from seqlab.registry import build_registry
 from seqlab.sweep.launch import run_sweep
-from seqlab.sweep.suite import Suite, expand
+from seqlab.sweep.suite import Suite, expand, load_suite
 
 TINY_BASE = dict(item.split("=", 1) for item in TINY_RUN)
 
@@ -177,12 +175,10 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(store: str, tmp_path: Path) ->
     assert "RUNNING" not in first, first
     assert 1 <= first["FINISHED"] < 8, output
 
-    rerun = subprocess.run(
-        [SEQLAB, "sweep", str(suite), "--workers", "2"], capture_output=True, text=True,
-        env={**os.environ, "MLFLOW_TRACKING_URI": store, "COLUMNS": "200"}, timeout=300,
-    )
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert f"{first['FINISHED']} already finished" in rerun.stdout
+    rerun = run_sweep(expand(load_suite(suite), build_registry()), workers=2, console=quiet())
+    assert rerun.exit_code == 0
+    assert len(rerun.already_finished) == first["FINISHED"]
+    assert rerun.count("FINISHED") == 8 - first["FINISHED"]
     runs = runs_of(store, "resume")
     finished = [run for run in runs if run.info.status == "FINISHED"]
     assert len(finished) == 8
