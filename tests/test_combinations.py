@@ -8,13 +8,18 @@ import warnings
 
 import pytest
 
-from conftest import TINY_RUN, run_seqlab
+from conftest import TINY_RUN
 
 TINY_MODELS = {
     "rnn": ["model=rnn", "model.hidden_size=4"],
     "irnn": ["model=rnn", "model.hidden_size=4", "model.nonlinearity=relu", "model.init=identity"],
     "lstm": ["model=lstm", "model.hidden_size=4", "model.num_layers=2", "model.forget_bias=1"],
-    "lstm-unfused": ["model=lstm", "model.hidden_size=4", "model.variant=cifg", "model.peepholes=true"],
+    "lstm-unfused": [
+        "model=lstm",
+        "model.hidden_size=4",
+        "model.variant=cifg",
+        "model.peepholes=true",
+    ],
     "gru": ["model=gru", "model.hidden_size=4", "model.init=orthogonal"],
     "window": ["model=window", "model.hidden_size=4", "model.window=3"],
     "tcn": ["model=tcn", "model.hidden_size=4", "model.num_layers=2"],
@@ -33,9 +38,9 @@ TINY_STRATEGIES = {
     "tbptt": ["strategy=tbptt", "strategy.k1=2", "strategy.k2=3"],
     "bidirectional": ["strategy=bidirectional"],
 }
-REFUSED = {
-    (model, task, "tbptt") for model in ("window", "tcn") for task in TINY_TASKS
-} | {(model, task, "bidirectional") for model in TINY_MODELS for task in ("lm", "timeseries")}
+REFUSED = {(model, task, "tbptt") for model in ("window", "tcn") for task in TINY_TASKS} | {
+    (model, task, "bidirectional") for model in TINY_MODELS for task in ("lm", "timeseries")
+}
 """What the plugins must refuse: TBPTT without a carried state, bidirectional on causal tasks."""
 
 COMBINATIONS = list(itertools.product(TINY_MODELS, TINY_TASKS, TINY_STRATEGIES))
@@ -66,17 +71,28 @@ def train_briefly(registry, spec, steps: int = 2):  # type: ignore[no-untyped-de
     from seqlab.data import training_loader, validation_loader
     from seqlab.system import RunParts
 
-    components = {kind: registry.get(kind, getattr(spec, kind).name) for kind in ("model", "task", "strategy")}
+    components = {
+        kind: registry.get(kind, getattr(spec, kind).name) for kind in ("model", "task", "strategy")
+    }
     task = components["task"].build(spec.task.params)
 
     def new_model():  # type: ignore[no-untyped-def]
         return components["model"].build(spec.model.params, input_size=task.input_size)
 
-    system = components["strategy"].build(spec.strategy.params, RunParts(new_model(), task, spec.trainer, new_model))
+    system = components["strategy"].build(
+        spec.strategy.params, RunParts(new_model(), task, spec.trainer, new_model)
+    )
     trainer = pl.Trainer(
-        max_steps=steps, accelerator="cpu", logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-        limit_val_batches=1, val_check_interval=steps, check_val_every_n_epoch=None,
+        max_steps=steps,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=1,
+        val_check_interval=steps,
+        check_val_every_n_epoch=None,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -101,7 +117,9 @@ def test_valid_combination_trains(registry, model: str, task: str, strategy: str
 @pytest.mark.parametrize(
     ("model", "task", "strategy"), [pytest.param(*c, id="-".join(c)) for c in sorted(REFUSED)]
 )
-def test_incompatible_combination_is_refused(registry, model: str, task: str, strategy: str) -> None:  # type: ignore[no-untyped-def]
+def test_incompatible_combination_is_refused(
+    registry, model: str, task: str, strategy: str
+) -> None:  # type: ignore[no-untyped-def]
     """The spec is rejected with a one-line reason naming the strategy."""
     from seqlab.spec import SpecError
 

@@ -63,8 +63,17 @@ def test_fused_and_unfused_lstm_agree(registry) -> None:  # type: ignore[no-unty
 
 def reference_step(model, x, h, c):  # type: ignore[no-untyped-def]
     """One step of Greff et al.'s equations for ``model.variant``, written out."""
-    blocks = dict(zip(model.gates, (x @ model.weight_ih_l0.T + model.bias_ih_l0
-                                    + h @ model.weight_hh_l0.T + model.bias_hh_l0).chunk(len(model.gates), 1)))
+    blocks = dict(
+        zip(
+            model.gates,
+            (
+                x @ model.weight_ih_l0.T
+                + model.bias_ih_l0
+                + h @ model.weight_hh_l0.T
+                + model.bias_hh_l0
+            ).chunk(len(model.gates), 1),
+        )
+    )
     peep = {gate: getattr(model, f"peephole_{gate}_l0", 0.0) for gate in "ifo"}
     f = torch.sigmoid(blocks["f"] + peep["f"] * c) if "f" in blocks else 1.0
     i = torch.sigmoid(blocks["i"] + peep["i"] * c) if "i" in blocks else 1.0
@@ -76,7 +85,11 @@ def reference_step(model, x, h, c):  # type: ignore[no-untyped-def]
 
 
 VARIANT_GATES = {
-    "full": 4, "no_forget_gate": 3, "no_input_gate": 3, "no_output_gate": 3, "cifg": 3,
+    "full": 4,
+    "no_forget_gate": 3,
+    "no_input_gate": 3,
+    "no_output_gate": 3,
+    "cifg": 3,
     "no_output_activation": 4,
 }
 
@@ -86,7 +99,9 @@ VARIANT_GATES = {
 def test_lstm_variant_follows_its_equations(registry, variant: str, peepholes: bool) -> None:  # type: ignore[no-untyped-def]
     """Each ablation has only the weights it uses, and one step matches its equations."""
     torch.manual_seed(1)
-    model = build(registry, "lstm", hidden_size=4, cell="unfused", variant=variant, peepholes=peepholes)
+    model = build(
+        registry, "lstm", hidden_size=4, cell="unfused", variant=variant, peepholes=peepholes
+    )
     gates = VARIANT_GATES[variant]
     peepholes_count = (gates - 1) * 4 if peepholes else 0
     assert sum(p.numel() for p in model.parameters()) == gates * 4 * (3 + 4 + 2) + peepholes_count

@@ -19,9 +19,7 @@ class TCNParams(Params):
     """Parameters of the ``tcn`` model."""
 
     hidden_size: int = Field(64, ge=1, le=8192, description="channels of every block")
-    num_layers: int = Field(
-        4, ge=1, le=16, description="residual blocks; block l dilates by 2**l"
-    )
+    num_layers: int = Field(4, ge=1, le=16, description="residual blocks; block l dilates by 2**l")
     kernel_size: int = Field(3, ge=2, le=16, description="taps of each causal convolution")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout after each convolution")
 

@@ -19,7 +19,9 @@ class CausalBlock(nn.Module):
         self.first = nn.Conv1d(in_channels, channels, kernel_size, dilation=dilation)
         self.second = nn.Conv1d(channels, channels, kernel_size, dilation=dilation)
         self.dropout = nn.Dropout(dropout)
-        self.skip = nn.Conv1d(in_channels, channels, 1) if in_channels != channels else nn.Identity()
+        self.skip = (
+            nn.Conv1d(in_channels, channels, 1) if in_channels != channels else nn.Identity()
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, channels, time) -> (batch, channels, time); step t sees steps <= t only."""
@@ -45,8 +47,13 @@ class TemporalConvNet(nn.Module):
         super().__init__()
         self.blocks = nn.Sequential(
             *(
-                CausalBlock(input_size if level == 0 else hidden_size, hidden_size,
-                            kernel_size, 2**level, dropout)
+                CausalBlock(
+                    input_size if level == 0 else hidden_size,
+                    hidden_size,
+                    kernel_size,
+                    2**level,
+                    dropout,
+                )
                 for level in range(num_layers)
             )
         )

@@ -64,11 +64,15 @@ class UnfusedLSTM(nn.Module):
         for layer in range(num_layers):
             width = input_size if layer == 0 else hidden_size
             self.register_parameter(f"weight_ih_l{layer}", nn.Parameter(torch.empty(rows, width)))
-            self.register_parameter(f"weight_hh_l{layer}", nn.Parameter(torch.empty(rows, hidden_size)))
+            self.register_parameter(
+                f"weight_hh_l{layer}", nn.Parameter(torch.empty(rows, hidden_size))
+            )
             self.register_parameter(f"bias_ih_l{layer}", nn.Parameter(torch.empty(rows)))
             self.register_parameter(f"bias_hh_l{layer}", nn.Parameter(torch.empty(rows)))
             for gate in self.peephole_gates:
-                self.register_parameter(f"peephole_{gate}_l{layer}", nn.Parameter(torch.empty(hidden_size)))
+                self.register_parameter(
+                    f"peephole_{gate}_l{layer}", nn.Parameter(torch.empty(hidden_size))
+                )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -101,7 +105,9 @@ class UnfusedLSTM(nn.Module):
         final_h, final_c = [], []
         layer_input = x
         for layer in range(self.num_layers):
-            layer_input, h, c = self._run_layer(layer, layer_input, state[0][layer], state[1][layer], valid)
+            layer_input, h, c = self._run_layer(
+                layer, layer_input, state[0][layer], state[1][layer], valid
+            )
             final_h.append(h)
             final_c.append(c)
             if layer < self.num_layers - 1 and self.dropout > 0:
@@ -109,12 +115,21 @@ class UnfusedLSTM(nn.Module):
         return layer_input, (torch.stack(final_h), torch.stack(final_c))
 
     def _run_layer(
-        self, layer: int, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, valid: torch.Tensor | None
+        self,
+        layer: int,
+        x: torch.Tensor,
+        h: torch.Tensor,
+        c: torch.Tensor,
+        valid: torch.Tensor | None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         weight_hh = getattr(self, f"weight_hh_l{layer}")
         bias_hh = getattr(self, f"bias_hh_l{layer}")
-        peepholes = {gate: getattr(self, f"peephole_{gate}_l{layer}") for gate in self.peephole_gates}
-        projected = F.linear(x, getattr(self, f"weight_ih_l{layer}"), getattr(self, f"bias_ih_l{layer}"))
+        peepholes = {
+            gate: getattr(self, f"peephole_{gate}_l{layer}") for gate in self.peephole_gates
+        }
+        projected = F.linear(
+            x, getattr(self, f"weight_ih_l{layer}"), getattr(self, f"bias_ih_l{layer}")
+        )
         outputs = []
         for step in range(x.shape[1]):
             blocks = projected[:, step] + F.linear(h, weight_hh, bias_hh)

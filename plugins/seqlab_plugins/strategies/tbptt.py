@@ -26,7 +26,9 @@ class TBPTTParams(Params):
 
     k1: int = Field(20, ge=1, le=100_000, description="forward steps between two updates")
     k2: int | None = Field(
-        None, ge=1, le=100_000,
+        None,
+        ge=1,
+        le=100_000,
         description="steps each update backpropagates through, k2 >= k1 (null: k2 = k1)",
     )
 

@@ -40,7 +40,9 @@ class TruncatedBPTT(SequenceSystem):
         while end < steps:
             previous_end, end = end, min(end + self.k1, steps)
             next_start = max(0, min(end + self.k1, steps) - self.k2)
-            rows = None if last is None else torch.nonzero((last >= previous_end) & (last < end)).squeeze(1)
+            rows = None  # a loss at every step of [previous_end, end)
+            if last is not None:  # the sequences read out in [previous_end, end)
+                rows = torch.nonzero((last >= previous_end) & (last < end)).squeeze(1)
             if rows is not None and rows.numel() == 0:
                 with torch.no_grad():
                     state = self._advance(batch, state, start, next_start)[1]
@@ -48,13 +50,14 @@ class TruncatedBPTT(SequenceSystem):
                 continue
             first, next_state = self._advance(batch, state, start, next_start)
             second, _ = self._advance(batch, next_state, next_start, end)
-            features = torch.cat([first, second], dim=1)
+            features = torch.cat([first, second], dim=1)  # steps [start, end)
             if rows is None:
                 prediction = self.head(features[:, previous_end - start :])
                 loss = self.task.loss(prediction, self.task.window(batch, previous_end, end))
             else:
                 prediction = self.head(features[rows, last[rows] - start])
-                loss = self.task.loss(prediction, select_rows(batch, rows)) * (len(rows) / len(last))
+                share = len(rows) / len(last)  # keeps a batch's losses on the scale of bptt
+                loss = self.task.loss(prediction, select_rows(batch, rows)) * share
             state = None if next_state is None else map_state(torch.Tensor.detach, next_state)
             start = next_start
             yield loss
@@ -63,10 +66,10 @@ class TruncatedBPTT(SequenceSystem):
         """Each sequence's read-out step for a task reading out at the end, else None."""
         if self.task.readout != "last":
             return None
-        steps, size = batch["x"].shape[1], batch["x"].shape[0]
+        x = batch["x"]
         if "lengths" in batch:
-            return batch["lengths"].to(batch["x"].device).long() - 1
-        return torch.full((size,), steps - 1, dtype=torch.long, device=batch["x"].device)
+            return batch["lengths"].to(x.device).long() - 1
+        return torch.full((x.shape[0],), x.shape[1] - 1, dtype=torch.long, device=x.device)
 
     def _advance(
         self, batch: Batch, state: State | None, start: int, stop: int
@@ -84,10 +87,17 @@ class TruncatedBPTT(SequenceSystem):
         for loss in self.updates(batch):
             optimizer.zero_grad()
             self.manual_backward(loss)
-            if self.settings.grad_clip is not None:
-                self.clip_gradients(
-                    optimizer, gradient_clip_val=self.settings.grad_clip, gradient_clip_algorithm="norm"
-                )
             optimizer.step()
             losses.append(loss.detach())
         return torch.stack(losses).mean()
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Clip the gradient norm to ``trainer.grad_clip``, if set.
+
+        Lightning calls this after the callbacks' hook of the same name, so they measure the
+        gradient before clipping, as under automatic optimization.
+        """
+        if self.settings.grad_clip is not None:
+            self.clip_gradients(
+                optimizer, gradient_clip_val=self.settings.grad_clip, gradient_clip_algorithm="norm"
+            )

@@ -30,10 +30,15 @@ CHANCE_MSE = 1 / 6
 class AddingParams(Params):
     """Parameters of the ``adding`` task."""
 
-    length: int = Field(100, ge=2, le=100_000, description="sequence length T (marks up to T apart)")
+    length: int = Field(
+        100, ge=2, le=100_000, description="sequence length T (marks up to T apart)"
+    )
     min_length: int | None = Field(
-        None, ge=2, le=100_000,
-        description="shortest sequence: lengths vary uniformly in [min_length, length] (null: all T)",
+        None,
+        ge=2,
+        le=100_000,
+        description="shortest sequence: lengths vary uniformly in [min_length, length] "
+        "(null: all T)",
     )
 
     @model_validator(mode="after")
@@ -81,7 +86,9 @@ class AddingTask(Task):
             first = torch.randint(0, half, (batch_size,), generator=generator)
             second = torch.randint(half, self.length, (batch_size,), generator=generator)
         else:
-            lengths = torch.randint(self.min_length, self.length + 1, (batch_size,), generator=generator)
+            lengths = torch.randint(
+                self.min_length, self.length + 1, (batch_size,), generator=generator
+            )
             half = lengths // 2
             values = torch.rand(batch_size, self.length, generator=generator)
             values = values * (torch.arange(self.length) < lengths[:, None])

@@ -55,7 +55,10 @@ def digit_split() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     labels = torch.tensor(digits.target, dtype=torch.long)
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(SPLIT_SEED))
     train, held_out = order[:-HELD_OUT], order[-HELD_OUT:]
-    return {"train": (images[train], labels[train]), "validation": (images[held_out], labels[held_out])}
+    return {
+        "train": (images[train], labels[train]),
+        "validation": (images[held_out], labels[held_out]),
+    }
 
 
 class DigitsTask(Task):

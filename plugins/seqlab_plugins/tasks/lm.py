@@ -2,10 +2,10 @@
 (Reber 1967; embedded form: Smith & Zipser 1989, Fahlman 1991, Hochreiter & Schmidhuber 1997).
 
 A sentence is ``B k <Reber string> k E`` with k = T or P: the second-to-last symbol repeats
-the second one, across the whole inner Reber string. Sentences follow each other in a stream;
-a sequence is ``task.length`` + 1 symbols of it from a sentence start, the input is the stream
-and the target the stream shifted by one. Every symbol is either a fair coin flip of the
-grammar (1 bit) or determined by the past; the closing k is determined only by long memory.
+the second one, across the whole inner Reber string, whose length ``task.loop`` sets.
+Sentences follow each other in a stream; a sequence is ``task.length`` + 1 symbols of it from a
+sentence start, the input is the stream and the target the stream shifted by one. Every symbol is either a random choice of the
+grammar or determined by the past; the closing k is determined only by long memory.
 """
 
 from __future__ import annotations
@@ -32,14 +32,10 @@ REBER = {
     3: (("X", 2), ("S", 5)),
     4: (("P", 3), ("V", 5)),
 }
-"""Reber's grammar: state -> its two equally likely (symbol, next state); state 5 emits E."""
+"""Reber's grammar: state -> its two (symbol, next state), the first taken with probability
+1/2, or ``loop`` in the looping states 1 and 2; state 5 emits E."""
 
-OPTIMUM_BITS = 7 / 12
-"""Entropy rate of the stream: a sentence has on average 12 symbols (an inner string of 8)
-of which 7 are coin flips (the opening k and the 6 inner choices)."""
-
-NO_LONG_MEMORY_BITS = 8 / 12
-"""The best a model without long memory does: the closing k costs it one more bit."""
+LOOPING_STATES = (1, 2)
 
 FIRST_DISTANCE, LAST_DISTANCE = 6, 20
 """The distances from opening to closing k profiled (the shortest sentence gives 6)."""
@@ -51,6 +47,13 @@ class LMParams(Params):
     length: int = Field(
         100, ge=8, le=100_000, description="symbols per sequence (at least one sentence fits)"
     )
+    loop: float = Field(
+        0.5,
+        ge=0.05,
+        le=0.95,
+        description="probability of repeating S or T inside the Reber string (0.5: Reber's); "
+        "higher lengthens the long-range dependency, on average 6 + 1.5/(1 - loop) symbols",
+    )
 
 
 @hookimpl
@@ -61,35 +64,60 @@ def register_tasks(register: RegisterComponent) -> None:
 
 def build_lm(params: LMParams) -> Task:
     """Next-symbol prediction on the embedded Reber grammar (bits per symbol; long-range k)."""
-    return LanguageModelTask(params.length)
+    return LanguageModelTask(params.length, params.loop)
 
 
-class _Coins:
-    """Fair coin flips drawn from a torch generator in blocks."""
+def stream_rates(loop: float) -> tuple[float, float]:
+    """Bits per symbol of the best predictor, and of the best one without long memory.
+
+    Per sentence, the inner string visits states 0, 3 and 4 once on average and states 1 and
+    2 0.5/(1 - loop) and 1/(1 - loop) times: 3 + 1.5/(1 - loop) choices, 9 + 1.5/(1 - loop)
+    symbols in all. The opening k and the choices in states 0, 3, 4 cost 1 bit each, a choice
+    in a looping state H(loop) bits; without long memory the closing k costs 1 bit more.
+    (Reber's loop = 1/2: 7/12 and 8/12.)
+    """
+    entropy = -(loop * math.log2(loop) + (1 - loop) * math.log2(1 - loop))
+    looping_visits = 1.5 / (1 - loop)
+    symbols = 9 + looping_visits
+    bits = 4 + looping_visits * entropy
+    return bits / symbols, (bits + 1) / symbols
+
+
+class Draws:
+    """Uniform numbers in [0, 1) drawn from a torch generator, a block at a time.
+
+    :param generator: where the randomness comes from.
+    :param block: how many numbers to draw at once.
+    """
 
     def __init__(self, generator: torch.Generator, block: int) -> None:
-        self.generator, self.block, self.flips = generator, block, []
+        self.generator, self.block = generator, block
+        self.values: list[float] = []
 
-    def flip(self) -> int:
+    def next(self) -> float:
+        """The next number."""
         import torch
 
-        if not self.flips:
-            self.flips = torch.randint(0, 2, (self.block,), generator=self.generator).tolist()
-        return self.flips.pop()
+        if not self.values:
+            self.values = torch.rand(self.block, generator=self.generator).tolist()
+        return self.values.pop()
 
 
-def embedded_reber_stream(length: int, coins: _Coins) -> tuple[list[int], list[int]]:
+def embedded_reber_stream(
+    length: int, draws: Draws, loop: float = 0.5
+) -> tuple[list[int], list[int]]:
     """``length`` symbols of sentences, and per symbol the distance back to the symbol that
     determines it (the opening k for a closing k) or 0 for every other symbol."""
     symbols: list[str] = []
     distances: list[int] = []
     while len(symbols) < length:
-        key = "TP"[coins.flip()]
+        key = "TP"[draws.next() < 0.5]
         opening = len(symbols) + 1
         symbols += ["B", key, "B"]
         state = 0
         while state != 5:
-            symbol, state = REBER[state][coins.flip()]
+            first = loop if state in LOOPING_STATES else 0.5
+            symbol, state = REBER[state][0 if draws.next() < first else 1]
             symbols.append(symbol)
         symbols.append("E")
         distances += [0] * (len(symbols) - len(distances))
@@ -107,12 +135,14 @@ class LanguageModelTask(Task):
     input_size = len(ALPHABET)
     output_size = len(ALPHABET)
     baseline = math.log2(len(ALPHABET))
-    optimum = OPTIMUM_BITS
-    solved_threshold = (OPTIMUM_BITS + NO_LONG_MEMORY_BITS) / 2
     time_keys = ("x", "y", "distance")
 
-    def __init__(self, length: int) -> None:
+    def __init__(self, length: int, loop: float = 0.5) -> None:
         self.length = length
+        self.loop = loop
+        self.optimum, self.no_long_memory_bits = stream_rates(loop)
+        # solved: half way from the best a model without long memory does to the optimum
+        self.solved_threshold = (self.optimum + self.no_long_memory_bits) / 2
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
         """One-hot inputs (batch, T, 7), next symbols ``y`` (batch, T), and ``distance``
@@ -120,8 +150,8 @@ class LanguageModelTask(Task):
         import torch
         import torch.nn.functional as F
 
-        coins = _Coins(generator, self.length + 64)
-        rows = [embedded_reber_stream(self.length + 1, coins) for _ in range(batch_size)]
+        draws = Draws(generator, self.length + 64)
+        rows = [embedded_reber_stream(self.length + 1, draws, self.loop) for _ in range(batch_size)]
         stream = torch.tensor([symbols for symbols, _ in rows])
         distance = torch.tensor([distances for _, distances in rows])
         return {

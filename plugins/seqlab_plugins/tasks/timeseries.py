@@ -60,7 +60,7 @@ def mackey_glass(samples: int = SAMPLES) -> tuple[float, ...]:
         x, delayed = history[-1], history[-1 - lag]
         history.append(x + EULER_STEP * (BETA * delayed / (1 + delayed**POWER) - GAMMA * x))
         if len(history) > 2 * lag:
-            del history[: lag]
+            del history[:lag]
         if step % SUBSTEPS == SUBSTEPS - 1 and step >= WASHOUT * SUBSTEPS:
             values.append(history[-1])
     return tuple(values)
