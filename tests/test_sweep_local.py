@@ -131,7 +131,8 @@ def test_a_worker_process_killed_by_the_system_does_not_stop_the_sweep(
     import sweep_broken_plugin
 
     with registered_plugin(sweep_broken_plugin):
-        suite = Suite(name="lost", base=TINY_BASE, grid={"model": ["killed", "lstm"], "seed": [0, 1]})
+        suite = Suite(name="lost", base=TINY_BASE,
+                      grid={"model": ["killed", "lstm"], "seed": [0, 1]})
         report = run_sweep(expand(suite, build_registry()), workers=1, console=quiet())
     outcome = sorted((result.index, result.status) for result in report.results)
     assert outcome == [(1, "FAILED"), (2, "FAILED"), (3, "FINISHED"), (4, "FINISHED")]

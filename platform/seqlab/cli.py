@@ -125,7 +125,9 @@ def sweep(
     ] = None,
     experiment: Annotated[
         Optional[str],
-        typer.Option(help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or the suite name)."),
+        typer.Option(
+            help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or the suite name)."
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the expanded runs and exit.")
@@ -135,7 +137,9 @@ def sweep(
     ] = ExecutorChoice.local,
     address: Annotated[
         Optional[str],
-        typer.Option(help="Ray cluster address (default: a local Ray instance); needs --executor ray."),
+        typer.Option(
+            help="Ray cluster address (default: a local Ray instance); needs --executor ray."
+        ),
     ] = None,
     gpus_per_run: Annotated[
         float, typer.Option(min=0, help="GPUs each Ray task reserves.")

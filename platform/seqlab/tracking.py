@@ -33,7 +33,7 @@ def tracking_uri() -> str:
 
 
 def experiment_name(explicit: str | None = None, default: str = DEFAULT_EXPERIMENT) -> str:
-    """The experiment to record in: the explicit name, ``MLFLOW_EXPERIMENT_NAME``, or ``default``."""
+    """The experiment to record in: the explicit one, ``MLFLOW_EXPERIMENT_NAME``, or ``default``."""
     return explicit or os.environ.get("MLFLOW_EXPERIMENT_NAME") or default
 
 

@@ -53,7 +53,7 @@ class SweepReport:
 
 
 def sweep_experiment(plan: SweepPlan, explicit: str | None = None) -> str:
-    """The experiment of a sweep: ``--experiment``, ``MLFLOW_EXPERIMENT_NAME``, or the suite's name."""
+    """A sweep's experiment: ``--experiment``, ``MLFLOW_EXPERIMENT_NAME``, or the suite's name."""
     return tracking.experiment_name(explicit, default=plan.name)
 
 

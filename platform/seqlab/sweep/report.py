@@ -58,7 +58,8 @@ def print_plan(plan: SweepPlan, console: Console | None = None) -> None:
         if run.skip_reason:
             table.add_row(str(run.index), run.label, f"[dim]{run.skip_reason}[/dim]")
         else:
-            table.add_row(str(run.index), run.label, run.spec.spec_hash())  # type: ignore[union-attr]
+            spec_hash = run.spec.spec_hash()  # type: ignore[union-attr]  # not skipped
+            table.add_row(str(run.index), run.label, spec_hash)
     console.print(table)
     console.print(
         f"{len(plan.runnable)} to run, {len(plan.skipped)} skipped "
@@ -131,7 +132,8 @@ def print_summary(report: SweepReport, console: Console | None = None) -> None:
     parts = [
         f"{report.count('FINISHED')} finished ({diverged} diverged)",
         f"{len(report.already_finished) + len(plan.skipped)} skipped "
-        f"({len(report.already_finished)} already finished, {len(plan.skipped)} invalid or duplicate)",
+        f"({len(report.already_finished)} already finished, "
+        f"{len(plan.skipped)} invalid or duplicate)",
         f"{report.count('FAILED')} failed",
         f"{report.count('KILLED') + report.count('NOT_STARTED')} stopped",
     ]

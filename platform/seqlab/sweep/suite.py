@@ -64,10 +64,14 @@ class Size(Params):
 class Suite(Axes):
     """A suite file: a name, what it answers, and the runs it makes."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="sweep tag and experiment")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="sweep tag and experiment"
+    )
     description: str = ""
     claims: list[str] = Field(default_factory=list, description="claims (C1...C12) it answers")
-    sizes: dict[str, Size] = Field(default_factory=dict, description="named sizes, e.g. quick, full")
+    sizes: dict[str, Size] = Field(
+        default_factory=dict, description="named sizes, e.g. quick, full"
+    )
 
     def sized(self, size: str | None) -> Axes:
         """The suite's axes at ``size``: quick when the suite has sizes and none is asked.
@@ -80,7 +84,9 @@ class Suite(Axes):
             size = "quick"
         if size not in self.sizes:
             known = ", ".join(self.sizes) or "none: the suite defines no sizes"
-            raise SuiteError(f"--size {size}: suite {self.name!r} has no such size (known: {known})")
+            raise SuiteError(
+                f"--size {size}: suite {self.name!r} has no such size (known: {known})"
+            )
         chosen = self.sizes[size]
         return Axes(
             base={**self.base, **chosen.base},

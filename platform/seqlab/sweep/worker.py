@@ -119,7 +119,8 @@ def run_job(job: RunJob) -> RunResult:
         return _train(job, started)
     except KeyboardInterrupt as exc:
         close_runs_left_running(job, started, "KILLED", "the sweep was stopped")
-        return RunResult(job.index, "KILLED", None, time.time() - started, reason=f"stopped ({exc})")
+        seconds = time.time() - started
+        return RunResult(job.index, "KILLED", None, seconds, reason=f"stopped ({exc})")
     finally:
         _in_job = False
 
