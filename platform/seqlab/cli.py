@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
@@ -100,6 +101,74 @@ def run(
     typer.echo(f"run {outcome.run_id} FINISHED: {summary}")
     typer.echo(f"recorded in {tracking_uri()} (experiment id {outcome.experiment_id})")
     typer.echo("look at it: seqlab dash   (then open http://127.0.0.1:8050)")
+
+
+class ExecutorChoice(str, Enum):
+    """Where a sweep's runs execute."""
+
+    local = "local"
+    ray = "ray"
+
+
+@app.command()
+def sweep(
+    suite_file: Annotated[Path, typer.Argument(help="A suite YAML file (see docs/sweeps.md).")],
+    size: Annotated[
+        Optional[str], typer.Option(help="The suite's size to run (default: quick, if defined).")
+    ] = None,
+    workers: Annotated[
+        Optional[int], typer.Option(min=1, help="Local runs at once (default: the CPU cores).")
+    ] = None,
+    threads: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Torch threads per run (default: cores / workers; Ray: 1)."),
+    ] = None,
+    experiment: Annotated[
+        Optional[str],
+        typer.Option(
+            help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or the suite name)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the expanded runs and exit.")
+    ] = False,
+    executor: Annotated[
+        ExecutorChoice, typer.Option(help="Run in local processes or as Ray tasks.")
+    ] = ExecutorChoice.local,
+    address: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Ray cluster address (default: a local Ray instance); needs --executor ray."
+        ),
+    ] = None,
+    gpus_per_run: Annotated[
+        float, typer.Option(min=0, help="GPUs each Ray task reserves.")
+    ] = 0.0,
+) -> None:
+    """Run every combination of a suite, in parallel; run it again to resume."""
+    from seqlab.registry import build_registry
+    from seqlab.sweep.report import print_plan, print_summary
+    from seqlab.sweep.suite import SuiteError, expand, load_suite
+
+    if address and executor is not ExecutorChoice.ray:
+        fail(f"--address {address}: only with --executor ray")
+    try:
+        plan = expand(load_suite(suite_file), build_registry(), size)
+    except SuiteError as exc:
+        fail(str(exc))
+    if dry_run:
+        print_plan(plan)
+        return
+    from seqlab.sweep.launch import SweepError, run_sweep
+
+    try:
+        report = run_sweep(
+            plan, experiment, executor.value, workers, threads, address, gpus_per_run
+        )
+    except SweepError as exc:
+        fail(str(exc))
+    print_summary(report)
+    raise typer.Exit(report.exit_code)
 
 
 @app.command()

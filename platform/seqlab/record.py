@@ -14,6 +14,7 @@ TAG_TORCH_VERSION = "seqlab.torch_version"
 TAG_DEVICE = "seqlab.device"
 TAG_SPEC_HASH = "seqlab.spec_hash"
 TAG_END_REASON = "seqlab.end_reason"
+TAG_SWEEP = "seqlab.sweep"
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_RUN_NAME = "mlflow.runName"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -77,7 +77,11 @@ def _quiet_lightning() -> None:
 
 
 def train(
-    spec: RunSpec, registry: Registry, experiment: str | None = None, progress: bool = True
+    spec: RunSpec,
+    registry: Registry,
+    experiment: str | None = None,
+    progress: bool = True,
+    extra_tags: Mapping[str, str] | None = None,
 ) -> RunOutcome:
     """Build the run's components, train them, and record everything in MLflow.
 
@@ -85,6 +89,7 @@ def train(
     :param registry: where the spec's component names are looked up.
     :param experiment: MLflow experiment name (default: ``MLFLOW_EXPERIMENT_NAME`` or seqlab).
     :param progress: show a progress bar.
+    :param extra_tags: more tags of the run (a sweep tags its runs with its name).
     :raises RunError: when building fails (no run recorded), or training fails or is
         interrupted (the run is recorded as FAILED or KILLED).
     """
@@ -138,6 +143,7 @@ def train(
         record.TAG_TORCH_VERSION: torch.__version__,
         record.TAG_DEVICE: str(trainer.strategy.root_device),
         **_plugin_tags(components),
+        **(extra_tags or {}),
     }
     recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags)
     with _sigterm_as_interrupt():

@@ -32,9 +32,9 @@ def tracking_uri() -> str:
     return f"sqlite:///{(DEFAULT_STORE_DIR / 'mlflow.db').resolve()}"
 
 
-def experiment_name(explicit: str | None = None) -> str:
-    """The experiment to record in: the explicit name, ``MLFLOW_EXPERIMENT_NAME``, or seqlab."""
-    return explicit or os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
+def experiment_name(explicit: str | None = None, default: str = DEFAULT_EXPERIMENT) -> str:
+    """The experiment to record in: the explicit one, ``MLFLOW_EXPERIMENT_NAME``, or ``default``."""
+    return explicit or os.environ.get("MLFLOW_EXPERIMENT_NAME") or default
 
 
 def open_client() -> MlflowClient:
@@ -107,3 +107,51 @@ def end_run(client: MlflowClient, run_id: str, status: str, reason: str | None =
     if reason:
         client.set_tag(run_id, record.TAG_END_REASON, reason[:5000])
     client.set_terminated(run_id, status=status)
+
+
+def prepare_for_concurrent_runs(experiment: str) -> str:
+    """Make the store ready for many processes writing at once; returns the experiment's id.
+
+    The schema and the experiment are created here, once, so that parallel workers never race
+    to migrate a fresh database. An SQLite store is switched to write-ahead logging (readers
+    no longer block the writer; the mode persists in the file), and MLflow's sessions already
+    wait up to 20 s for a lock (``PRAGMA busy_timeout``) instead of failing "database is locked".
+    """
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    uri = tracking_uri()
+    client = open_client()
+    experiment_id = ensure_experiment(client, experiment)
+    if uri.startswith("sqlite:"):
+        database = make_url(uri).database
+        if database and database != ":memory:":
+            connection = sqlite3.connect(database, timeout=30)
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+            finally:
+                connection.close()
+    return experiment_id
+
+
+def finished_spec_hashes(experiment_id: str) -> set[str]:
+    """The spec hashes of the FINISHED runs of an experiment (what a resumed sweep skips)."""
+    client = open_client()
+    hashes: set[str] = set()
+    page_token = None
+    while True:
+        page = client.search_runs(
+            [experiment_id],
+            filter_string="attributes.status = 'FINISHED'",
+            max_results=1000,
+            page_token=page_token,
+        )
+        hashes.update(
+            run.data.tags[record.TAG_SPEC_HASH]
+            for run in page
+            if record.TAG_SPEC_HASH in run.data.tags
+        )
+        page_token = page.token
+        if not page_token:
+            return hashes

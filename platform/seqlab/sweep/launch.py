@@ -1,0 +1,146 @@
+"""Launch a sweep: prepare the store, skip what is done, run the rest, collect the results."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal
+
+from seqlab import tracking
+from seqlab.sweep.worker import RunJob, RunResult
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from seqlab.sweep.suite import PlannedRun, SweepPlan
+
+Executor = Literal["local", "ray"]
+
+
+class SweepError(ValueError):
+    """Sweep options that cannot work together; the message is one line."""
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did.
+
+    :param plan: the expanded suite.
+    :param experiment: the MLflow experiment its runs went to.
+    :param already_finished: runs skipped because a FINISHED run of the same spec exists.
+    :param results: how each launched run ended, in the order they ended.
+    :param stopped: whether Ctrl-C or SIGTERM stopped it.
+    """
+
+    plan: SweepPlan
+    experiment: str
+    already_finished: list[PlannedRun]
+    results: list[RunResult]
+    stopped: bool
+
+    def count(self, status: str) -> int:
+        """How many launched runs ended with ``status``."""
+        return sum(result.status == status for result in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        """130 when stopped, 1 when a run failed, else 0."""
+        if self.stopped:
+            return 130
+        return 1 if self.count("FAILED") else 0
+
+
+def sweep_experiment(plan: SweepPlan, explicit: str | None = None) -> str:
+    """A sweep's experiment: ``--experiment``, ``MLFLOW_EXPERIMENT_NAME``, or the suite's name."""
+    return tracking.experiment_name(explicit, default=plan.name)
+
+
+def _hand_registered_plugins() -> tuple[tuple[str, str], ...]:
+    """Plugin modules registered by hand in this process, for the workers to register too."""
+    from seqlab.plugins import get_plugins, load_plugins, pm
+
+    load_plugins()
+    known = {info.name for info in get_plugins()}
+    return tuple(
+        (name, plugin.__name__)
+        for name, plugin in pm.list_name_plugin()
+        if name not in known and isinstance(plugin, ModuleType)
+    )
+
+
+def run_sweep(
+    plan: SweepPlan,
+    experiment: str | None = None,
+    executor: Executor = "local",
+    workers: int | None = None,
+    threads: int | None = None,
+    address: str | None = None,
+    gpus_per_run: float = 0.0,
+    console: Console | None = None,
+) -> SweepReport:
+    """Run every runnable combination of a plan that has no FINISHED run yet.
+
+    :param plan: the expanded suite.
+    :param experiment: the MLflow experiment (default: see :func:`sweep_experiment`).
+    :param executor: ``local`` worker processes or ``ray`` tasks.
+    :param workers: local processes at once (default: the usable cores).
+    :param threads: torch threads per run (default: local, the cores / workers; Ray, 1).
+    :param address: the Ray cluster to join (default: a local Ray instance).
+    :param gpus_per_run: GPUs each Ray task reserves.
+    :param console: where progress and status lines go.
+    :raises SweepError: for options that cannot work together.
+    """
+    from seqlab.sweep.local import usable_cores
+    from seqlab.sweep.report import SweepProgress
+
+    uri = tracking.tracking_uri()
+    if executor == "ray" and address and uri.startswith(("sqlite:", "file:", "/")):
+        raise SweepError(
+            f"--executor ray --address {address}: the store {uri} is local to this machine; "
+            "set MLFLOW_TRACKING_URI=http://HOST:PORT of an mlflow server every node reaches"
+        )
+    workers = workers or usable_cores()
+    if threads is None:
+        threads = max(1, usable_cores() // workers) if executor == "local" else 1
+    name = sweep_experiment(plan, experiment)
+    experiment_id = tracking.prepare_for_concurrent_runs(name)
+    finished = tracking.finished_spec_hashes(experiment_id)
+    runnable = plan.runnable
+    already = [run for run in runnable if run.spec and run.spec.spec_hash() in finished]
+    to_run = [run for run in runnable if run not in already]
+    local = executor == "local"
+    plugins = _hand_registered_plugins()
+    jobs = [
+        RunJob(
+            index=run.index,
+            label=run.label,
+            spec_data=run.spec.to_dict(),  # type: ignore[union-attr]  # runnable: has a spec
+            spec_hash=run.spec.spec_hash(),  # type: ignore[union-attr]
+            sweep=plan.name,
+            experiment=name,
+            tracking_uri=uri,
+            threads=threads,
+            workdir=os.getcwd() if local else None,
+            plugins=plugins,
+            python_path=tuple(sys.path) if local else (),
+        )
+        for run in to_run
+    ]
+    results: list[RunResult] = []
+    with SweepProgress(plan, len(jobs), console) as progress:
+
+        def on_result(result: RunResult) -> None:
+            results.append(result)
+            progress.show(result)
+
+        if local:
+            from seqlab.sweep.local import run_local
+
+            stopped = run_local(jobs, workers, on_result)
+        else:
+            from seqlab.sweep.on_ray import run_on_ray
+
+            stopped = run_on_ray(jobs, address, threads, on_result, gpus_per_run)
+    return SweepReport(plan, name, already, results, stopped)

@@ -1,0 +1,142 @@
+"""What a sweep shows: the expanded plan, a progress bar with status lines, a summary table."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from seqlab import record
+
+if TYPE_CHECKING:
+    from seqlab.sweep.launch import SweepReport
+    from seqlab.sweep.suite import SweepPlan
+    from seqlab.sweep.worker import RunResult
+
+STATUS_STYLE = {
+    "FINISHED": "green",
+    "FAILED": "red",
+    "KILLED": "yellow",
+    "NOT_STARTED": "yellow",
+    "DIVERGED": "magenta",
+    "SKIPPED": "dim",
+}
+HEADLINE_METRICS = (record.NORMALIZED_SCORE, record.validation_metric("loss"))
+"""The first of these a run recorded is shown beside it."""
+
+
+def _status(result: RunResult) -> str:
+    return "DIVERGED" if result.status == "FINISHED" and result.diverged else result.status
+
+
+def _headline(result: RunResult) -> str:
+    for key in HEADLINE_METRICS:
+        if key in result.metrics:
+            return f"{key}={result.metrics[key]:.4g}"
+    return ""
+
+
+def print_plan(plan: SweepPlan, console: Console | None = None) -> None:
+    """Print the expanded list of runs (``--dry-run``): label, spec hash or skip reason."""
+    console = console or Console()
+    size = f" (size {plan.size})" if plan.size else ""
+    table = Table(title=f"sweep {plan.name}{size}: {len(plan.runs)} combinations")
+    table.add_column("#", justify="right")
+    table.add_column("run")
+    table.add_column("spec hash / skipped because")
+    for run in plan.runs:
+        if run.skip_reason:
+            table.add_row(str(run.index), run.label, f"[dim]{run.skip_reason}[/dim]")
+        else:
+            spec_hash = run.spec.spec_hash()  # type: ignore[union-attr]  # not skipped
+            table.add_row(str(run.index), run.label, spec_hash)
+    console.print(table)
+    console.print(
+        f"{len(plan.runnable)} to run, {len(plan.skipped)} skipped "
+        "(runs already FINISHED in the store are skipped too when the sweep runs)"
+    )
+
+
+class SweepProgress:
+    """A progress bar with ETA over the launched runs, and a status line per ended run."""
+
+    def __init__(self, plan: SweepPlan, total: int, console: Console | None = None) -> None:
+        self.labels = {run.index: run.label for run in plan.runs}
+        self.total = total
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.task = self.progress.add_task(f"sweep {plan.name}", total=total)
+
+    def __enter__(self) -> SweepProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.progress.stop()
+
+    def show(self, result: RunResult) -> None:
+        """Print the run's status line and advance the bar."""
+        status = _status(result)
+        style = STATUS_STYLE.get(status, "")
+        detail = _headline(result) if status in ("FINISHED", "DIVERGED") else result.reason or ""
+        self.progress.console.print(
+            f"[{style}]{status:<11}[/{style}] #{result.index:<3} {self.labels[result.index]}"
+            f"  {result.seconds:.1f}s  {detail}",
+            markup=True, highlight=False, soft_wrap=True,
+        )
+        self.progress.advance(self.task)
+
+
+def print_summary(report: SweepReport, console: Console | None = None) -> None:
+    """Print one row per combination and the counts: finished, skipped, failed, diverged."""
+    console = console or Console()
+    plan = report.plan
+    results = {result.index: result for result in report.results}
+    already = {run.index for run in report.already_finished}
+    table = Table(title=f"sweep {plan.name}: experiment {report.experiment}")
+    for column in ("#", "run", "status", "time", "result / reason"):
+        table.add_column(column, justify="right" if column in ("#", "time") else "left")
+    for run in plan.runs:
+        if run.index in results:
+            result = results[run.index]
+            status = _status(result)
+            detail = _headline(result) if result.status == "FINISHED" else result.reason or ""
+            time = f"{result.seconds:.1f}s"
+        else:
+            status, time = "SKIPPED", ""
+            detail = "already FINISHED" if run.index in already else run.skip_reason or "not run"
+        style = STATUS_STYLE.get(status, "")
+        table.add_row(str(run.index), run.label, f"[{style}]{status}[/{style}]", time, detail)
+    console.print(table)
+    diverged = sum(_status(result) == "DIVERGED" for result in report.results)
+    parts = [
+        f"{report.count('FINISHED')} finished ({diverged} diverged)",
+        f"{len(report.already_finished) + len(plan.skipped)} skipped "
+        f"({len(report.already_finished)} already finished, "
+        f"{len(plan.skipped)} invalid or duplicate)",
+        f"{report.count('FAILED')} failed",
+        f"{report.count('KILLED') + report.count('NOT_STARTED')} stopped",
+    ]
+    console.print(", ".join(parts))
+    if report.stopped:
+        console.print("stopped: run the same command again to resume")

@@ -1,0 +1,246 @@
+"""Suite files: many runs written as a base, a grid, zipped lists, includes and excludes.
+
+A suite expands into a plan: every combination becomes a run spec validated against the
+registry; invalid combinations and duplicates stay in the plan with the reason they are skipped.
+``docs/sweeps.md`` documents the format.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, ValidationError
+
+from seqlab.params import Params
+from seqlab.spec import COMPONENT_KINDS, SpecError, _nest, resolve_spec
+
+if TYPE_CHECKING:
+    from seqlab.registry import Registry
+    from seqlab.spec import RunSpec
+
+Settings = dict[str, Any]
+"""Run settings under dotted keys (``model``, ``task.length``, ``trainer.lr``)."""
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be read or expanded; the message is one line."""
+
+
+class Axes(Params):
+    """What a suite varies; a size (``sizes.quick``) overrides these keys."""
+
+    base: dict[str, Any] = Field(default_factory=dict, description="settings of every run")
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="dotted key -> values; every combination runs"
+    )
+    zip: list[dict[str, list[Any]]] = Field(
+        default_factory=list,
+        description="groups of equally long lists taken together; each group is one grid axis",
+    )
+    include: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="extra runs over base; list values in an entry are crossed",
+    )
+    exclude: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="drop runs matching every key of an entry (a list value: any of them)",
+    )
+
+
+class Size(Params):
+    """A named size of a suite: ``base`` and ``grid`` merge key by key, the lists replace."""
+
+    base: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    zip: list[dict[str, list[Any]]] | None = None
+    include: list[dict[str, Any]] | None = None
+    exclude: list[dict[str, Any]] | None = None
+
+
+class Suite(Axes):
+    """A suite file: a name, what it answers, and the runs it makes."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="sweep tag and experiment"
+    )
+    description: str = ""
+    claims: list[str] = Field(default_factory=list, description="claims (C1...C12) it answers")
+    sizes: dict[str, Size] = Field(
+        default_factory=dict, description="named sizes, e.g. quick, full"
+    )
+
+    def sized(self, size: str | None) -> Axes:
+        """The suite's axes at ``size``: quick when the suite has sizes and none is asked.
+
+        :raises SuiteError: for a size the suite does not define.
+        """
+        if size is None:
+            if "quick" not in self.sizes:
+                return Axes(**{key: getattr(self, key) for key in Axes.model_fields})
+            size = "quick"
+        if size not in self.sizes:
+            known = ", ".join(self.sizes) or "none: the suite defines no sizes"
+            raise SuiteError(
+                f"--size {size}: suite {self.name!r} has no such size (known: {known})"
+            )
+        chosen = self.sizes[size]
+        return Axes(
+            base={**self.base, **chosen.base},
+            grid={**self.grid, **chosen.grid},
+            zip=self.zip if chosen.zip is None else chosen.zip,
+            include=self.include if chosen.include is None else chosen.include,
+            exclude=self.exclude if chosen.exclude is None else chosen.exclude,
+        )
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One combination of a suite.
+
+    :param index: its 1-based position in the expanded list.
+    :param settings: its settings under dotted keys (base and combination).
+    :param label: the keys that vary across the suite, ``model=lstm task.length=10 seed=0``.
+    :param spec: the validated spec, or ``None`` when the combination is invalid.
+    :param skip_reason: why it does not run (invalid, or a duplicate), or ``None``.
+    """
+
+    index: int
+    settings: Settings
+    label: str
+    spec: RunSpec | None
+    skip_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """A suite expanded at one size: every combination, runnable or skipped."""
+
+    name: str
+    size: str | None
+    runs: list[PlannedRun]
+
+    @property
+    def runnable(self) -> list[PlannedRun]:
+        """The runs with a valid spec that no earlier run duplicates."""
+        return [run for run in self.runs if run.skip_reason is None]
+
+    @property
+    def skipped(self) -> list[PlannedRun]:
+        """The invalid and duplicate combinations, each with its reason."""
+        return [run for run in self.runs if run.skip_reason is not None]
+
+
+def load_suite(path: Path) -> Suite:
+    """Read and check a suite file.
+
+    :raises SuiteError: naming the file, the key, the value and what is allowed.
+    """
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise SuiteError(f"{path}: cannot read it: {exc}".replace("\n", " ")) from None
+    if not isinstance(data, dict):
+        raise SuiteError(f"{path}: expected a mapping with name, base, grid..., got {data!r}")
+    try:
+        suite = Suite.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc']))}={err.get('input')!r}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SuiteError(f"{path}: {problems}") from None
+    for group in [*suite.zip, *(g for size in suite.sizes.values() for g in size.zip or [])]:
+        if len({len(values) for values in group.values()}) > 1:
+            lengths = ", ".join(f"{key}: {len(values)}" for key, values in group.items())
+            raise SuiteError(f"{path}: zip group lists differ in length ({lengths})")
+    return suite
+
+
+def flatten(settings: Mapping[str, Any], prefix: str = "") -> Settings:
+    """Dotted keys from nested or dotted YAML; ``model: {name: lstm}`` becomes ``model: lstm``."""
+    flat: Settings = {}
+    for key, value in settings.items():
+        dotted = f"{prefix}{key}"
+        if dotted.endswith(".name") and dotted[: -len(".name")] in COMPONENT_KINDS:
+            dotted = dotted[: -len(".name")]
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{dotted}."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _crossed(entry: Mapping[str, Any]) -> list[Settings]:
+    """Every combination of an entry whose list values are crossed and scalars kept."""
+    flat = flatten(entry)
+    lists = [[(key, v) for v in value] if isinstance(value, list) else [(key, value)]
+             for key, value in flat.items()]
+    return [dict(pairs) for pairs in itertools.product(*lists)]
+
+
+def _matches(settings: Settings, pattern: Mapping[str, Any]) -> bool:
+    """Whether every key of an exclude entry matches (a list: any of its values)."""
+    for key, wanted in flatten(pattern).items():
+        if key not in settings:
+            return False
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if settings[key] not in options:
+            return False
+    return True
+
+
+def combinations(axes: Axes) -> list[Settings]:
+    """Expand axes into the settings of every run, in order: grid x zip, then includes.
+
+    With neither grid nor zip the suite is its include entries, or the base alone.
+    """
+    base = flatten(axes.base)
+    grid = flatten(axes.grid)
+    product_axes = [[{key: value} for value in values] for key, values in grid.items()]
+    for group in axes.zip:
+        flat_group = flatten(group)
+        rows = zip(*flat_group.values())
+        product_axes.append([dict(zip(flat_group, row)) for row in rows])
+    rows: list[Settings] = []
+    if product_axes or not axes.include:
+        rows = [
+            {key: value for part in parts for key, value in part.items()}
+            for parts in itertools.product(*product_axes)
+        ]
+    rows += [row for entry in axes.include for row in _crossed(entry)]
+    merged = [{**base, **row} for row in rows]
+    return [row for row in merged if not any(_matches(row, ex) for ex in axes.exclude)]
+
+
+def _labels(rows: list[Settings]) -> list[str]:
+    """Name each run by the keys whose values vary across the suite."""
+    keys = list(dict.fromkeys(key for row in rows for key in row))
+    varying = [key for key in keys if len({repr(row.get(key)) for row in rows}) > 1]
+    return [" ".join(f"{key}={row[key]}" for key in varying if key in row) for row in rows]
+
+
+def expand(suite: Suite, registry: Registry, size: str | None = None) -> SweepPlan:
+    """Expand a suite at ``size`` and validate every combination against the registry.
+
+    :raises SuiteError: for an unknown size.
+    """
+    rows = combinations(suite.sized(size))
+    runs: list[PlannedRun] = []
+    first_of_hash: dict[str, int] = {}
+    for index, (row, label) in enumerate(zip(rows, _labels(rows)), start=1):
+        try:
+            spec = resolve_spec(_nest(row), registry)
+        except SpecError as exc:
+            runs.append(PlannedRun(index, row, label, None, f"invalid: {exc}"))
+            continue
+        duplicate = first_of_hash.setdefault(spec.spec_hash(), index)
+        reason = f"duplicate of run {duplicate}" if duplicate != index else None
+        runs.append(PlannedRun(index, row, label, spec, reason))
+    chosen = size if size is not None or "quick" not in suite.sizes else "quick"
+    return SweepPlan(suite.name, chosen if suite.sizes else None, runs)

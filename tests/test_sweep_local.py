@@ -1,0 +1,188 @@
+"""Real sweeps on local worker processes: parallel writes, failure isolation, stop and resume."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from rich.console import Console
+
+from conftest import SEQLAB, TINY_RUN, registered_plugin
+from seqlab import record
+from seqlab.registry import build_registry
+from seqlab.sweep.launch import run_sweep
+from seqlab.sweep.suite import Suite, expand, load_suite
+
+TINY_BASE = dict(item.split("=", 1) for item in TINY_RUN)
+
+
+def runs_of(uri: str, experiment: str) -> list:
+    """Every run of an experiment, read back from the store."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    found = client.get_experiment_by_name(experiment)
+    return [] if found is None else client.search_runs([found.experiment_id], max_results=1000)
+
+
+def quiet() -> Console:
+    return Console(file=io.StringIO(), width=200)
+
+
+def test_two_workers_record_every_run_of_a_sweep(store: str) -> None:
+    suite = Suite(name="parallel", base=TINY_BASE,
+                  grid={"seed": [0, 1, 2, 3, 4, 5], "model.hidden_size": [4, 8]})
+    plan = expand(suite, build_registry())
+    report = run_sweep(plan, workers=2, console=quiet())
+    assert report.exit_code == 0
+    assert report.count("FINISHED") == 12
+    runs = runs_of(store, "parallel")
+    assert len(runs) == 12
+    assert {run.info.status for run in runs} == {"FINISHED"}
+    assert {run.data.tags[record.TAG_SWEEP] for run in runs} == {"parallel"}
+    assert {run.data.tags[record.TAG_SPEC_HASH] for run in runs} == {
+        planned.spec.spec_hash() for planned in plan.runnable
+    }
+    assert all(record.validation_metric("loss") in run.data.metrics for run in runs)
+
+    again = run_sweep(plan, workers=2, console=quiet())  # resume: nothing left to do
+    assert len(again.already_finished) == 12 and again.results == []
+    assert len(runs_of(store, "parallel")) == 12
+
+
+BROKEN_PLUGIN = '''
+"""A throwaway model plugin whose forward pass always fails."""
+from seqlab import Params, hookimpl
+
+
+class BrokenParams(Params):
+    hidden_size: int = 8
+
+
+def build_broken(params, input_size):
+    """A model that raises on its first forward pass."""
+    import torch
+
+    class Broken(torch.nn.Module):
+        output_size = params.hidden_size
+
+        def __init__(self):
+            super().__init__()
+            self.layer = torch.nn.Linear(input_size, params.hidden_size)
+
+        def forward(self, x, state=None, lengths=None):
+            raise RuntimeError("broken model: forward always fails")
+
+    return Broken()
+
+
+@hookimpl
+def register_models(register):
+    register("broken", build_broken, BrokenParams)
+    register("killed", build_killed, BrokenParams)
+
+
+def build_killed(params, input_size):
+    """A model whose process is killed on its first forward pass, as by the OOM killer."""
+    import os
+    import signal
+
+    model = build_broken(params, input_size)
+    model.forward = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+    return model
+'''
+
+
+def test_a_failing_run_does_not_stop_the_sweep(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sweep_broken_plugin.py").write_text(BROKEN_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sweep_broken_plugin
+
+    with registered_plugin(sweep_broken_plugin):
+        suite = Suite(name="isolation", base=TINY_BASE,
+                      grid={"model": ["broken", "lstm"], "seed": [0, 1]})
+        output = io.StringIO()
+        report = run_sweep(expand(suite, build_registry()), workers=2,
+                           console=Console(file=output, width=200))
+    assert report.exit_code == 1
+    assert Counter(result.status for result in report.results) == {"FINISHED": 2, "FAILED": 2}
+    failed = [result for result in report.results if result.status == "FAILED"]
+    assert all("broken model: forward always fails" in result.reason for result in failed)
+    assert "broken model: forward always fails" in output.getvalue()
+    statuses = Counter(
+        (run.data.params["model"], run.info.status) for run in runs_of(store, "isolation")
+    )
+    assert statuses == {("broken", "FAILED"): 2, ("lstm", "FINISHED"): 2}
+
+
+def test_a_worker_process_killed_by_the_system_does_not_stop_the_sweep(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sweep_broken_plugin.py").write_text(BROKEN_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sweep_broken_plugin
+
+    with registered_plugin(sweep_broken_plugin):
+        suite = Suite(name="lost", base=TINY_BASE,
+                      grid={"model": ["killed", "lstm"], "seed": [0, 1]})
+        report = run_sweep(expand(suite, build_registry()), workers=1, console=quiet())
+    outcome = sorted((result.index, result.status) for result in report.results)
+    assert outcome == [(1, "FAILED"), (2, "FAILED"), (3, "FINISHED"), (4, "FINISHED")]
+    assert all("worker process died" in r.reason for r in report.results if r.status == "FAILED")
+    statuses = Counter(
+        (run.data.params["model"], run.info.status) for run in runs_of(store, "lost")
+    )
+    assert statuses == {("killed", "FAILED"): 2, ("lstm", "FINISHED"): 2}  # none left RUNNING
+
+
+def start_sweep(suite: Path, store: str) -> subprocess.Popen[str]:
+    """``seqlab sweep`` in its own process group, as a terminal would start it."""
+    return subprocess.Popen(
+        [SEQLAB, "sweep", str(suite), "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "MLFLOW_TRACKING_URI": store, "PYTHONUNBUFFERED": "1",
+             "COLUMNS": "200"},
+        start_new_session=True,
+    )
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(store: str, tmp_path: Path) -> None:
+    suite = tmp_path / "resume.yaml"
+    suite.write_text(yaml.safe_dump({
+        "name": "resume",
+        "base": {**TINY_BASE, "trainer.max_steps": 100, "trainer.val_every": 50},
+        "grid": {"seed": list(range(8))},
+    }))
+    sweep = start_sweep(suite, store)
+    lines = []
+    for line in sweep.stdout:  # type: ignore[union-attr]
+        lines.append(line)
+        if line.startswith("FINISHED"):
+            os.killpg(sweep.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+            break
+    rest, _ = sweep.communicate(timeout=180)
+    output = "".join(lines) + rest
+    assert sweep.returncode == 130, output
+    assert "stopped: run the same command again to resume" in output
+    first = Counter(run.info.status for run in runs_of(store, "resume"))
+    assert "RUNNING" not in first, first
+    assert 1 <= first["FINISHED"] < 8, output
+
+    rerun = run_sweep(expand(load_suite(suite), build_registry()), workers=2, console=quiet())
+    assert rerun.exit_code == 0
+    assert len(rerun.already_finished) == first["FINISHED"]
+    assert rerun.count("FINISHED") == 8 - first["FINISHED"]
+    runs = runs_of(store, "resume")
+    finished = [run for run in runs if run.info.status == "FINISHED"]
+    assert len(finished) == 8
+    assert len({run.data.tags[record.TAG_SPEC_HASH] for run in finished}) == 8
+    assert "RUNNING" not in {run.info.status for run in runs}
+    assert len(runs) == 8 + first["KILLED"]

@@ -1,0 +1,156 @@
+"""Suite files: expansion (grid, zip, include, exclude, sizes), validation, the built-in suites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import run_seqlab
+from seqlab.registry import build_registry
+from seqlab.sweep.suite import Suite, SuiteError, combinations, expand, load_suite
+
+SUITES = sorted((Path(__file__).parent.parent / "suites").glob("*.yaml"))
+
+
+def write_suite(folder: Path, data: dict) -> Path:
+    path = folder / f"{data.get('name', 'suite')}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_grid_is_the_cartesian_product_over_base() -> None:
+    suite = Suite(
+        name="s",
+        base={"task": "adding", "trainer": {"max_steps": 5}},
+        grid={"model": ["lstm", "gru"], "task.length": [10, 20, 30]},
+    )
+    rows = combinations(suite.sized(None))
+    assert len(rows) == 6
+    assert rows[0] == {"task": "adding", "trainer.max_steps": 5, "model": "lstm", "task.length": 10}
+    assert {(row["model"], row["task.length"]) for row in rows} == {
+        (m, n) for m in ("lstm", "gru") for n in (10, 20, 30)
+    }
+
+
+def test_zip_groups_advance_together_and_cross_the_grid() -> None:
+    suite = Suite(
+        name="s",
+        grid={"seed": [0, 1]},
+        zip=[{"strategy.k1": [5, 10], "strategy.k2": [10, 20]}],
+    )
+    rows = combinations(suite.sized(None))
+    assert [(r["seed"], r["strategy.k1"], r["strategy.k2"]) for r in rows] == [
+        (0, 5, 10), (0, 10, 20), (1, 5, 10), (1, 10, 20)
+    ]
+
+
+def test_include_adds_crossed_entries_and_exclude_drops_matches() -> None:
+    suite = Suite(
+        name="s",
+        base={"strategy": "bptt"},
+        grid={"model": ["rnn", "lstm"], "task.length": [10, 100]},
+        include=[{"model": "window", "task.length": [10, 100]}],
+        exclude=[{"model": ["rnn", "window"], "task.length": 100}, {"strategy": "tbptt"}],
+    )
+    rows = combinations(suite.sized(None))
+    assert [(r["model"], r["task.length"]) for r in rows] == [
+        ("rnn", 10), ("lstm", 10), ("lstm", 100), ("window", 10)
+    ]
+    assert all(row["strategy"] == "bptt" for row in rows)
+
+
+def test_without_grid_a_suite_is_its_includes_or_its_base() -> None:
+    assert combinations(Suite(name="s", base={"seed": 3}).sized(None)) == [{"seed": 3}]
+    only = Suite(name="s", base={"seed": 3}, include=[{"model": "lstm"}])
+    assert combinations(only.sized(None)) == [{"seed": 3, "model": "lstm"}]
+
+
+def test_sizes_merge_base_and_grid_and_replace_lists(tmp_path: Path) -> None:
+    path = write_suite(tmp_path, {
+        "name": "sized",
+        "base": {"trainer.max_steps": 1000, "task.length": 50},
+        "grid": {"model": ["lstm"], "seed": [0, 1, 2]},
+        "exclude": [{"seed": 2}],
+        "sizes": {"quick": {"base": {"trainer.max_steps": 10}, "grid": {"seed": [0]}},
+                  "full": {"exclude": []}},
+    })
+    suite = load_suite(path)
+    quick = combinations(suite.sized(None))
+    assert quick == [{"trainer.max_steps": 10, "task.length": 50, "model": "lstm", "seed": 0}]
+    assert [row["seed"] for row in combinations(suite.sized("full"))] == [0, 1, 2]
+    with pytest.raises(SuiteError, match="no such size .known: full, quick"):
+        suite.sized("huge")
+
+
+def test_expansion_validates_each_run_and_keeps_the_reasons() -> None:
+    suite = Suite(
+        name="s",
+        base={"task": "adding", "task.length": 8},
+        grid={"model": ["lstm", "no-such-model"], "model.hidden_size": [8, 0]},
+        include=[{"model": "lstm", "model.hidden_size": 8}],
+    )
+    plan = expand(suite, build_registry())
+    assert [run.label for run in plan.runs][:2] == [
+        "model=lstm model.hidden_size=8", "model=lstm model.hidden_size=0"
+    ]
+    valid, too_small, unknown, unknown_too, duplicate = plan.runs
+    assert valid.spec is not None and valid.skip_reason is None
+    assert too_small.skip_reason.startswith("invalid: model.hidden_size=0")
+    assert "unknown model 'no-such-model'" in unknown.skip_reason
+    assert unknown_too.spec is None
+    assert duplicate.skip_reason == "duplicate of run 1"
+    assert plan.runnable == [valid]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "x", "grid": {"seed": 3}}, "grid.seed=3: Input should be a valid list"),
+        ({"name": "x", "gird": {}}, "gird="),
+        ({"name": "x y"}, "name='x y'"),
+        ({"name": "x", "zip": [{"a": [1, 2], "b": [1]}]}, "zip group lists differ in length"),
+    ],
+)
+def test_bad_suite_files_are_refused_in_one_line(
+    tmp_path: Path, data: dict, message: str
+) -> None:
+    path = write_suite(tmp_path, data)
+    with pytest.raises(SuiteError, match=message) as caught:
+        load_suite(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_cli_dry_run_lists_runs_and_bad_input_exits_2(tmp_path: Path) -> None:
+    path = write_suite(tmp_path, {
+        "name": "dry", "base": {"task.length": 8}, "grid": {"model": ["lstm", "nope"]}
+    })
+    listed = run_seqlab("sweep", str(path), "--dry-run", cwd=tmp_path, env={"COLUMNS": "200"})
+    assert listed.returncode == 0, listed.stderr
+    assert "1 to run, 1 skipped" in listed.stdout
+    assert "unknown model 'nope'" in listed.stdout
+    assert not (tmp_path / "mlruns").exists()  # a dry run touches no store
+    bad = run_seqlab("sweep", str(path), "--size", "full", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: --size full: suite 'dry' has no such size")
+
+
+def test_there_are_built_in_suites() -> None:
+    names = {path.stem for path in SUITES}
+    assert {"demo"} <= names
+    assert len(SUITES) >= 10
+
+
+@pytest.mark.parametrize("path", SUITES, ids=[path.stem for path in SUITES])
+def test_built_in_suite_quick_size_expands_and_validates(path: Path) -> None:
+    suite = load_suite(path)
+    plan = expand(suite, build_registry(), "quick" if suite.sizes else None)
+    invalid = [f"#{run.index} {run.label}: {run.skip_reason}" for run in plan.runs
+               if run.skip_reason and run.skip_reason.startswith("invalid")]
+    assert not invalid, "\n".join(invalid)
+    assert plan.runnable
+    if suite.sizes:
+        assert set(suite.sizes) == {"quick", "full"}
+        full = expand(suite, build_registry(), "full")
+        assert len(full.runnable) >= len(plan.runnable)
