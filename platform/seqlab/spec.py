@@ -110,17 +110,17 @@ class RunSpec:
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+def nest_dotted_keys(flat: Mapping[str, Any]) -> dict[str, Any]:
     """Turn dotted keys into nested mappings; a bare component name becomes ``{name: ...}``."""
     nested: dict[str, Any] = {}
     for key, value in flat.items():
         if isinstance(value, Mapping):
-            value = _nest(value)
+            value = nest_dotted_keys(value)
         if key in COMPONENT_KINDS and not isinstance(value, Mapping):
             value = {"name": value}
         head, _, rest = str(key).partition(".")
         if rest:
-            value = _nest({rest: value})
+            value = nest_dotted_keys({rest: value})
         if isinstance(value, dict) and isinstance(nested.get(head), dict):
             nested[head] = {**nested[head], **value}
         else:
@@ -146,7 +146,7 @@ def read_overrides(overrides: Sequence[str], config: Path | None = None) -> dict
             raise SpecError(f"--config {config}: cannot read it: {exc}".replace("\n", " ")) from exc
         if not isinstance(loaded, dict):
             raise SpecError(f"--config {config}: expected a mapping of keys, got {loaded!r}")
-        layers.append(OmegaConf.create(_nest(loaded)))
+        layers.append(OmegaConf.create(nest_dotted_keys(loaded)))
     for item in overrides:
         if "=" not in item:
             raise SpecError(f"override {item!r} is not of the form key=value")

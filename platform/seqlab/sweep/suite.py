@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, ValidationError
 
 from seqlab.params import Params
-from seqlab.spec import COMPONENT_KINDS, SpecError, _nest, resolve_spec
+from seqlab.spec import COMPONENT_KINDS, SpecError, nest_dotted_keys, resolve_spec
 
 if TYPE_CHECKING:
     from seqlab.registry import Registry
@@ -235,7 +235,7 @@ def expand(suite: Suite, registry: Registry, size: str | None = None) -> SweepPl
     first_of_hash: dict[str, int] = {}
     for index, (row, label) in enumerate(zip(rows, _labels(rows)), start=1):
         try:
-            spec = resolve_spec(_nest(row), registry)
+            spec = resolve_spec(nest_dotted_keys(row), registry)
         except SpecError as exc:
             runs.append(PlannedRun(index, row, label, None, f"invalid: {exc}"))
             continue
