@@ -21,6 +21,11 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqlab_plugins.models.lstm",
     "seqlab_plugins.tasks.adding",
     "seqlab_plugins.strategies.bptt",
+    "seqlab_dashboard.pages.runs",
+    "seqlab_dashboard.pages.curves",
+    "seqlab_dashboard.pages.efficiency",
+    "seqlab_dashboard.pages.stability",
+    "seqlab_dashboard.pages.longterm",
 )
 """Built-in plugins, registered through the same ``pm.register`` as installed ones."""
 

@@ -16,6 +16,8 @@ TAG_SPEC_HASH = "seqlab.spec_hash"
 TAG_END_REASON = "seqlab.end_reason"
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_RUN_NAME = "mlflow.runName"
+TAG_SWEEP = "seqlab.sweep"
+"""The name of the sweep a run belongs to (the dashboard filters by it)."""
 
 
 def plugin_tag(kind: str) -> str:
