@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from types import ModuleType
@@ -58,6 +59,10 @@ def build_store(folder: Path) -> str:
     previous = os.environ.get("MLFLOW_TRACKING_URI")
     os.environ["MLFLOW_TRACKING_URI"] = uri
     try:
+        from seqlab.tracking import open_client
+
+        open_client().search_experiments()  # creates the database: keep a copy as the empty store
+        shutil.copy(folder / "mlflow.db", folder / "empty.db")
         _train_runs()
     finally:
         if previous is None:
@@ -66,6 +71,11 @@ def build_store(folder: Path) -> str:
             os.environ["MLFLOW_TRACKING_URI"] = previous
     done.touch()
     return uri
+
+
+def empty_store(folder: Path) -> str:
+    """The URI of an empty store beside the one :func:`build_store` built in ``folder``."""
+    return f"sqlite:///{folder / 'empty.db'}"
 
 
 def _train_runs() -> None:

@@ -43,7 +43,7 @@ def group_labels(runs: pd.DataFrame, by: Sequence[str]) -> pd.Series:
         short = column.split(".", 1)[-1].rsplit(".", 1)[-1]
         numeric = pd.api.types.is_numeric_dtype(values)
         parts.append(
-            values.map(lambda v, s=short, n=numeric: "—" if _missing(v) else (f"{s}={_fmt(v)}" if n else str(v)))
+            values.map(lambda v, s=short, n=numeric: f"{s}=—" if _missing(v) else (f"{s}={_fmt(v)}" if n else str(v)))
         )
     label = parts[0].astype(str)
     for part in parts[1:]:

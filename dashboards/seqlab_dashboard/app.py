@@ -52,6 +52,7 @@ function(format, figureIds) {
 def create_app() -> Dash:
     """Build the dashboard: one page per registered view, over the default MLflow store.
 
+    Reads the store once before returning, so the first page is served from the cache.
     The app is read-only; serve it with ``app.run()`` (``seqlab dash``) or any WSGI server
     through ``app.server`` (see :mod:`seqlab_dashboard.wsgi`).
     """
@@ -59,7 +60,10 @@ def create_app() -> Dash:
     from dash import ALL, Dash, Input, Output, State, dcc, html
 
     from seqlab_dashboard.controls import SHARED_KEYS
+    from seqlab_dashboard.data import open_store
     from seqlab_dashboard.panels import collect_panels
+
+    open_store().runs()  # read the store now, so the first visitor does not wait for it
 
     app = Dash(
         __name__,

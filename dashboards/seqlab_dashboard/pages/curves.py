@@ -103,7 +103,7 @@ def curve_figure(
             figure.add_trace(go.Scatter(
                 x=np.concatenate([rows["x"], rows["x"][::-1]]),
                 y=np.concatenate([rows["upper"], rows["lower"][::-1]]),
-                fill="toself", fillcolor=translucent(color, 0.18), line={"width": 0},
+                fill="toself", fillcolor=translucent(color, 0.18), line={"width": 0}, mode="lines",
                 hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} band",
             ))
         if show_members:

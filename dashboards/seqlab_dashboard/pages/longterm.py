@@ -157,7 +157,7 @@ def _flow_figure(
         if band_name != "none" and len(runs) > 1:
             figure.add_trace(go.Scatter(
                 x=positions + positions[::-1], y=np.concatenate([upper, lower[::-1]]),
-                fill="toself", fillcolor=translucent(colors[group], 0.18), line={"width": 0},
+                fill="toself", fillcolor=translucent(colors[group], 0.18), line={"width": 0}, mode="lines",
                 hoverinfo="skip", showlegend=False, name=f"{group} band",
             ))
         figure.add_trace(go.Scatter(x=positions, y=center, mode="lines+markers", name=f"{group} (n={len(runs)})",
