@@ -64,16 +64,13 @@ def _fmt(value: object) -> str:
 def ema(values: np.ndarray, weight: float) -> np.ndarray:
     """Exponential moving average with TensorBoard's debiasing; ``weight`` 0 leaves values as they are."""
     import numpy as np
+    from scipy.signal import lfilter
 
+    values = np.asarray(values, dtype=float)
     if weight <= 0 or len(values) == 0:
-        return np.asarray(values, dtype=float)
-    out = np.empty(len(values))
-    last, debias = 0.0, 0.0
-    for i, value in enumerate(np.asarray(values, dtype=float)):
-        last = last * weight + (1 - weight) * value
-        debias = debias * weight + (1 - weight)
-        out[i] = last / debias
-    return out
+        return values
+    smoothed = lfilter([1 - weight], [1, -weight], values)
+    return smoothed / (1 - weight ** np.arange(1, len(values) + 1))
 
 
 def band(values: np.ndarray, center: str = "mean", kind: str = "std") -> tuple[np.ndarray, ...]:
@@ -139,49 +136,47 @@ def curves(
     :param labels: group label per run id (see :func:`group_labels`).
     :param x: ``step`` or ``time_s``.
     :param smoothing: EMA weight in [0, 1).
-    :param points: grid points per group (members contribute only inside their own x range).
-    :returns: ``(members, groups)``: members with columns ``run_id``, ``group``, ``x``,
-        ``value`` (smoothed, at most ``points`` per run, first and last kept); groups with
-        ``group``, ``x``, ``n`` and ``center``/``lower``/``upper``.
+    :param points: grid points per group: the group's own x values when there are at most
+        this many, else evenly spaced; members count only inside their own x range.
+    :returns: ``(members, groups)``: members on their group's grid with columns ``run_id``,
+        ``group``, ``x``, ``value`` (smoothed); groups with ``group``, ``x``, ``n`` and
+        ``center``/``lower``/``upper``.
     """
     import numpy as np
     import pandas as pd
 
-    from seqlab_dashboard.data import downsample
-
-    member_parts, group_parts = [], []
     history = histories[histories["run_id"].isin(labels.index)]
     if history.empty:
         return (
             pd.DataFrame(columns=["run_id", "group", "x", "value"]),
             pd.DataFrame(columns=["group", "x", *SUMMARY_COLUMNS[1:]]),
         )
-    history = history.assign(group=history["run_id"].map(labels))
-    for group, rows in history.groupby("group", sort=True):
-        members = []
-        for run_id, run in rows.groupby("run_id", sort=False):
-            run = run.sort_values(x)
-            xs = run[x].to_numpy(dtype=float)
-            ys = ema(run["value"].to_numpy(dtype=float), smoothing)
-            members.append((xs, ys))
-            keep = downsample(len(xs), points)
-            member_parts.append(
-                pd.DataFrame({"run_id": run_id, "group": group, "x": xs[keep], "value": ys[keep]})
-            )
-        low = min(xs.min() for xs, _ in members)
-        high = max(xs.max() for xs, _ in members)
-        all_x = np.unique(np.concatenate([xs for xs, _ in members]))
-        grid = all_x if len(all_x) <= points else np.linspace(low, high, points)
-        matrix = np.full((len(members), len(grid)), np.nan)
-        for i, (xs, ys) in enumerate(members):
-            inside = (grid >= xs.min()) & (grid <= xs.max())
+    codes, names = pd.factorize(history["run_id"])
+    xs_all = history[x].to_numpy(dtype=float)
+    order = np.lexsort((xs_all, codes))
+    codes, xs_all = codes[order], xs_all[order]
+    ys_all = history["value"].to_numpy(dtype=float)[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    bounds = zip(starts, np.r_[starts[1:], len(codes)])
+    runs = {names[codes[a]]: (xs_all[a:b], ema(ys_all[a:b], smoothing)) for a, b in bounds}
+    member_parts, group_parts = [], []
+    for group, members in pd.Series(list(runs)).groupby(pd.Series(list(runs)).map(labels), sort=True):
+        curves_of = [runs[r] for r in members]
+        unique_x = np.unique(np.concatenate([xs for xs, _ in curves_of]))
+        grid = unique_x if len(unique_x) <= points else np.linspace(unique_x[0], unique_x[-1], points)
+        matrix = np.full((len(curves_of), len(grid)), np.nan)
+        for i, (xs, ys) in enumerate(curves_of):
             finite = np.isfinite(ys)
+            inside = (grid >= xs[0]) & (grid <= xs[-1])
             if finite.any():
                 matrix[i, inside] = np.interp(grid[inside], xs[finite], ys[finite])
         middle, lower, upper, n = band(matrix, center, kind)
-        group_parts.append(
-            pd.DataFrame({"group": group, "x": grid, "n": n, "center": middle, "lower": lower, "upper": upper})
-        )
+        group_parts.append(pd.DataFrame(
+            {"group": group, "x": grid, "n": n, "center": middle, "lower": lower, "upper": upper}))
+        member_parts.append(pd.DataFrame({
+            "run_id": np.repeat(members.to_numpy(), len(grid)), "group": group,
+            "x": np.tile(grid, len(curves_of)), "value": matrix.ravel(),
+        }).dropna(subset=["value"]))
     return pd.concat(member_parts, ignore_index=True), pd.concat(group_parts, ignore_index=True)
 
 

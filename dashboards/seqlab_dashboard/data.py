@@ -92,7 +92,7 @@ class RunStore:
         self._fingerprint: tuple[Any, ...] | None = None
         self._checked_at = 0.0
         self._read_at = 0.0
-        self._histories: OrderedDict[tuple[str, str], tuple[float, pd.DataFrame]] = OrderedDict()
+        self._histories: OrderedDict[tuple[str, str], tuple[float, tuple[np.ndarray, ...]]] = OrderedDict()
         self._flows: dict[str, GradientFlow | None] = {}
 
     # --- runs ------------------------------------------------------------------------------
@@ -148,10 +148,12 @@ class RunStore:
         if not experiments:
             frame = pd.DataFrame(columns=["run_id", "experiment_id", "status"])
         else:
-            mlflow.set_tracking_uri(self.tracking_uri)
-            frame = mlflow.search_runs(
-                experiment_ids=sorted(experiments), output_format="pandas", max_results=1_000_000
-            )
+            frame = _read_runs_sql(self.client(), sorted(experiments))
+            if frame is None:
+                mlflow.set_tracking_uri(self.tracking_uri)
+                frame = mlflow.search_runs(
+                    experiment_ids=sorted(experiments), output_format="pandas", max_results=1_000_000
+                )
         return _tidy_runs(frame, experiments)
 
     # --- histories ---------------------------------------------------------------------------
@@ -161,10 +163,14 @@ class RunStore:
     ) -> pd.DataFrame:
         """The history of ``metric`` for each of ``run_ids`` (runs without it are left out).
 
+        Histories missing from the cache are read in bulk (one query per 500 runs on SQL
+        stores, parallel per-run reads elsewhere); those of ended runs stay cached.
+
         :param max_points: downsample each run to at most this many points, first and last kept.
         :returns: columns ``run_id``, ``step``, ``time_s`` (seconds since the run's first value
             of this metric) and ``value``, sorted by run and step.
         """
+        import numpy as np
         import pandas as pd
 
         runs = self.runs()
@@ -176,26 +182,40 @@ class RunStore:
             cached = self._histories.get((run_id, metric))
             if cached is None or (status[run_id] not in ENDED and now - cached[0] > self.check_seconds):
                 missing.append(run_id)
-        if missing:
-            client = self.client()
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                fetched = pool.map(lambda r: _read_history(client, r, metric), missing)
-                for run_id, history in zip(missing, fetched):
-                    self._remember(run_id, metric, history)
-        parts = []
-        for run_id in wanted:
-            history = self._histories[(run_id, metric)][1]
-            self._histories.move_to_end((run_id, metric))
-            if len(history):
-                parts.append(history.iloc[downsample(len(history), max_points)])
-        if not parts:
-            return pd.DataFrame(columns=HISTORY_COLUMNS)
-        return pd.concat(parts, ignore_index=True)
-
-    def _remember(self, run_id: str, metric: str, history: pd.DataFrame) -> None:
-        self._histories[(run_id, metric)] = (time.monotonic(), history)
+        for run_id, history in self._read_histories(missing, metric).items():
+            self._histories[(run_id, metric)] = (time.monotonic(), history)
         while len(self._histories) > self.history_cache:
             self._histories.popitem(last=False)
+        parts = []
+        for run_id in wanted:
+            steps, seconds, values = self._histories[(run_id, metric)][1]
+            keep = downsample(len(steps), max_points)
+            parts.append((np.full(len(keep), run_id, dtype=object), steps[keep], seconds[keep], values[keep]))
+        if not parts:
+            return pd.DataFrame(columns=HISTORY_COLUMNS)
+        columns = [np.concatenate(column) for column in zip(*parts)]
+        return pd.DataFrame(dict(zip(HISTORY_COLUMNS, columns)))
+
+    def _read_histories(self, run_ids: list[str], metric: str) -> dict[str, tuple[np.ndarray, ...]]:
+        """``(steps, seconds, values)`` per run: every run in ``run_ids`` gets an entry."""
+        if not run_ids:
+            return {}
+        client = self.client()
+        store = _sql_store(client)
+        points: list[tuple[str, int, int, float]] = []
+        if store is not None:  # one column query per 500 runs, no ORM objects per value
+            from mlflow.store.tracking.dbmodels.models import SqlMetric
+
+            with store.ManagedSessionMaker() as session:
+                for start in range(0, len(run_ids), 500):
+                    points += session.query(
+                        SqlMetric.run_uuid, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value
+                    ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(run_ids[start : start + 500])).all()
+        else:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                for run_id, history in zip(run_ids, pool.map(lambda r: client.get_metric_history(r, metric), run_ids)):
+                    points += [(run_id, m.step, m.timestamp, m.value) for m in history]
+        return _split_histories(run_ids, points)
 
     # --- artifacts ---------------------------------------------------------------------------
 
@@ -236,23 +256,74 @@ class RunStore:
             return None
 
 
-def _read_history(client: MlflowClient, run_id: str, metric: str) -> pd.DataFrame:
-    import pandas as pd
+def _sql_store(client: MlflowClient) -> Any:
+    """The client's SQLAlchemy tracking store, or ``None`` for other stores (REST, files)."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    points = client.get_metric_history(run_id, metric)
-    frame = pd.DataFrame(
-        {
-            "run_id": run_id,
-            "step": [p.step for p in points],
-            "timestamp": [p.timestamp for p in points],
-            "value": [p.value for p in points],
-        }
-    )
-    if frame.empty:
-        return pd.DataFrame(columns=HISTORY_COLUMNS)
-    frame = frame.sort_values(["step", "timestamp"]).drop_duplicates("step", keep="last")
-    frame["time_s"] = (frame["timestamp"] - frame["timestamp"].min()) / 1000.0
-    return frame[HISTORY_COLUMNS].reset_index(drop=True)
+    store = getattr(getattr(client, "_tracking_client", None), "store", None)
+    return store if isinstance(store, SqlAlchemyStore) else None
+
+
+def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFrame | None:
+    """What ``mlflow.search_runs(output_format="pandas")`` returns, read with column queries.
+
+    On SQL stores ``search_runs`` builds an ORM object per param, tag and metric (43 s for
+    10,000 runs here); selecting the same columns from MLflow's own tables takes a fraction.
+    Returns ``None`` when the store is not a SQL store.
+    """
+    import pandas as pd
+    from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlParam, SqlRun, SqlTag
+
+    store = _sql_store(client)
+    if store is None:
+        return None
+    ids = [int(e) for e in experiment_ids]
+    active = (SqlRun.experiment_id.in_(ids), SqlRun.lifecycle_stage == "active")
+    with store.ManagedSessionMaker() as session:
+        runs = pd.DataFrame(session.query(
+            SqlRun.run_uuid, SqlRun.experiment_id, SqlRun.status, SqlRun.artifact_uri,
+            SqlRun.start_time, SqlRun.end_time,
+        ).filter(*active).all(), columns=["run_id", "experiment_id", "status", "artifact_uri",
+                                          "start_time", "end_time"])
+        wide = [runs.set_index("run_id")]
+        for prefix, table, value in ((METRIC, SqlLatestMetric, SqlLatestMetric.value),
+                                     (PARAM, SqlParam, SqlParam.value), (TAG, SqlTag, SqlTag.value)):
+            columns = [table.run_uuid, table.key, value] + ([table.is_nan] if table is SqlLatestMetric else [])
+            rows = pd.DataFrame(session.query(*columns).join(SqlRun, SqlRun.run_uuid == table.run_uuid)
+                                .filter(*active).all(), columns=["run_id", "key", "value", "is_nan"][: len(columns)])
+            if "is_nan" in rows:
+                rows.loc[rows["is_nan"].astype(bool), "value"] = float("nan")
+            if len(rows):
+                wide.append(rows.pivot(index="run_id", columns="key", values="value").add_prefix(prefix))
+    frame = pd.concat(wide, axis=1).reset_index(names="run_id") if len(runs) else runs
+    frame["experiment_id"] = frame["experiment_id"].astype(str)
+    for column in ("start_time", "end_time"):
+        frame[column] = pd.to_datetime(frame[column], unit="ms", utc=True)
+    return frame.sort_values("start_time", ascending=False, ignore_index=True)
+
+
+def _split_histories(
+    run_ids: list[str], points: list[tuple[str, int, int, float]]
+) -> dict[str, tuple[np.ndarray, ...]]:
+    """Sort ``(run_id, step, timestamp, value)`` points into per-run arrays, one value per step."""
+    import numpy as np
+
+    empty = (np.array([], dtype=np.int64), np.array([]), np.array([]))
+    found: dict[str, tuple[np.ndarray, ...]] = dict.fromkeys(run_ids, empty)
+    if not points:
+        return found
+    ids = np.array([p[0] for p in points], dtype=object)
+    steps = np.array([p[1] for p in points], dtype=np.int64)
+    stamps = np.array([p[2] for p in points], dtype=np.int64)
+    values = np.array([p[3] for p in points], dtype=float)
+    order = np.lexsort((stamps, steps, ids))
+    ids, steps, stamps, values = ids[order], steps[order], stamps[order], values[order]
+    last_of_step = np.r_[(ids[1:] != ids[:-1]) | (steps[1:] != steps[:-1]), True]
+    ids, steps, stamps, values = ids[last_of_step], steps[last_of_step], stamps[last_of_step], values[last_of_step]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(ids)]):
+        found[ids[a]] = (steps[a:b], (stamps[a:b] - stamps[a:b].min()) / 1000.0, values[a:b])
+    return found
 
 
 def _tidy_runs(frame: pd.DataFrame, experiments: dict[str, str]) -> pd.DataFrame:

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 VIEW = "curves"
 X_AXES = {"step": "training step", "time_s": "wall time (s)"}
 SCALES = {"logx": "log x", "logy": "log y"}
-MEMBER_LIMIT = 2000
+MEMBER_LIMIT = 200
 """Above this many member runs, faint member lines are drawn with WebGL."""
+MEMBER_POINTS = 40_000
+"""Faint member lines share this many points at most; each run keeps its first and last."""
 
 
 @hookimpl
@@ -94,9 +96,13 @@ def curve_figure(
 
     from seqlab_dashboard.figures import group_colors, styled, translucent
 
+    from seqlab_dashboard.data import downsample
+
     colors = group_colors(groups["group"])
     figure = go.Figure()
-    many = members["run_id"].nunique() > MEMBER_LIMIT
+    member_count = members["run_id"].nunique()
+    many = member_count > MEMBER_LIMIT
+    per_member = max(MEMBER_POINTS // max(member_count, 1), 10)
     for group, rows in groups.groupby("group", sort=True):
         color, n = colors[group], int(rows["n"].max())
         if band_name != "none" and n > 1:
@@ -108,13 +114,16 @@ def curve_figure(
             ))
         if show_members:
             lines = members[members["group"] == group]
-            xs, ys = [], []
-            for _, run in lines.groupby("run_id", sort=False):
-                xs.extend([*run["x"], None])
-                ys.extend([*run["value"], None])
+            grid = np.unique(lines["x"].to_numpy())
+            if len(grid) > per_member:
+                lines = lines[lines["x"].isin(grid[downsample(len(grid), per_member)])]
+            ids = lines["run_id"].to_numpy()
+            breaks = np.flatnonzero(ids[1:] != ids[:-1]) + 1
             member_trace = go.Scattergl if many else go.Scatter
             figure.add_trace(member_trace(
-                x=xs, y=ys, mode="lines", line={"color": translucent(color, 0.35), "width": 1},
+                x=np.insert(lines["x"].to_numpy(dtype=np.float32), breaks, np.nan),
+                y=np.insert(lines["value"].to_numpy(dtype=np.float32), breaks, np.nan),
+                mode="lines", line={"color": translucent(color, 0.35), "width": 1},
                 hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} members",
             ))
         figure.add_trace(go.Scatter(
