@@ -83,6 +83,8 @@ def settled(driver: Any, timeout: float = 60) -> None:
         return bool(d.execute_script("""
             if (document.title.startsWith('Updating')) { return false; }
             if (!document.querySelector('#_pages_content') || !document.querySelector('#_pages_content').children.length) { return false; }
+            const graphs = Array.from(document.querySelectorAll('.dash-graph'));
+            if (graphs.some(g => !g.querySelector('.js-plotly-plot'))) { return false; }
             const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
             return plots.every(p => p._fullLayout && !((p.layout.annotations || []).some(a => a.text === 'loading…')));
         """))
@@ -129,6 +131,7 @@ def test_runs_view_lists_every_run(server: dict[str, Any], browser: Any) -> None
 def test_selecting_runs_and_regrouping_change_the_plot_and_the_link_restores_it(
     server: dict[str, Any], browser: Any
 ) -> None:
+    from selenium.common.exceptions import JavascriptException
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -147,7 +150,8 @@ def test_selecting_runs_and_regrouping_change_the_plot_and_the_link_restores_it(
     before = centers(figure(browser, "curves"))
     assert sum(int(name.split("(n=")[1].rstrip(")")) for name in before) == 4
     browser.find_element("css selector", "#curves-group .dash-dropdown-clear").click()
-    WebDriverWait(browser, 30).until(lambda d: centers(figure(d, "curves")) != before)
+    WebDriverWait(browser, 30, ignored_exceptions=[JavascriptException]).until(
+        lambda d: centers(figure(d, "curves")) != before)
     settled(browser)
     after = centers(figure(browser, "curves"))
     assert list(after) == ["all runs (n=4)"] and after != before
@@ -157,7 +161,8 @@ def test_selecting_runs_and_regrouping_change_the_plot_and_the_link_restores_it(
         "xpath", "//div[contains(@class,'dash-dropdown-content')]//label[.//input[@value='model.hidden_size']]"
     ).click()
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
-    WebDriverWait(browser, 30).until(lambda d: centers(figure(d, "curves")) != after)
+    WebDriverWait(browser, 30, ignored_exceptions=[JavascriptException]).until(
+        lambda d: centers(figure(d, "curves")) != after)
     settled(browser)
     regrouped = centers(figure(browser, "curves"))
     assert len(regrouped) >= 2 and all(name.startswith("hidden_size=") for name in regrouped)

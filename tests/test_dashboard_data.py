@@ -147,3 +147,19 @@ def test_gradient_flows_are_read_from_artifacts(runs_store) -> None:  # type: ig
     assert set(flows) == set(finished(runs)["run_id"])
     flow = next(iter(flows.values()))
     assert len(flow.norms) == len(flow.steps) and len(flow.norms[0]) == len(flow.positions)
+
+
+def test_column_read_equals_mlflow_search_runs(real_store: str) -> None:
+    import mlflow
+    import pandas as pd
+
+    from seqlab_dashboard.data import _read_runs_sql
+
+    client = mlflow.MlflowClient(real_store)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    fast = _read_runs_sql(client, experiments).set_index("run_id").sort_index()
+    mlflow.set_tracking_uri(real_store)
+    reference = mlflow.search_runs(experiment_ids=experiments, output_format="pandas")
+    reference = reference.set_index("run_id").sort_index()
+    assert set(fast.columns) == set(reference.columns)
+    pd.testing.assert_frame_equal(fast[reference.columns], reference, check_dtype=False)

@@ -165,3 +165,32 @@ def test_dashboard_hook_is_specified_and_documented() -> None:
     assert hookspecs.register_dashboard_panels.__doc__
     docs = Path(__file__).parents[1] / "docs" / "dashboard.md"
     assert "register_dashboard_panels" in docs.read_text()
+
+
+def test_seqlab_dash_serves_on_localhost(on_store: str) -> None:
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from conftest import SEQLAB
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([SEQLAB, "dash", "--port", str(port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/runs", timeout=5) as page:
+                    assert page.status == 200 and "seqlab" in page.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "seqlab dash did not start"
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert f"http://127.0.0.1:{port}" in output and on_store in output

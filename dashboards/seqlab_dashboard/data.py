@@ -208,9 +208,11 @@ class RunStore:
 
             with store.ManagedSessionMaker() as session:
                 for start in range(0, len(run_ids), 500):
-                    points += session.query(
+                    query = session.query(
                         SqlMetric.run_uuid, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value
-                    ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(run_ids[start : start + 500])).all()
+                    ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(run_ids[start : start + 500]))
+                    points += list(_fetch(session, query, ["run_id", "step", "timestamp", "value"])
+                                   .itertuples(index=False, name=None))
         else:
             with ThreadPoolExecutor(max_workers=8) as pool:
                 for run_id, history in zip(run_ids, pool.map(lambda r: client.get_metric_history(r, metric), run_ids)):
@@ -280,17 +282,16 @@ def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFr
     ids = [int(e) for e in experiment_ids]
     active = (SqlRun.experiment_id.in_(ids), SqlRun.lifecycle_stage == "active")
     with store.ManagedSessionMaker() as session:
-        runs = pd.DataFrame(session.query(
+        runs = _fetch(session, session.query(
             SqlRun.run_uuid, SqlRun.experiment_id, SqlRun.status, SqlRun.artifact_uri,
             SqlRun.start_time, SqlRun.end_time,
-        ).filter(*active).all(), columns=["run_id", "experiment_id", "status", "artifact_uri",
-                                          "start_time", "end_time"])
+        ).filter(*active), ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"])
         wide = [runs.set_index("run_id")]
         for prefix, table, value in ((METRIC, SqlLatestMetric, SqlLatestMetric.value),
                                      (PARAM, SqlParam, SqlParam.value), (TAG, SqlTag, SqlTag.value)):
             columns = [table.run_uuid, table.key, value] + ([table.is_nan] if table is SqlLatestMetric else [])
-            rows = pd.DataFrame(session.query(*columns).join(SqlRun, SqlRun.run_uuid == table.run_uuid)
-                                .filter(*active).all(), columns=["run_id", "key", "value", "is_nan"][: len(columns)])
+            query = session.query(*columns).join(SqlRun, SqlRun.run_uuid == table.run_uuid).filter(*active)
+            rows = _fetch(session, query, ["run_id", "key", "value", "is_nan"][: len(columns)])
             if "is_nan" in rows:
                 rows.loc[rows["is_nan"].astype(bool), "value"] = float("nan")
             if len(rows):
@@ -300,6 +301,27 @@ def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFr
     for column in ("start_time", "end_time"):
         frame[column] = pd.to_datetime(frame[column], unit="ms", utc=True)
     return frame.sort_values("start_time", ascending=False, ignore_index=True)
+
+
+def _fetch(session: Any, query: Any, columns: list[str]) -> pd.DataFrame:
+    """Run an SQLAlchemy query on the raw database cursor and return its rows as a DataFrame.
+
+    SQLAlchemy's result rows cost microseconds each; plain DB-API tuples make reading 10,000
+    runs' params, tags and metrics several times faster.
+    """
+    import pandas as pd
+
+    connection = session.connection()
+    compiled = query.statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    finally:
+        cursor.close()
 
 
 def _split_histories(

@@ -73,11 +73,12 @@ def _column(runs: pd.DataFrame, column: str, hide: bool) -> dict[str, Any]:
 
 def rows(runs: pd.DataFrame) -> list[dict[str, Any]]:
     """The table rows: one dict per run, times as readable text, missing values as null."""
+    import json
+
     shown = runs[[c for c in runs.columns if not c.startswith("tags.")]].copy()
     for column in ("start_time", "end_time"):
         shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S")
-    shown = shown.astype(object).where(shown.notna(), None)
-    return shown.to_dict("records")
+    return json.loads(shown.to_json(orient="records"))
 
 
 def layout(**query: str) -> Component:
