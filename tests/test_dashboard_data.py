@@ -7,17 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dashboard_store import GRID, build_store
+from test_dashboard_store import GRID, real_store  # noqa: F401  (a fixture)
 
 from seqlab import record
 
 HIDDEN = "params.model.hidden_size"
-
-
-@pytest.fixture(scope="session")
-def real_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URI of the shared store of real runs (built once per session)."""
-    return build_store(tmp_path_factory.getbasetemp() / "dashboard-store")
 
 
 @pytest.fixture

@@ -8,15 +8,9 @@ from typing import Any
 
 import pytest
 from conftest import registered_plugin
-from dashboard_store import build_store, empty_store
+from test_dashboard_store import empty_store, real_store  # noqa: F401  (a fixture)
 
 from seqlab import hookimpl, record
-
-
-@pytest.fixture(scope="session")
-def real_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URI of the shared store of real runs (built once per session)."""
-    return build_store(tmp_path_factory.getbasetemp() / "dashboard-store")
 
 
 @pytest.fixture

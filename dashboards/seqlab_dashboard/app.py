@@ -34,7 +34,11 @@ function(state, linkIds) {
         window.history.replaceState(window.history.state, '', url);
     }
     const tail = carried.toString();
-    return linkIds.map(id => id.path + (tail ? '?' + tail : ''));
+    const here = window.location.pathname;
+    return [
+        linkIds.map(id => id.path + (tail ? '?' + tail : '')),
+        linkIds.map(id => here.endsWith(id.path) ? 'active' : ''),
+    ];
 }
 """
 
@@ -111,6 +115,7 @@ def create_app() -> Dash:
     app.clientside_callback(
         URL_STATE_JS % list(SHARED_KEYS),
         Output({"type": ids.NAV_LINK, "path": ALL}, "href"),
+        Output({"type": ids.NAV_LINK, "path": ALL}, "className"),
         Input(ids.VIEW_STATE, "data"),
         State({"type": ids.NAV_LINK, "path": ALL}, "id"),
     )

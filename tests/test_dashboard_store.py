@@ -1,4 +1,4 @@
-"""A small MLflow store of real runs for the dashboard tests, built once per test session.
+"""A small MLflow store of real runs for the dashboard tests (no tests here), built once per session.
 
 Runs come from the real runner (``seqlab.runner.train``): LSTMs of two sizes on the adding
 task at two lengths and two seeds, a run whose strategy crashes (FAILED) and one left RUNNING.
@@ -15,6 +15,8 @@ import shutil
 import time
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 from seqlab import hookimpl, record
 
@@ -47,6 +49,12 @@ def crashing_strategy_plugin() -> ModuleType:
 
     module.register_strategies = register_strategies  # type: ignore[attr-defined]
     return module
+
+
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URI of the shared store of real runs (built once per session)."""
+    return build_store(tmp_path_factory.getbasetemp() / "dashboard-store")
 
 
 def build_store(folder: Path) -> str:
