@@ -121,7 +121,6 @@ def _train_runs() -> None:
 
 def _complete_contract(client, run_id: str, spec, registry) -> None:  # type: ignore[no-untyped-def]
     """Record the measurement contract's metrics the runner left out, from the run itself."""
-    import torch
     from mlflow.entities import Metric
 
     run = client.get_run(run_id)

@@ -94,6 +94,8 @@ class RunStore:
         self._read_at = 0.0
         self._histories: OrderedDict[tuple[str, str], tuple[float, tuple[np.ndarray, ...]]] = OrderedDict()
         self._flows: dict[str, GradientFlow | None] = {}
+        self._last_histories: tuple[Any, pd.DataFrame | None] = (None, None)
+        """The last combined history frame, reused while no history in it changed."""
 
     # --- runs ------------------------------------------------------------------------------
 
@@ -182,6 +184,9 @@ class RunStore:
             cached = self._histories.get((run_id, metric))
             if cached is None or (status[run_id] not in ENDED and now - cached[0] > self.check_seconds):
                 missing.append(run_id)
+        key = (metric, max_points, tuple(wanted))
+        if not missing and self._last_histories[0] == key:
+            return self._last_histories[1]
         for run_id, history in self._read_histories(missing, metric).items():
             self._histories[(run_id, metric)] = (time.monotonic(), history)
         while len(self._histories) > self.history_cache:
@@ -194,7 +199,9 @@ class RunStore:
         if not parts:
             return pd.DataFrame(columns=HISTORY_COLUMNS)
         columns = [np.concatenate(column) for column in zip(*parts)]
-        return pd.DataFrame(dict(zip(HISTORY_COLUMNS, columns)))
+        frame = pd.DataFrame(dict(zip(HISTORY_COLUMNS, columns)))
+        self._last_histories = (key, frame)
+        return frame
 
     def _read_histories(self, run_ids: list[str], metric: str) -> dict[str, tuple[np.ndarray, ...]]:
         """``(steps, seconds, values)`` per run: every run in ``run_ids`` gets an entry."""

@@ -84,7 +84,7 @@ def rows(runs: pd.DataFrame) -> list[dict[str, Any]]:
 def layout(**query: str) -> Component:
     """The table of runs, with experiment and sweep filters, selection restored from the URL."""
     import dash_ag_grid as dag
-    from dash import dcc, html
+    from dash import html
 
     from seqlab_dashboard.controls import in_scope, query_list, scope_controls
     from seqlab_dashboard.data import open_store
