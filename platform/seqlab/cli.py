@@ -179,11 +179,17 @@ def dash(
         bool, typer.Option(help="Dash debug mode (its debugger runs code: local use only).")
     ] = False,
 ) -> None:
-    """Serve the comparison dashboard over the MLflow store (read-only)."""
+    """Serve the comparison dashboard over the MLflow store (read-only).
+
+    The store is $MLFLOW_TRACKING_URI, else ./mlruns; docs/dashboard.md has production use.
+    """
+    from seqlab.tracking import tracking_uri
     from seqlab_dashboard.app import create_app
 
+    typer.echo(f"reading {tracking_uri()}")
+    app = create_app()
     typer.echo(f"seqlab dashboard on http://{host}:{port}  (Ctrl-C to stop)")
-    create_app().run(host=host, port=port, debug=debug)
+    app.run(host=host, port=port, debug=debug)
 
 
 def main() -> None:

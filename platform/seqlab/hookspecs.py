@@ -13,6 +13,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from seqlab.registry import Component, RegisterComponent
+    from seqlab_dashboard.panels import RegisterPanel
 
 hookspec = pluggy.HookspecMarker("seqlab")
 
@@ -79,4 +80,26 @@ def check_combination(model: Component, task: Component, strategy: Component) ->
     :param task: the chosen task's registration.
     :param strategy: the chosen strategy's registration.
     :returns: a one-line reason why the combination is refused, or ``None`` to accept it.
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# Dashboard
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_dashboard_panels(register: RegisterPanel) -> None:
+    """Offer views (pages) to the comparison dashboard, ``seqlab dash``.
+
+    :param register: call ``register(path, title, layout, callbacks=None, order=100,
+        description="")`` once per view. ``path`` is the view's URL path (``/my-view``);
+        ``layout(**query)`` returns the view's Dash component tree and receives the URL's
+        query parameters as strings, so a shared link restores the view;
+        ``callbacks(app)``, if given, adds the view's callbacks to the ``dash.Dash`` app.
+        Views read runs through :func:`seqlab_dashboard.data.open_store`, never MLflow
+        directly; ``order`` sorts the navigation bar (built-in views use 10 to 50).
+
+    Called once each time the dashboard app is created; the built-in views (runs, curves,
+    efficiency, stability, long-term dependency) use this hook too.
     """

@@ -32,6 +32,11 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqlab_plugins.strategies.bptt",
     "seqlab_plugins.strategies.tbptt",
     "seqlab_plugins.strategies.bidirectional",
+    "seqlab_dashboard.pages.runs",
+    "seqlab_dashboard.pages.curves",
+    "seqlab_dashboard.pages.efficiency",
+    "seqlab_dashboard.pages.stability",
+    "seqlab_dashboard.pages.longterm",
 )
 """Built-in plugins, registered through the same ``pm.register`` as installed ones."""
 

@@ -17,6 +17,8 @@ TAG_END_REASON = "seqlab.end_reason"
 TAG_SWEEP = "seqlab.sweep"
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_RUN_NAME = "mlflow.runName"
+TAG_SWEEP = "seqlab.sweep"
+"""The name of the sweep a run belongs to (the dashboard filters by it)."""
 
 
 def plugin_tag(kind: str) -> str:

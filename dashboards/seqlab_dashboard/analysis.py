@@ -1,0 +1,243 @@
+"""Group comparisons on the frames :mod:`seqlab_dashboard.data` returns: pure pandas and numpy.
+
+Groups are runs sharing the values of chosen params (e.g. model x strategy); a group's value is
+its members' mean or median with a band of the user's choice; curves are aligned on a common
+x grid before they are averaged, so members logged at different steps still combine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+CENTERS = {"mean": "mean", "median": "median"}
+BANDS = {
+    "std": "± standard deviation",
+    "se": "± standard error",
+    "ci95": "95% confidence interval",
+    "minmax": "min – max",
+    "none": "no band",
+}
+ALL_RUNS = "all runs"
+"""The label of the single group when grouping by nothing."""
+SUMMARY_COLUMNS = ["group", "n", "center", "lower", "upper"]
+
+
+def group_labels(runs: pd.DataFrame, by: Sequence[str]) -> pd.Series:
+    """One readable group label per run (index: the runs' ``run_id``), e.g. ``lstm · length=50``.
+
+    :param by: runs-frame columns to group by (``params.model``, ...); empty: one group.
+    """
+    import pandas as pd
+
+    index = runs["run_id"] if "run_id" in runs else runs.index
+    if not by:
+        return pd.Series(ALL_RUNS, index=index, dtype=object)
+    parts = []
+    for column in by:
+        values = runs[column] if column in runs else pd.Series(None, index=runs.index)
+        short = column.split(".", 1)[-1].rsplit(".", 1)[-1]
+        numeric = pd.api.types.is_numeric_dtype(values)
+        parts.append(
+            values.map(lambda v, s=short, n=numeric: f"{s}=—" if _missing(v) else (f"{s}={_fmt(v)}" if n else str(v)))
+        )
+    label = parts[0].astype(str)
+    for part in parts[1:]:
+        label = label + " · " + part.astype(str)
+    return pd.Series(label.to_numpy(), index=index, dtype=object)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """Exponential moving average with TensorBoard's debiasing; ``weight`` 0 leaves values as they are."""
+    import numpy as np
+    from scipy.signal import lfilter
+
+    values = np.asarray(values, dtype=float)
+    if weight <= 0 or len(values) == 0:
+        return values
+    smoothed = lfilter([1 - weight], [1, -weight], values)
+    return smoothed / (1 - weight ** np.arange(1, len(values) + 1))
+
+
+def band(values: np.ndarray, center: str = "mean", kind: str = "std") -> tuple[np.ndarray, ...]:
+    """Center and band of ``values`` (members x points, NaN where a member has no value).
+
+    :param center: ``mean`` or ``median``.
+    :param kind: one of :data:`BANDS`.
+    :returns: ``(center, lower, upper, n)`` arrays over points; with one member the band is
+        the line itself.
+    """
+    import warnings
+
+    import numpy as np
+    from scipy import stats
+
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    n = np.sum(~np.isnan(values), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        middle = np.nanmedian(values, axis=0) if center == "median" else np.nanmean(values, axis=0)
+        std = np.nanstd(values, axis=0, ddof=1) if values.shape[0] > 1 else np.zeros(values.shape[1])
+        std = np.where(n > 1, std, 0.0)
+        if kind == "minmax":
+            return middle, np.nanmin(values, axis=0), np.nanmax(values, axis=0), n
+        if kind == "std":
+            half = std
+        elif kind == "se":
+            half = std / np.sqrt(np.maximum(n, 1))
+        elif kind == "ci95":
+            quantile = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+            half = np.where(n > 1, quantile * std / np.sqrt(np.maximum(n, 1)), 0.0)
+        else:
+            half = np.zeros_like(middle)
+    return middle, middle - half, middle + half, n
+
+
+def summarize(
+    frame: pd.DataFrame, value: str, keys: Sequence[str] = ("group",), center: str = "mean",
+    kind: str = "std",
+) -> pd.DataFrame:
+    """One row per group of ``keys``: member count and center/lower/upper of column ``value``.
+
+    Rows without a value are left out; a group with none left does not appear.
+    """
+    import pandas as pd
+
+    rows = []
+    present = frame.dropna(subset=[value])
+    for key, members in present.groupby(list(keys), sort=True):
+        middle, lower, upper, n = band(members[value].to_numpy()[:, None], center, kind)
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append((*key, int(n[0]), middle[0], lower[0], upper[0]))
+    return pd.DataFrame(rows, columns=[*keys, *SUMMARY_COLUMNS[1:]])
+
+
+def curves(
+    histories: pd.DataFrame, labels: pd.Series, x: str = "step", center: str = "mean",
+    kind: str = "std", smoothing: float = 0.0, points: int = 200,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Smooth each run's curve, then average each group's members on a common x grid.
+
+    :param histories: columns ``run_id``, ``step``, ``time_s``, ``value`` (see ``RunStore.histories``).
+    :param labels: group label per run id (see :func:`group_labels`).
+    :param x: ``step`` or ``time_s``.
+    :param smoothing: EMA weight in [0, 1).
+    :param points: grid points per group: the group's own x values when there are at most
+        this many, else evenly spaced; members count only inside their own x range.
+    :returns: ``(members, groups)``: members on their group's grid with columns ``run_id``,
+        ``group``, ``x``, ``value`` (smoothed); groups with ``group``, ``x``, ``n`` and
+        ``center``/``lower``/``upper``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    history = histories[histories["run_id"].isin(labels.index)]
+    if history.empty:
+        return (
+            pd.DataFrame(columns=["run_id", "group", "x", "value"]),
+            pd.DataFrame(columns=["group", "x", *SUMMARY_COLUMNS[1:]]),
+        )
+    codes, names = pd.factorize(history["run_id"])
+    xs_all = history[x].to_numpy(dtype=float)
+    order = np.lexsort((xs_all, codes))
+    codes, xs_all = codes[order], xs_all[order]
+    ys_all = history["value"].to_numpy(dtype=float)[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    bounds = zip(starts, np.r_[starts[1:], len(codes)])
+    runs = {names[codes[a]]: (xs_all[a:b], ema(ys_all[a:b], smoothing)) for a, b in bounds}
+    member_parts, group_parts = [], []
+    for group, members in pd.Series(list(runs)).groupby(pd.Series(list(runs)).map(labels), sort=True):
+        curves_of = [runs[r] for r in members]
+        unique_x = np.unique(np.concatenate([xs for xs, _ in curves_of]))
+        grid = unique_x if len(unique_x) <= points else np.linspace(unique_x[0], unique_x[-1], points)
+        matrix = np.full((len(curves_of), len(grid)), np.nan)
+        for i, (xs, ys) in enumerate(curves_of):
+            finite = np.isfinite(ys)
+            inside = (grid >= xs[0]) & (grid <= xs[-1])
+            if finite.any():
+                matrix[i, inside] = np.interp(grid[inside], xs[finite], ys[finite])
+        middle, lower, upper, n = band(matrix, center, kind)
+        group_parts.append(pd.DataFrame(
+            {"group": group, "x": grid, "n": n, "center": middle, "lower": lower, "upper": upper}))
+        member_parts.append(pd.DataFrame({
+            "run_id": np.repeat(members.to_numpy(), len(grid)), "group": group,
+            "x": np.tile(grid, len(curves_of)), "value": matrix.ravel(),
+        }).dropna(subset=["value"]))
+    return pd.concat(member_parts, ignore_index=True), pd.concat(group_parts, ignore_index=True)
+
+
+def solved_by_length(
+    runs: pd.DataFrame, labels: pd.Series, length: str, score: str, solved: str,
+    center: str = "mean", kind: str = "std",
+) -> pd.DataFrame:
+    """Per group and sequence length: the score's center and band, and the fraction solved.
+
+    :param length: the length column (``params.task.length``).
+    :param score: the score column (``metrics.ltd/normalized_score``).
+    :param solved: the solved flag column (``metrics.ltd/solved``, 1 or 0).
+    :returns: columns ``group``, ``length``, ``n``, ``center``, ``lower``, ``upper``,
+        ``solved_fraction`` (NaN where no member recorded the flag).
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "group": labels.to_numpy(),
+            "length": pd.to_numeric(runs[length], errors="coerce").to_numpy() if length in runs else float("nan"),
+            "score": runs[score].to_numpy() if score in runs else float("nan"),
+            "solved": runs[solved].to_numpy() if solved in runs else float("nan"),
+        }
+    ).dropna(subset=["length"])
+    table = summarize(frame, "score", ("group", "length"), center, kind)
+    fraction = frame.groupby(["group", "length"])["solved"].mean().rename("solved_fraction")
+    return table.merge(fraction.reset_index(), on=["group", "length"], how="left")
+
+
+def memory_horizon(table: pd.DataFrame, majority: float = 0.5) -> pd.DataFrame:
+    """Each group's memory horizon: the longest length up to which it solves every tested length.
+
+    A group solves a length when more than ``majority`` of its seeds there are solved.
+
+    :param table: the output of :func:`solved_by_length`.
+    :returns: columns ``group``, ``horizon`` (NaN when even the shortest length is not solved),
+        ``longest_tested``.
+    """
+    import pandas as pd
+
+    rows = []
+    for group, lengths in table.sort_values("length").groupby("group", sort=True):
+        horizon = float("nan")
+        for length, fraction in zip(lengths["length"], lengths["solved_fraction"]):
+            if not fraction > majority:
+                break
+            horizon = length
+        rows.append((group, horizon, lengths["length"].max()))
+    return pd.DataFrame(rows, columns=["group", "horizon", "longest_tested"])
+
+
+def pareto_front(cost: Sequence[float], score: Sequence[float]) -> np.ndarray:
+    """Mask of the points no other point beats on both axes (lower cost, higher score)."""
+    import numpy as np
+
+    cost, score = np.asarray(cost, dtype=float), np.asarray(score, dtype=float)
+    front = np.zeros(len(cost), dtype=bool)
+    for i in range(len(cost)):
+        if not (np.isfinite(cost[i]) and np.isfinite(score[i])):
+            continue
+        beaten = (cost <= cost[i]) & (score >= score[i]) & ((cost < cost[i]) | (score > score[i]))
+        front[i] = not beaten.any()
+    return front

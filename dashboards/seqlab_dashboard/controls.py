@@ -1,0 +1,193 @@
+"""What every view shares: the scope of runs it looks at, group-by, and its URL form.
+
+A view's state lives in the URL's query string (``?exp=1&group=model,strategy&metric=...``):
+``layout(**query)`` builds the controls from it and :func:`mirror_to_url` writes them back, so
+a copied link reproduces the view. ``exp``, ``sweep``, ``runs`` and ``group`` are shared by all
+views and travel with the navigation links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from seqlab_dashboard import ids
+from seqlab_dashboard.data import PARAM, param_column
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from dash import Dash
+    from dash.development.base_component import Component
+
+SHARED_KEYS = ("exp", "sweep", "runs", "group")
+"""Query keys every view understands; the navigation links carry them from view to view."""
+RUN_PREFIX = 8
+"""Characters of a run id kept in URLs: short links, still unique in any real store."""
+DEFAULT_GROUPING = ("model", "task", "strategy")
+
+
+def query_list(query: Mapping[str, Any], key: str) -> list[str]:
+    """A comma-separated query value as a list (``"a,b"`` -> ``["a", "b"]``)."""
+    value = query.get(key) or ""
+    if isinstance(value, list):
+        value = ",".join(value)
+    return [part for part in str(value).split(",") if part]
+
+
+def query_text(query: Mapping[str, Any], key: str, allowed: Sequence[str], default: str) -> str:
+    """A query value if it is one of ``allowed``, else ``default``."""
+    value = query.get(key)
+    return value if value in allowed else default
+
+
+def query_number(query: Mapping[str, Any], key: str, default: float) -> float:
+    """A numeric query value, or ``default`` when missing or not a number."""
+    try:
+        return float(query.get(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def param_keys(runs: pd.DataFrame) -> list[str]:
+    """The params recorded in ``runs`` (dotted keys), the ones that vary first."""
+    keys = [c[len(PARAM):] for c in runs.columns if c.startswith(PARAM)]
+    varying = {k for k in keys if runs[param_column(k)].nunique(dropna=True) > 1}
+    return sorted(keys, key=lambda k: (k not in varying, k.count("."), k))
+
+
+def default_grouping(runs: pd.DataFrame) -> list[str]:
+    """Group by whichever of model, task and strategy vary; by model if none does."""
+    varying = [
+        k for k in DEFAULT_GROUPING
+        if param_column(k) in runs and runs[param_column(k)].nunique(dropna=True) > 1
+    ]
+    return varying or (["model"] if param_column("model") in runs else [])
+
+
+def in_scope(
+    runs: pd.DataFrame, experiments: Sequence[str] | None, sweeps: Sequence[str] | None,
+    run_prefixes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The runs of the chosen experiments and sweeps, narrowed to the selected runs if any."""
+    if runs.empty:
+        return runs
+    keep = runs["experiment_id"].notna()
+    if experiments:
+        keep &= runs["experiment_id"].isin(experiments)
+    if sweeps:
+        keep &= runs["sweep"].isin(sweeps)
+    if run_prefixes:
+        keep &= runs["run_id"].str[:RUN_PREFIX].isin([p[:RUN_PREFIX] for p in run_prefixes])
+    return runs[keep]
+
+
+def scope_controls(view: str, query: Mapping[str, Any], runs: pd.DataFrame, grouping: bool = True) -> Component:
+    """Experiment, sweep and group-by pickers of ``view``, set from ``query``.
+
+    Also holds the run selection made in the Runs view (``runs`` in the URL) in a store
+    ``control(view, "runs")`` with a note saying how many runs the view shows.
+    """
+    from dash import dcc, html
+
+    experiments = (
+        runs[["experiment_id", "experiment"]].drop_duplicates().sort_values("experiment")
+        if len(runs) else runs
+    )
+    sweeps = sorted(runs["sweep"].dropna().unique()) if "sweep" in runs else []
+    group = query_list(query, "group") if "group" in query else default_grouping(runs)
+    selected = query_list(query, "runs")
+    items = [
+        labelled("Experiment", dcc.Dropdown(
+            id=ids.control(view, "exp"), multi=True, placeholder="all experiments",
+            options=[{"label": n, "value": i} for i, n in zip(experiments.get("experiment_id", []), experiments.get("experiment", []))],
+            value=query_list(query, "exp"),
+        )),
+        labelled("Sweep", dcc.Dropdown(
+            id=ids.control(view, "sweep"), multi=True, options=list(sweeps),
+            placeholder="all sweeps" if sweeps else "no sweep recorded", value=query_list(query, "sweep"),
+        )),
+    ]
+    if grouping:
+        items.append(labelled("Group by", dcc.Dropdown(
+            id=ids.control(view, "group"), multi=True, options=param_keys(runs), value=group,
+            placeholder="no grouping: one line per run set",
+        ), wide=True))
+    note = (
+        f"Showing the {len(selected)} runs selected in the Runs view. "
+        if selected else "Showing every run in scope; select runs in the Runs view to narrow. "
+    )
+    return html.Div(className="controls", children=[
+        *items,
+        dcc.Store(id=ids.control(view, "runs"), data=selected),
+        html.Div(className="selection-note", children=[
+            html.Span(note, id=ids.control(view, "selection-note")),
+            html.Button("show all runs", id=ids.control(view, "clear-selection"),
+                        className="link-button", style={} if selected else {"display": "none"}),
+        ]),
+    ])
+
+
+def labelled(label: str, control: Component, wide: bool = False) -> Component:
+    """A control with its label above it, styled like the scope controls."""
+    from dash import html
+
+    return html.Div(className="control wide" if wide else "control", children=[html.Label(label), control])
+
+
+def mirror_to_url(app: Dash, view: str, controls: Mapping[str, str]) -> None:
+    """Write ``view``'s control values into the URL whenever one changes.
+
+    :param controls: query key -> control name (``ids.control(view, name)``, its ``value``);
+        the run selection store and the shared scope controls are added here.
+    """
+    from dash import Input, Output, State
+
+    keys = {"exp": "exp", "sweep": "sweep", "runs": "runs", **controls}
+    props = {key: ("data" if name == "runs" else "value") for key, name in keys.items()}
+
+    @app.callback(
+        Output(ids.VIEW_STATE, "data", allow_duplicate=True),
+        [Input(ids.control(view, name), props[key]) for key, name in keys.items()],
+        prevent_initial_call="initial_duplicate",
+    )
+    def write_query(*values: Any) -> dict[str, Any]:
+        query = {}
+        for key, value in zip(keys, values):
+            if isinstance(value, list):
+                value = ",".join(str(v)[:RUN_PREFIX] if key == "runs" else str(v) for v in value)
+            query[key] = "" if value is None else str(value)
+        return {"query": query}
+
+    @app.callback(
+        Output(ids.control(view, "runs"), "data", allow_duplicate=True),
+        Output(ids.control(view, "selection-note"), "children"),
+        Output(ids.control(view, "clear-selection"), "style"),
+        Input(ids.control(view, "clear-selection"), "n_clicks"),
+        State(ids.control(view, "runs"), "data"),
+        prevent_initial_call=True,
+    )
+    def clear_selection(clicks: int | None, selected: list[str]) -> tuple[list[str], str, dict[str, str]]:
+        return [], "Showing every run in scope; select runs in the Runs view to narrow.", {"display": "none"}
+
+
+def scope_inputs(view: str, grouping: bool = True) -> list[Any]:
+    """The ``Input``s of ``view``'s scope controls: experiments, sweeps, selection, group-by."""
+    from dash import Input
+
+    names = ["exp", "sweep", "runs"] + (["group"] if grouping else [])
+    return [Input(ids.control(view, name), "data" if name == "runs" else "value") for name in names]
+
+
+def final_runs(
+    experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None
+) -> pd.DataFrame:
+    """The runs in scope whose final metrics count: FINISHED and FAILED (diverged) runs."""
+    from seqlab_dashboard.data import FINAL_STATUSES, open_store
+
+    scoped = in_scope(open_store().runs(), experiments, sweeps, selected)
+    return scoped[scoped["status"].isin(FINAL_STATUSES)] if len(scoped) else scoped
+
+
+def group_columns(group: Sequence[str] | None, without: Sequence[str] = ()) -> list[str]:
+    """Runs-frame columns of the chosen group-by keys, leaving out ``without`` (e.g. the x axis)."""
+    return [param_column(k) for k in group or [] if k not in without]

@@ -1,0 +1,215 @@
+"""How every dashboard figure looks and leaves: one style, a card with PNG/SVG and CSV downloads.
+
+Figures are built with plotly; this module holds what all views share (colors per group, the
+graph card, the empty-state figure, the CSV of a figure's plotted data).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from seqlab_dashboard import ids
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+    from dash.development.base_component import Component
+
+PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+    "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+)
+FONT = "Inter, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"
+
+
+def graph_config(name: str, image_format: str = "png") -> dict[str, Any]:
+    """The plotly config of a graph: its camera button saves ``name.png`` or ``name.svg``."""
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": image_format, "filename": name, "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+
+
+def graph_card(name: str, title: str, caption: str = "", height: int = 380) -> Component:
+    """A titled card holding graph ``name``, its CSV button and its download target.
+
+    The graph's id is ``{"type": ids.FIGURE, "name": name}``; the shell's callbacks set its
+    image format and answer the CSV button with the plotted data.
+    """
+    from dash import dcc, html
+
+    return html.Div(
+        className="card",
+        children=[
+            html.Div(
+                className="card-head",
+                children=[
+                    html.Div([html.H3(title), html.P(caption, className="caption")]),
+                    html.Button(
+                        "CSV", id={"type": ids.CSV_BUTTON, "name": name}, className="csv-button",
+                        title="Download the plotted data as CSV",
+                    ),
+                ],
+            ),
+            dcc.Loading(
+                dcc.Graph(
+                    id={"type": ids.FIGURE, "name": name},
+                    figure=empty_figure("loading…"),
+                    config=graph_config(name),
+                    style={"height": f"{height}px"},
+                ),
+                type="dot", delay_show=300,
+            ),
+            dcc.Download(id={"type": ids.CSV_DOWNLOAD, "name": name}),
+        ],
+    )
+
+
+def group_colors(groups: Iterable[str]) -> dict[str, str]:
+    """A stable color per group label, in sorted order, so every figure of a view agrees."""
+    return {group: PALETTE[i % len(PALETTE)] for i, group in enumerate(sorted(set(groups)))}
+
+
+def translucent(color: str, alpha: float) -> str:
+    """``#rrggbb`` as an ``rgba(...)`` string with opacity ``alpha``."""
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def styled(figure: go.Figure, x_title: str = "", y_title: str = "", legend_title: str = "") -> go.Figure:
+    """Apply the dashboard's common look and axis titles to ``figure``."""
+    figure.update_layout(
+        template="plotly_white",
+        font={"family": FONT, "size": 13, "color": "#263238"},
+        margin={"l": 60, "r": 20, "t": 20, "b": 50},
+        legend={"title": {"text": legend_title}, "bgcolor": "rgba(255,255,255,0.8)"},
+        hoverlabel={"namelength": -1},
+    )
+    figure.update_xaxes(title_text=x_title, showline=True, linecolor="#b0bec5", zeroline=False)
+    figure.update_yaxes(title_text=y_title, showline=True, linecolor="#b0bec5", zeroline=False)
+    return figure
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A blank figure that says why there is nothing to plot."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    figure.add_annotation(
+        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+        font={"size": 15, "color": "#78909c"},
+    )
+    figure.update_layout(
+        template="plotly_white", xaxis={"visible": False}, yaxis={"visible": False},
+        margin={"l": 20, "r": 20, "t": 20, "b": 20}, font={"family": FONT},
+    )
+    return figure
+
+
+def figure_csv(figure: dict[str, Any]) -> str:
+    """The data a plotly figure plots, as long-format CSV: one row per point of each trace.
+
+    Columns: ``trace``, ``type``, ``x``, ``y``, ``z``, ``error_minus``, ``error_plus``;
+    heatmaps give one row per cell.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["trace", "type", "x", "y", "z", "error_minus", "error_plus"])
+    for trace in figure.get("data", []):
+        name, kind = trace.get("name", ""), trace.get("type", "scatter")
+        xs, ys = _values(trace.get("x")), _values(trace.get("y"))
+        if kind == "heatmap":
+            for j, row in enumerate(_values(trace.get("z"))):
+                for i, value in enumerate(row):
+                    writer.writerow([name, kind, _at(xs, i), _at(ys, j), value, "", ""])
+            continue
+        count = max(len(xs), len(ys))
+        error = trace.get("error_y") or trace.get("error_x") or {}
+        plus = _values(error.get("array"))
+        minus = _values(error.get("arrayminus")) or plus
+        for i in range(count):
+            x, y = _at(xs, i), _at(ys, i)
+            if x is None and y is None:
+                continue
+            writer.writerow([name, kind, x, y, "", _at(minus, i), _at(plus, i)])
+    return out.getvalue()
+
+
+def _values(data: Any) -> Sequence[Any]:
+    """Plain lists from a figure's arrays (plotly may send typed arrays as ``{"bdata": ...}``)."""
+    if data is None:
+        return []
+    if isinstance(data, dict) and "bdata" in data:
+        import base64
+
+        import numpy as np
+
+        array = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
+        if "shape" in data:
+            array = array.reshape([int(n) for n in str(data["shape"]).split(",")])
+        return array.tolist()
+    return list(data)
+
+
+def _at(values: Sequence[Any], index: int) -> Any:
+    return values[index] if index < len(values) else None
+
+
+def summary_figure(
+    values: pd.DataFrame, summary: pd.DataFrame, value_title: str, colors: dict[str, str],
+    log: bool = False,
+) -> go.Figure:
+    """Each group's center with its band as a horizontal error bar, members as faint dots.
+
+    :param values: columns ``group``, ``value`` (one row per member run).
+    :param summary: columns ``group``, ``n``, ``center``, ``lower``, ``upper``.
+    """
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for row in summary.itertuples():
+        members = values[values["group"] == row.group]
+        figure.add_trace(go.Scatter(
+            x=members["value"], y=[row.group] * len(members), mode="markers",
+            marker={"color": translucent(colors[row.group], 0.35), "size": 7},
+            name=f"{row.group} runs", showlegend=False, hovertemplate="%{x:.4g}<extra>run</extra>",
+        ))
+        figure.add_trace(go.Scatter(
+            x=[row.center], y=[row.group], mode="markers",
+            marker={"color": colors[row.group], "size": 13, "symbol": "diamond"},
+            error_x={"type": "data", "symmetric": False, "array": [row.upper - row.center],
+                     "arrayminus": [row.center - row.lower], "thickness": 2, "width": 6},
+            name=f"{row.group} (n={row.n})", showlegend=False,
+            hovertemplate=f"%{{x:.4g}} [{row.lower:.4g}, {row.upper:.4g}] n={row.n}<extra>{row.group}</extra>",
+        ))
+    figure.update_xaxes(type="log" if log else "linear")
+    figure.update_yaxes(categoryorder="category descending", automargin=True)
+    return styled(figure, value_title, "")
+
+
+def length_figure(
+    table: pd.DataFrame, value_title: str, colors: dict[str, str], log_x: bool = False,
+    log_y: bool = False, x_title: str = "task.length",
+) -> go.Figure:
+    """Each group's center against a numeric param (``length``), with error bars of its band.
+
+    :param table: columns ``group``, ``length``, ``n``, ``center``, ``lower``, ``upper``.
+    """
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for group, rows in table.sort_values("length").groupby("group", sort=True):
+        figure.add_trace(go.Scatter(
+            x=rows["length"], y=rows["center"], mode="lines+markers", name=group,
+            line={"color": colors[group], "width": 2.4}, marker={"size": 8},
+            error_y={"type": "data", "symmetric": False, "array": rows["upper"] - rows["center"],
+                     "arrayminus": rows["center"] - rows["lower"], "thickness": 1.6, "width": 5},
+            customdata=rows["n"], hovertemplate="%{x}: %{y:.4g} n=%{customdata}<extra>" + group + "</extra>",
+        ))
+    figure.update_xaxes(type="log" if log_x else "linear")
+    figure.update_yaxes(type="log" if log_y else "linear")
+    return styled(figure, x_title, value_title, "group")

@@ -1,0 +1,1 @@
+"""The built-in views, each a plugin on the ``register_dashboard_panels`` hook."""

@@ -1,0 +1,162 @@
+"""The Efficiency view: what each group costs (time, throughput, memory, size) for what it scores."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from seqlab import hookimpl, record
+from seqlab_dashboard import ids
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+    from dash import Dash
+    from dash.development.base_component import Component
+
+    from seqlab_dashboard.panels import RegisterPanel
+
+VIEW = "efficiency"
+COSTS = {
+    record.STEP_TIME: "time per step (s)",
+    record.SEQUENCES_PER_S: "throughput (sequences/s)",
+    record.PEAK_MEMORY_MB: "peak memory (MiB)",
+    record.PARAMETERS: "trainable parameters",
+    record.TRAIN_TIME: "training time (s)",
+}
+CARDS = (record.STEP_TIME, record.SEQUENCES_PER_S, record.PEAK_MEMORY_MB, record.PARAMETERS)
+LENGTH = "task.length"
+
+
+@hookimpl
+def register_dashboard_panels(register: RegisterPanel) -> None:
+    """Register the Efficiency view."""
+    register("/efficiency", "Efficiency", layout, callbacks, order=30,
+             description="Cost per group, cost against score, step time against length")
+
+
+def layout(**query: str) -> Component:
+    """Scope and band controls, four cost cards, the Pareto scatter and step time vs length."""
+    from dash import dcc, html
+
+    from seqlab_dashboard.analysis import BANDS
+    from seqlab_dashboard.controls import labelled, query_text, scope_controls
+    from seqlab_dashboard.data import open_store
+    from seqlab_dashboard.figures import graph_card
+
+    runs = open_store().runs()
+    return html.Div([
+        html.Div(className="view-head", children=[
+            html.H2("Efficiency"),
+            html.P("Diamonds: each group's center with its band; dots: member runs (finished or failed). "
+                   "Lower cost and higher score is better; the dashed line joins the Pareto front."),
+        ]),
+        scope_controls(VIEW, query, runs),
+        html.Div(className="controls", children=[
+            labelled("Band", dcc.Dropdown(id=ids.control(VIEW, "band"), clearable=False,
+                                          options=[{"label": v, "value": k} for k, v in BANDS.items()],
+                                          value=query_text(query, "band", list(BANDS), "std"))),
+            labelled("Pareto cost", dcc.Dropdown(id=ids.control(VIEW, "cost"), clearable=False,
+                                                 options=[{"label": v, "value": k} for k, v in COSTS.items()],
+                                                 value=query_text(query, "cost", list(COSTS), record.STEP_TIME))),
+        ]),
+        html.Div(className="grid-2", children=[
+            graph_card(_name(metric), COSTS[metric], height=300) for metric in CARDS
+        ]),
+        html.Div(className="grid-2", children=[
+            graph_card("pareto", "Cost against final normalized score",
+                       "one point per group; the front holds the groups nothing else beats on both"),
+            graph_card("step-time-vs-length", "Time per step against sequence length",
+                       "sequential models grow with length; parallel ones stay flatter (log–log)"),
+        ]),
+    ])
+
+
+def _name(metric: str) -> str:
+    return metric.split("/")[-1].replace("_", "-")
+
+
+def draw_efficiency(
+    experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None,
+    group: list[str] | None, band_name: str, cost: str,
+) -> list[go.Figure]:
+    """The four cost figures, the Pareto scatter and step time vs length, in layout order."""
+    import plotly.graph_objects as go
+
+    from seqlab_dashboard.analysis import group_labels, pareto_front, summarize
+    from seqlab_dashboard.controls import final_runs, group_columns
+    from seqlab_dashboard.data import metric_column, param_column
+    from seqlab_dashboard.figures import empty_figure, group_colors, length_figure, styled, summary_figure
+
+    runs = final_runs(experiments, sweeps, selected)
+    if runs.empty:
+        return [empty_figure("No finished runs in scope.")] * (len(CARDS) + 2)
+    labels = group_labels(runs, group_columns(group))
+    colors = group_colors(labels)
+    figures = []
+    for metric in CARDS:
+        column = metric_column(metric)
+        if column not in runs or runs[column].isna().all():
+            figures.append(empty_figure(f"No run in scope recorded {metric}."))
+            continue
+        values = runs.assign(group=labels.to_numpy(), value=runs[column])[["group", "value"]]
+        summary = summarize(values, "value", kind=band_name)
+        figures.append(summary_figure(values, summary, COSTS[metric], colors,
+                                      log=metric == record.PARAMETERS))
+    score, cost_column = metric_column(record.NORMALIZED_SCORE), metric_column(cost)
+    if score not in runs or cost_column not in runs or runs[[score, cost_column]].dropna().empty:
+        figures.append(empty_figure(f"No run in scope recorded both {cost} and {record.NORMALIZED_SCORE}."))
+    else:
+        frame = runs.assign(group=labels.to_numpy())
+        x = summarize(frame, cost_column, kind=band_name)
+        y = summarize(frame, score, kind=band_name)
+        both = x.merge(y, on="group", suffixes=("_x", "_y"))
+        figure = go.Figure()
+        for row in both.itertuples():
+            members = frame[frame["group"] == row.group]
+            figure.add_trace(go.Scatter(
+                x=members[cost_column], y=members[score], mode="markers", showlegend=False,
+                marker={"color": colors[row.group], "opacity": 0.3, "size": 7}, name=f"{row.group} runs",
+            ))
+            figure.add_trace(go.Scatter(
+                x=[row.center_x], y=[row.center_y], mode="markers", name=f"{row.group} (n={row.n_y})",
+                marker={"color": colors[row.group], "size": 14, "symbol": "diamond"},
+                error_x={"type": "data", "symmetric": False, "array": [row.upper_x - row.center_x],
+                         "arrayminus": [row.center_x - row.lower_x]},
+                error_y={"type": "data", "symmetric": False, "array": [row.upper_y - row.center_y],
+                         "arrayminus": [row.center_y - row.lower_y]},
+            ))
+        front = both[pareto_front(-both["center_x"] if cost == record.SEQUENCES_PER_S else both["center_x"],
+                                  both["center_y"])].sort_values("center_x")
+        figure.add_trace(go.Scatter(x=front["center_x"], y=front["center_y"], mode="lines",
+                                    line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
+        figure.update_xaxes(type="log")
+        figures.append(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"))
+    step = metric_column(record.STEP_TIME)
+    if param_column(LENGTH) not in runs or step not in runs or runs[step].isna().all():
+        figures.append(empty_figure(f"Needs runs with {LENGTH} and {record.STEP_TIME}."))
+    else:
+        by_length = group_labels(runs, group_columns(group, without=[LENGTH]))
+        frame = runs.assign(group=by_length.to_numpy(), length=runs[param_column(LENGTH)])
+        table = summarize(frame, step, ("group", "length"), kind=band_name)
+        figures.append(length_figure(table, COSTS[record.STEP_TIME], group_colors(by_length),
+                                     log_x=True, log_y=True))
+    return figures
+
+
+def callbacks(app: Dash) -> None:
+    """Redraw every figure when the scope, grouping, band or cost axis changes."""
+    from dash import Input, Output
+
+    from seqlab_dashboard.controls import mirror_to_url, scope_inputs
+
+    mirror_to_url(app, VIEW, {"group": "group", "band": "band", "cost": "cost"})
+    names = [_name(m) for m in CARDS] + ["pareto", "step-time-vs-length"]
+
+    @app.callback(
+        [Output({"type": ids.FIGURE, "name": name}, "figure") for name in names],
+        scope_inputs(VIEW),
+        Input(ids.control(VIEW, "band"), "value"),
+        Input(ids.control(VIEW, "cost"), "value"),
+    )
+    def draw(experiments: list[str], sweeps: list[str], selected: list[str], group: list[str],
+             band_name: str, cost: str) -> list[Any]:
+        return draw_efficiency(experiments, sweeps, selected, group, band_name, cost)

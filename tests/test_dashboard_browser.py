@@ -1,0 +1,201 @@
+"""The dashboard in a real headless Chromium, against a store of runs from the real runner.
+
+Screenshots of every view land in ``test-artifacts/`` (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_dashboard_store import build_store, empty_store
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
+VIEWS = ("runs", "curves", "efficiency", "stability", "long-term")
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists(),
+    reason="needs the Debian packages chromium and chromium-driver (.ci/run installs them)",
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The dashboard app served on a free local port, recording failed callback requests."""
+    from flask import request
+    from werkzeug.serving import make_server
+
+    folder = tmp_path_factory.getbasetemp() / "dashboard-store"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", build_store(folder))
+        from seqlab_dashboard.app import create_app
+
+        app = create_app()
+        failures: list[str] = []
+
+        @app.server.after_request
+        def remember_failures(response):  # type: ignore[no-untyped-def]
+            if request.path.startswith("/_dash-update-component") and response.status_code >= 400:
+                failures.append(f"{response.status_code} {response.get_data(as_text=True)[:500]}")
+            return response
+
+        http = make_server("127.0.0.1", 0, app.server, threaded=True)
+        thread = threading.Thread(target=http.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield {"url": f"http://127.0.0.1:{http.server_port}", "failures": failures,
+                   "patch": patch, "empty": empty_store(folder)}
+        finally:
+            http.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium driven by chromedriver (both from Debian packages)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1440,1100"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def settled(driver: Any, timeout: float = 60) -> None:
+    """Wait until Dash has no callback in flight and every graph shows a drawn figure."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def ready(d: Any) -> bool:
+        return bool(d.execute_script("""
+            if (document.title.startsWith('Updating')) { return false; }
+            if (!document.querySelector('#_pages_content') || !document.querySelector('#_pages_content').children.length) { return false; }
+            const graphs = Array.from(document.querySelectorAll('.dash-graph'));
+            if (graphs.some(g => !g.querySelector('.js-plotly-plot'))) { return false; }
+            const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+            return plots.every(p => p._fullLayout && !((p.layout.annotations || []).some(a => a.text === 'loading…')));
+        """))
+
+    WebDriverWait(driver, timeout, poll_frequency=0.2).until(ready)
+
+
+def figure(driver: Any, name: str) -> dict[str, Any]:
+    """Trace names and y values of graph ``name`` as the browser holds them."""
+    graph_id = json.dumps({"name": name, "type": "figure"}, separators=(",", ":"))
+    return driver.execute_script("""
+        const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+        return {names: plot.data.map(t => t.name || ''),
+                ys: plot.data.map(t => Array.from(t.y || []).map(v => v === null ? null : Number(v))),
+                annotations: (plot.layout.annotations || []).map(a => a.text)};
+    """, graph_id)
+
+
+def centers(plotted: dict[str, Any]) -> dict[str, list[float]]:
+    return {n: y for n, y in zip(plotted["names"], plotted["ys"]) if "(n=" in n}
+
+
+def shoot(driver: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = driver.execute_script("return document.body.scrollHeight")
+    driver.set_window_size(1440, min(max(height + 40, 900), 2600))
+    settled(driver)
+    driver.save_screenshot(str(ARTIFACTS / f"dashboard-{name}.png"))
+    driver.set_window_size(1440, 1100)
+
+
+def test_runs_view_lists_every_run(server: dict[str, Any], browser: Any) -> None:
+    browser.get(server["url"] + "/runs")
+    settled(browser)
+    rows = browser.find_elements("css selector", ".ag-center-cols-container .ag-row")
+    assert len(rows) == 10
+    assert "10 runs shown, none selected" in browser.find_element("id", "runs-count").text
+    page = browser.find_element("tag name", "body").text
+    assert "FAILED" in page and "RUNNING" in page and "FINISHED" in page
+    shoot(browser, "runs")
+    assert not server["failures"]
+
+
+def test_selecting_runs_and_regrouping_change_the_plot_and_the_link_restores_it(
+    server: dict[str, Any], browser: Any
+) -> None:
+    from selenium.common.exceptions import JavascriptException
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server["url"] + "/runs")
+    settled(browser)
+    boxes = browser.find_elements("css selector", ".ag-center-cols-container .ag-row .ag-checkbox-input, "
+                                                  ".ag-pinned-left-cols-container .ag-row .ag-checkbox-input")
+    for box in boxes[:4]:
+        box.click()
+    settled(browser)
+    assert "4 selected" in browser.find_element("id", "runs-count").text
+    assert "runs=" in browser.current_url
+    browser.find_element("link text", "Curves").click()
+    settled(browser)
+    assert "runs=" in browser.current_url, "the navigation carries the selection"
+    before = centers(figure(browser, "curves"))
+    assert sum(int(name.split("(n=")[1].rstrip(")")) for name in before) == 4
+    browser.find_element("css selector", "#curves-group .dash-dropdown-clear").click()
+    WebDriverWait(browser, 30, ignored_exceptions=[JavascriptException]).until(
+        lambda d: centers(figure(d, "curves")) != before)
+    settled(browser)
+    after = centers(figure(browser, "curves"))
+    assert list(after) == ["all runs (n=4)"] and after != before
+    browser.find_element("id", "curves-group").click()
+    browser.switch_to.active_element.send_keys("hidden")
+    browser.find_element(
+        "xpath", "//div[contains(@class,'dash-dropdown-content')]//label[.//input[@value='model.hidden_size']]"
+    ).click()
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    WebDriverWait(browser, 30, ignored_exceptions=[JavascriptException]).until(
+        lambda d: centers(figure(d, "curves")) != after)
+    settled(browser)
+    regrouped = centers(figure(browser, "curves"))
+    assert len(regrouped) >= 2 and all(name.startswith("hidden_size=") for name in regrouped)
+    assert "group=model.hidden_size" in browser.current_url
+    link = browser.current_url
+    browser.get("about:blank")
+    browser.get(link)
+    settled(browser)
+    assert centers(figure(browser, "curves")) == regrouped, "a shared link restores the view"
+    assert "model.hidden_size" in browser.find_element("id", "curves-group").text
+    assert not server["failures"]
+
+
+@pytest.mark.parametrize("view", VIEWS[1:])
+def test_each_view_draws_without_callback_errors(server: dict[str, Any], browser: Any, view: str) -> None:
+    browser.get(f"{server['url']}/{view}?group=model.hidden_size")
+    settled(browser)
+    plots = browser.find_elements("css selector", ".js-plotly-plot")
+    assert plots, "the view shows figures"
+    drawn = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.js-plotly-plot')).filter(p => p.data.length).length")
+    assert drawn >= 1
+    shoot(browser, view)
+    assert not server["failures"]
+
+
+def test_empty_store_is_explained(server: dict[str, Any], browser: Any) -> None:
+    server["patch"].setenv("MLFLOW_TRACKING_URI", server["empty"])
+    browser.get(server["url"] + "/runs")
+    settled(browser)
+    assert "No runs recorded yet" in browser.find_element("tag name", "body").text
+    browser.get(server["url"] + "/curves")
+    settled(browser)
+    assert any("No runs in scope" in text for text in figure(browser, "curves")["annotations"])
+    shoot(browser, "empty-store")
+    assert not server["failures"]

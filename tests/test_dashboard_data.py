@@ -1,0 +1,159 @@
+"""The dashboard's data layer and views' callbacks, on a store of runs from the real runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_dashboard_store import GRID, real_store  # noqa: F401  (a fixture)
+
+from seqlab import record
+
+HIDDEN = "params.model.hidden_size"
+
+
+@pytest.fixture
+def runs_store(real_store: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A fresh RunStore on the shared store, which is also the default store of the views."""
+    from seqlab_dashboard.data import RunStore, _stores
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", real_store)
+    _stores.pop(real_store, None)
+    return RunStore(real_store)
+
+
+def finished(runs):  # type: ignore[no-untyped-def]
+    return runs[(runs["status"] == "FINISHED") & (runs["params.strategy"] == "bptt")]
+
+
+def test_runs_frame_has_every_run_with_typed_params(runs_store) -> None:  # type: ignore[no-untyped-def]
+    runs = runs_store.runs()
+    assert len(runs) == len(GRID) + 2
+    assert sorted(runs["status"].unique()) == ["FAILED", "FINISHED", "RUNNING"]
+    assert runs[HIDDEN].dtype.kind in "if" and set(finished(runs)[HIDDEN]) == {4, 8}
+    assert runs["experiment"].unique().tolist() == ["dashboard-test"]
+    assert finished(runs)["metrics.val/mse"].notna().all()
+    runs_store.runs()
+    assert runs_store.searches == 1, "a second read within check_seconds must come from the cache"
+
+
+def test_cache_refreshes_when_a_new_run_arrives(real_store: str, tmp_path: Path) -> None:
+    from mlflow import MlflowClient
+
+    from seqlab_dashboard.data import RunStore
+
+    copy = tmp_path / "mlflow.db"
+    shutil.copy(Path(real_store.removeprefix("sqlite:///")), copy)
+    store = RunStore(f"sqlite:///{copy}", check_seconds=0)
+    before = len(store.runs())
+    store.runs()
+    assert store.searches == 1, "an unchanged store is not read again"
+    client = MlflowClient(f"sqlite:///{copy}")
+    experiment = client.get_experiment_by_name("dashboard-test").experiment_id
+    client.set_terminated(client.create_run(experiment).info.run_id)
+    assert len(store.runs()) == before + 1 and store.searches == 2
+
+
+def test_groups_and_bands_match_numpy(runs_store) -> None:  # type: ignore[no-untyped-def]
+    from seqlab_dashboard.analysis import group_labels, summarize
+
+    runs = finished(runs_store.runs())
+    labels = group_labels(runs, [HIDDEN, "params.task.length"])
+    assert sorted(labels.unique()) == ["hidden_size=4 · length=4", "hidden_size=4 · length=8",
+                                       "hidden_size=8 · length=4", "hidden_size=8 · length=8"]
+    frame = runs.assign(group=labels.to_numpy())
+    for kind in ("std", "se", "ci95", "minmax"):
+        table = summarize(frame, "metrics.val/mse", kind=kind).set_index("group")
+        for group, members in frame.groupby("group"):
+            values = members["metrics.val/mse"].to_numpy()
+            row = table.loc[group]
+            assert row["n"] == 2 and row["center"] == pytest.approx(values.mean())
+            half = {"std": values.std(ddof=1), "se": values.std(ddof=1) / np.sqrt(2),
+                    "ci95": 12.7062 * values.std(ddof=1) / np.sqrt(2)}.get(kind)
+            if kind == "minmax":
+                assert (row["lower"], row["upper"]) == (values.min(), values.max())
+            else:
+                assert row["upper"] - row["center"] == pytest.approx(half, rel=1e-4)
+
+
+def test_curves_average_members_step_by_step(runs_store) -> None:  # type: ignore[no-untyped-def]
+    from seqlab_dashboard.analysis import curves, group_labels
+
+    runs = finished(runs_store.runs())
+    histories = runs_store.histories(list(runs["run_id"]), record.TRAIN_LOSS)
+    assert histories["run_id"].nunique() == len(runs)
+    labels = group_labels(runs, [HIDDEN])
+    members, groups = curves(histories, labels, kind="std")
+    assert sorted(groups["group"].unique()) == ["hidden_size=4", "hidden_size=8"]
+    pivot = histories.assign(group=histories["run_id"].map(labels)).pivot_table(
+        index=["group", "step"], values="value", aggfunc=["mean", "std", "count"])
+    for row in groups.itertuples():
+        assert row.n == pivot.loc[(row.group, row.x), ("count", "value")] == 4
+        assert row.center == pytest.approx(pivot.loc[(row.group, row.x), ("mean", "value")])
+        assert row.upper - row.center == pytest.approx(pivot.loc[(row.group, row.x), ("std", "value")])
+    assert set(members["run_id"]) == set(runs["run_id"])
+    smoothed, _ = curves(histories, labels, smoothing=0.9)
+    assert smoothed["value"].std() < members["value"].std(), "EMA smoothing flattens the curves"
+
+
+def test_histories_are_downsampled_keeping_first_and_last(runs_store) -> None:  # type: ignore[no-untyped-def]
+    run_id = finished(runs_store.runs())["run_id"].iloc[0]
+    full = runs_store.histories([run_id], record.TRAIN_LOSS)
+    short = runs_store.histories([run_id], record.TRAIN_LOSS, max_points=3)
+    assert len(full) > 3 and len(short) == 3
+    assert short["step"].tolist() == [full["step"].min(), short["step"].iloc[1], full["step"].max()]
+    assert runs_store.histories([run_id], "no/such_metric").empty
+
+
+def test_normalized_score_by_length_and_memory_horizon(runs_store) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from seqlab_dashboard.analysis import group_labels, memory_horizon, solved_by_length
+
+    runs = finished(runs_store.runs())
+    score, solved = "metrics." + record.NORMALIZED_SCORE, "metrics." + record.SOLVED
+    table = solved_by_length(runs, group_labels(runs, [HIDDEN]), "params.task.length", score, solved)
+    assert len(table) == 4 and (table["n"] == 2).all()
+    for row in table.itertuples():
+        members = runs[(runs[HIDDEN] == int(row.group.split("=")[1])) & (runs["params.task.length"] == row.length)]
+        assert row.center == pytest.approx(members[score].mean())
+        assert row.solved_fraction == pytest.approx(members[solved].mean())
+    horizons = memory_horizon(table)
+    assert set(horizons["longest_tested"]) == {8}
+    made_up = pd.DataFrame({"group": ["a"] * 3 + ["b"] * 3, "length": [10, 20, 40] * 2,
+                            "solved_fraction": [1.0, 1.0, 0.0, 1.0, 0.0, 1.0]})
+    assert memory_horizon(made_up).set_index("group")["horizon"].to_dict() == {"a": 20, "b": 10}
+
+
+def test_pareto_front_and_ema() -> None:
+    from seqlab_dashboard.analysis import ema, pareto_front
+
+    assert pareto_front([1, 2, 3, 2], [0.5, 0.9, 0.95, 0.4]).tolist() == [True, True, True, False]
+    assert ema(np.array([1.0, 1.0, 1.0]), 0.9).tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert ema(np.array([0.0, 2.0]), 0.0).tolist() == [0.0, 2.0]
+
+
+def test_gradient_flows_are_read_from_artifacts(runs_store) -> None:  # type: ignore[no-untyped-def]
+    runs = runs_store.runs()
+    flows = runs_store.gradient_flows(runs["run_id"])
+    assert set(flows) == set(finished(runs)["run_id"])
+    flow = next(iter(flows.values()))
+    assert len(flow.norms) == len(flow.steps) and len(flow.norms[0]) == len(flow.positions)
+
+
+def test_column_read_equals_mlflow_search_runs(real_store: str) -> None:
+    import mlflow
+    import pandas as pd
+
+    from seqlab_dashboard.data import _read_runs_sql
+
+    client = mlflow.MlflowClient(real_store)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    fast = _read_runs_sql(client, experiments).set_index("run_id").sort_index()
+    mlflow.set_tracking_uri(real_store)
+    reference = mlflow.search_runs(experiment_ids=experiments, output_format="pandas")
+    reference = reference.set_index("run_id").sort_index()
+    assert set(fast.columns) == set(reference.columns)
+    pd.testing.assert_frame_equal(fast[reference.columns], reference, check_dtype=False)
