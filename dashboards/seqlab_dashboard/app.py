@@ -7,6 +7,8 @@ included, and is registered with ``dash.register_page`` and a callable layout.
 
 from __future__ import annotations
 
+import warnings
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,7 +79,10 @@ def create_app() -> Dash:
         suppress_callback_exceptions=True,
         title="seqlab · compare runs",
     )
-    panels = collect_panels()
+    problems: list[str] = []
+    panels = collect_panels(problems)
+    for problem in problems:  # a broken view plugin is left out, not fatal
+        warnings.warn(f"dashboard view skipped: {problem}", stacklevel=2)
     for panel in panels:
         dash.register_page(
             f"seqlab_view{panel.path.replace('/', '_')}",

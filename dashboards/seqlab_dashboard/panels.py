@@ -41,9 +41,11 @@ class Panel:
     plugin: str
 
 
-def collect_panels() -> list[Panel]:
+def collect_panels(problems: list[str] | None = None) -> list[Panel]:
     """Every view the loaded plugins register, in navigation order.
 
+    :param problems: if given, a plugin whose hook raises is skipped and its error appended
+        here, so one broken view never takes the dashboard down.
     :raises ValueError: when two views claim the same path.
     """
     from seqlab.plugins import load_plugins, pm
@@ -62,5 +64,11 @@ def collect_panels() -> list[Panel]:
                 )
             panels[path] = Panel(path, title, layout, callbacks, order, description, plugin)
 
-        impl.function(register=register)
+        if problems is None:
+            impl.function(register=register)
+            continue
+        try:
+            impl.function(register=register)
+        except Exception as exc:
+            problems.append(f"{impl.plugin_name}: {type(exc).__name__}: {exc}")
     return sorted(panels.values(), key=lambda panel: (panel.order, panel.title))

@@ -33,6 +33,7 @@ def plugin_rows() -> list[dict[str, Any]]:
                     "summary": component.summary,
                 }
             )
+    rows += _dashboard_view_rows()
     problems = [(p.plugin, p.kind, p.name, p.message) for p in registry.problems]
     problems += [(p.name, None, None, p.error) for p in get_plugins() if p.error]
     for plugin, kind, name, message in problems:
@@ -49,6 +50,26 @@ def plugin_rows() -> list[dict[str, Any]]:
                 "summary": "",
             }
         )
+    return rows
+
+
+def _dashboard_view_rows() -> list[dict[str, Any]]:
+    """One row per dashboard view (``register_dashboard_panels``), without importing Dash."""
+    from seqlab_dashboard.panels import collect_panels
+
+    rows = []
+    problems: list[str] = []
+    for panel in collect_panels(problems):
+        info = plugin_info(panel.plugin)
+        rows.append({"component": "dashboard view", "name": panel.path, "plugin": info.name,
+                     "distribution": info.distribution, "version": info.version,
+                     "builtin": info.builtin, "status": "ok", "summary": panel.title})
+    for problem in problems:
+        plugin, _, message = problem.partition(": ")
+        info = plugin_info(plugin)
+        rows.append({"component": "dashboard view", "name": "-", "plugin": plugin,
+                     "distribution": info.distribution, "version": info.version,
+                     "builtin": info.builtin, "status": f"error: {message}", "summary": ""})
     return rows
 
 
