@@ -1,4 +1,4 @@
-# seqlab's two commands: `make demo` (set up, train, show) and `make test`.
+# seqlab's two commands: `make demo` (set up, train a comparison, show it) and `make test`.
 # Everything goes into the project-local virtualenv .venv; running either again is safe.
 
 PYTHON ?= python3
@@ -23,10 +23,11 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# Train a small real comparison (LSTM vs vanilla RNN vs GRU on the adding problem, two lengths,
+# two seeds: suites/demo.yaml), then serve the dashboard over it. A rerun reuses finished runs.
 demo: setup
-	$(BIN)/seqlab run model=lstm task=adding strategy=bptt task.length=50 trainer.max_steps=400 trainer.val_every=100
-	@echo
-	@echo "Recorded under mlruns/. Look at it:  $(BIN)/seqlab dash   then open http://127.0.0.1:8050"
+	$(BIN)/seqlab sweep suites/demo.yaml
+	$(BIN)/seqlab dash
 
 test: setup
 	$(BIN)/python -m pytest
