@@ -18,9 +18,20 @@ from seqlab import hookspecs
 ENTRY_POINT_GROUP = "seqlab"
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    "seqlab_plugins.models.rnn",
     "seqlab_plugins.models.lstm",
+    "seqlab_plugins.models.gru",
+    "seqlab_plugins.models.window",
+    "seqlab_plugins.models.tcn",
     "seqlab_plugins.tasks.adding",
+    "seqlab_plugins.tasks.copy",
+    "seqlab_plugins.tasks.labeling",
+    "seqlab_plugins.tasks.lm",
+    "seqlab_plugins.tasks.timeseries",
+    "seqlab_plugins.tasks.digits",
     "seqlab_plugins.strategies.bptt",
+    "seqlab_plugins.strategies.tbptt",
+    "seqlab_plugins.strategies.bidirectional",
 )
 """Built-in plugins, registered through the same ``pm.register`` as installed ones."""
 

@@ -46,8 +46,9 @@ def last_valid_step(features: torch.Tensor, lengths: torch.Tensor | None) -> tor
 class SequenceSystem(pl.LightningModule):
     """A model, a readout head for the task, validation and an Adam optimizer.
 
-    Subclasses implement ``training_step``; it returns the (detached, under manual
-    optimization) loss so the recorder can average it.
+    Trained as is, it does full backpropagation through time. Strategies override
+    ``training_step`` (returning the loss, detached under manual optimization, so the
+    recorder can average it) or :meth:`features` and :meth:`readout`.
     """
 
     def __init__(self, parts: RunParts, feature_size: int | None = None) -> None:
@@ -77,6 +78,10 @@ class SequenceSystem(pl.LightningModule):
     def predict(self, batch: Batch) -> torch.Tensor:
         """The task-shaped prediction for a batch."""
         return self.readout(self.features(batch), batch)
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        """Full BPTT: the task's loss on the whole sequence, gradients through every step."""
+        return self.task.loss(self.predict(batch), batch)
 
     def on_validation_epoch_start(self) -> None:
         """Start a fresh pass over the validation set."""

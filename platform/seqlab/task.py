@@ -31,7 +31,9 @@ class Task(ABC):
     - ``baseline``: the metric a model without memory or input reaches (chance level);
     - ``solved_threshold``: the metric value from which the task counts as solved;
     - ``optimum``: the metric's best possible value (0 for an error, 1 for an accuracy), so
-      that ``(baseline - metric) / (baseline - optimum)`` puts every task on one scale.
+      that ``(baseline - metric) / (baseline - optimum)`` puts every task on one scale;
+    - ``time_keys``: the batch entries with a time axis at dimension 1 (``x``, and ``y`` and
+      per-position masks for ``readout="all"``), which :meth:`window` cuts.
     """
 
     input_size: int
@@ -42,6 +44,7 @@ class Task(ABC):
     baseline: float
     solved_threshold: float
     optimum: float
+    time_keys: tuple[str, ...] = ("x",)
 
     @abstractmethod
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
@@ -62,3 +65,32 @@ class Task(ABC):
         for tasks where the dependency distance or the position matters. The default is none.
         """
         return {}
+
+    def window(self, batch: Batch, start: int, stop: int) -> Batch:
+        """The part of ``batch`` between positions ``start`` and ``stop`` (for TBPTT chunks).
+
+        Entries named in :attr:`time_keys` are cut along time, ``lengths`` become the valid
+        steps inside the window (0 for a sequence that ended before it), the rest is kept.
+        """
+        part = dict(batch)
+        for key in self.time_keys:
+            part[key] = batch[key][:, start:stop]
+        if "lengths" in batch:
+            part["lengths"] = (batch["lengths"] - start).clamp(0, stop - start)
+        return part
+
+
+def select_rows(batch: Batch, rows: torch.Tensor) -> Batch:
+    """The sequences ``rows`` (an index tensor) of ``batch``: every entry is cut along dim 0."""
+    return {key: value[rows] for key, value in batch.items()}
+
+
+def is_validation(generator: torch.Generator) -> bool:
+    """Whether ``generator`` is the validation set's (seeded with ``VALIDATION_SEED``).
+
+    Tasks drawing from a finite pool (a fixed trajectory, a bundled data set) use it to keep
+    a held-out part of the pool for validation.
+    """
+    from seqlab.data import VALIDATION_SEED
+
+    return generator.initial_seed() == VALIDATION_SEED

@@ -3,13 +3,17 @@
 Each step carries a random number in [0, 1) and a marker; exactly two steps are marked, one in
 the first half and one in the second, and the target is the sum of their numbers. Predicting
 the mean, 1, gives a mean squared error of 1/6 (about 0.167): the chance baseline.
+
+With ``task.min_length`` set, each sequence has its own length drawn uniformly between
+``min_length`` and ``length`` (padded with zeros at the end, ``lengths`` in the batch), and its
+marks lie in the halves of its own length: a variable-length task.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from seqlab import Params, hookimpl
 from seqlab.task import Batch, Task
@@ -26,7 +30,22 @@ CHANCE_MSE = 1 / 6
 class AddingParams(Params):
     """Parameters of the ``adding`` task."""
 
-    length: int = Field(100, ge=2, le=100_000, description="sequence length T (marks up to T apart)")
+    length: int = Field(
+        100, ge=2, le=100_000, description="sequence length T (marks up to T apart)"
+    )
+    min_length: int | None = Field(
+        None,
+        ge=2,
+        le=100_000,
+        description="shortest sequence: lengths vary uniformly in [min_length, length] "
+        "(null: all T)",
+    )
+
+    @model_validator(mode="after")
+    def _min_length_at_most_length(self) -> AddingParams:
+        if self.min_length is not None and self.min_length > self.length:
+            raise ValueError(f"min_length={self.min_length} exceeds length={self.length}")
+        return self
 
 
 @hookimpl
@@ -37,7 +56,7 @@ def register_tasks(register: RegisterComponent) -> None:
 
 def build_adding(params: AddingParams) -> Task:
     """Adding problem: sum the two marked numbers of a long sequence (MSE; chance 0.167)."""
-    return AddingTask(params.length)
+    return AddingTask(params.length, params.min_length)
 
 
 class AddingTask(Task):
@@ -52,23 +71,38 @@ class AddingTask(Task):
     solved_threshold = 0.01
     optimum = 0.0
 
-    def __init__(self, length: int) -> None:
+    def __init__(self, length: int, min_length: int | None = None) -> None:
         self.length = length
+        self.min_length = min_length
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
-        """Numbers, two marks (one per half) and the sum of the marked numbers."""
+        """Numbers, two marks (one per half) and the sum of the marked numbers; with
+        ``min_length``, also ``lengths`` and zeros past each sequence's end."""
         import torch
 
-        half = self.length // 2
-        values = torch.rand(batch_size, self.length, generator=generator)
-        first = torch.randint(0, half, (batch_size,), generator=generator)
-        second = torch.randint(half, self.length, (batch_size,), generator=generator)
+        if self.min_length is None:
+            half = self.length // 2
+            values = torch.rand(batch_size, self.length, generator=generator)
+            first = torch.randint(0, half, (batch_size,), generator=generator)
+            second = torch.randint(half, self.length, (batch_size,), generator=generator)
+        else:
+            lengths = torch.randint(
+                self.min_length, self.length + 1, (batch_size,), generator=generator
+            )
+            half = lengths // 2
+            values = torch.rand(batch_size, self.length, generator=generator)
+            values = values * (torch.arange(self.length) < lengths[:, None])
+            first = (torch.rand(batch_size, generator=generator) * half).long()
+            second = half + (torch.rand(batch_size, generator=generator) * (lengths - half)).long()
         marks = torch.zeros(batch_size, self.length)
         rows = torch.arange(batch_size)
         marks[rows, first] = 1.0
         marks[rows, second] = 1.0
         target = values[rows, first] + values[rows, second]
-        return {"x": torch.stack([values, marks], dim=-1), "y": target.unsqueeze(-1)}
+        batch = {"x": torch.stack([values, marks], dim=-1), "y": target.unsqueeze(-1)}
+        if self.min_length is not None:
+            batch["lengths"] = lengths
+        return batch
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Mean squared error."""

@@ -1,0 +1,41 @@
+"""The ``gru`` model: the gated recurrent unit (Cho et al. 2014)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from seqlab import hookimpl
+from seqlab_plugins.models.recurrent import RecurrentParams
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from seqlab.registry import RegisterComponent
+
+
+class GRUParams(RecurrentParams):
+    """Parameters of the ``gru`` model."""
+
+
+@hookimpl
+def register_models(register: RegisterComponent) -> None:
+    """Register ``gru``."""
+    register("gru", build_gru, GRUParams, bidirectional=True, carries_state=True)
+
+
+def build_gru(params: GRUParams, input_size: int) -> nn.Module:
+    """Gated recurrent unit: reset and update gates, one state; torch's fused kernel."""
+    from torch import nn
+
+    from seqlab_plugins.models.fused import FusedRecurrent
+    from seqlab_plugins.models.initialization import initialize_recurrent
+
+    layer = nn.GRU(
+        input_size,
+        params.hidden_size,
+        num_layers=params.num_layers,
+        dropout=params.dropout if params.num_layers > 1 else 0.0,
+        batch_first=True,
+    )
+    initialize_recurrent(layer, params.init)
+    return FusedRecurrent(layer)

@@ -1,0 +1,98 @@
+"""The LightningModule of the ``tbptt`` strategy, with Lightning's manual optimization (as
+on its "Truncated Backpropagation Through Time" page)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+from seqlab.system import RunParts, SequenceSystem
+from seqlab.task import Batch, select_rows
+from seqlab_plugins.models.fused import State, map_state
+
+
+class TruncatedBPTT(SequenceSystem):
+    """BPTT(k1, k2): an update every ``k1`` steps whose gradient reaches ``k2`` steps back.
+
+    The update at step e carries the losses of steps [e - k1, e) (for a task that reads out
+    only at the end: the losses of sequences ending there) and re-runs the model from the
+    detached state at e - k2, so nothing before e - k2 gets a gradient. With k2 > k1 the
+    windows overlap and each step is run k2 / k1 times in all.
+    """
+
+    def __init__(self, parts: RunParts, k1: int, k2: int) -> None:
+        super().__init__(parts)
+        self.automatic_optimization = False
+        self.k1 = k1
+        self.k2 = k2
+
+    def updates(self, batch: Batch) -> Iterator[torch.Tensor]:
+        """The loss of each update of ``batch``, in order, each ready to backpropagate.
+
+        Steps whose chunk holds no loss (the first chunks of a read-out-at-the-end task) only
+        advance the state, without a graph.
+        """
+        steps = batch["x"].shape[1]
+        last = self._last_steps(batch)
+        state: State | None = None
+        start = end = 0
+        while end < steps:
+            previous_end, end = end, min(end + self.k1, steps)
+            next_start = max(0, min(end + self.k1, steps) - self.k2)
+            rows = None  # a loss at every step of [previous_end, end)
+            if last is not None:  # the sequences read out in [previous_end, end)
+                rows = torch.nonzero((last >= previous_end) & (last < end)).squeeze(1)
+            if rows is not None and rows.numel() == 0:
+                with torch.no_grad():
+                    state = self._advance(batch, state, start, next_start)[1]
+                start = next_start
+                continue
+            first, next_state = self._advance(batch, state, start, next_start)
+            second, _ = self._advance(batch, next_state, next_start, end)
+            features = torch.cat([first, second], dim=1)  # steps [start, end)
+            if rows is None:
+                prediction = self.head(features[:, previous_end - start :])
+                loss = self.task.loss(prediction, self.task.window(batch, previous_end, end))
+            else:
+                prediction = self.head(features[rows, last[rows] - start])
+                share = len(rows) / len(last)  # keeps a batch's losses on the scale of bptt
+                loss = self.task.loss(prediction, select_rows(batch, rows)) * share
+            state = None if next_state is None else map_state(torch.Tensor.detach, next_state)
+            start = next_start
+            yield loss
+
+    def _last_steps(self, batch: Batch) -> torch.Tensor | None:
+        """Each sequence's read-out step for a task reading out at the end, else None."""
+        if self.task.readout != "last":
+            return None
+        x = batch["x"]
+        if "lengths" in batch:
+            return batch["lengths"].to(x.device).long() - 1
+        return torch.full((x.shape[0],), x.shape[1] - 1, dtype=torch.long, device=x.device)
+
+    def _advance(
+        self, batch: Batch, state: State | None, start: int, stop: int
+    ) -> tuple[torch.Tensor, State | None]:
+        """Run the model over steps [start, stop) from ``state``: (features, state at stop)."""
+        if stop <= start:
+            return batch["x"].new_zeros(batch["x"].shape[0], 0, self.model.output_size), state
+        part = self.task.window(batch, start, stop)
+        return self.model(part["x"], state=state, lengths=part.get("lengths"))
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        """One optimizer step per update; returns the mean of the updates' losses, detached."""
+        optimizer = self.optimizers()
+        losses = []
+        for loss in self.updates(batch):
+            optimizer.zero_grad()
+            self.manual_backward(loss)
+            if self.settings.grad_clip is not None:
+                self.clip_gradients(
+                    optimizer,
+                    gradient_clip_val=self.settings.grad_clip,
+                    gradient_clip_algorithm="norm",
+                )
+            optimizer.step()
+            losses.append(loss.detach())
+        return torch.stack(losses).mean()
