@@ -117,7 +117,8 @@ class EfficiencyMeter(pl.Callback):
 
     A step is one training batch, from one batch's start to the next one's, so it includes
     generating the batch, forward, backward, the update and every callback; intervals that
-    contain a validation are left out of the median.
+    contain a validation are left out of the median. A run of a single batch (a long
+    sequence under ``tbptt``) times that batch from its start to its end.
 
     :param recorder: where the values go.
     """
@@ -127,6 +128,7 @@ class EfficiencyMeter(pl.Callback):
         self.step_times: list[float] = []
         self.train_started: float | None = None
         self._batch_started: float | None = None
+        self._last_batch_time: float | None = None
         self._sequences = 0
         self._timesteps = 0
         self._memory: MemoryGauge | None = None
@@ -154,6 +156,14 @@ class EfficiencyMeter(pl.Callback):
         sequences, timesteps = batch["x"].shape[:2]
         self._sequences, self._timesteps = int(sequences), int(timesteps)
 
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+        batch_idx: int,
+    ) -> None:
+        """Time the batch alone, for runs too short to have a whole step interval."""
+        if not self.step_times and self._batch_started is not None:
+            self._last_batch_time = time.perf_counter() - self._batch_started
+
     def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Keep the training peak so far; leave this interval out of the step times."""
         self._batch_started = None
@@ -176,8 +186,9 @@ class EfficiencyMeter(pl.Callback):
         peak = max(self._peak, self._memory.peak_mb())
         add(record.PEAK_MEMORY_MB, peak, step)
         add(record.MEMORY_GROWTH_MB, max(peak - self._memory_before, 0.0), step)
-        if self.step_times:
-            median = statistics.median(self.step_times)
+        times = self.step_times or ([self._last_batch_time] if self._last_batch_time else [])
+        if times:
+            median = statistics.median(times)
             add(record.STEP_TIME, median, step)
             add(record.SEQUENCES_PER_S, self._sequences / median, step)
             add(record.TIMESTEPS_PER_S, self._sequences * self._timesteps / median, step)
