@@ -100,6 +100,7 @@ def train(
     import torch
 
     from seqlab import __version__, tracking
+    from seqlab.callback_group import CallbackGroup
     from seqlab.data import training_loader, validation_loader
     from seqlab.efficiency import EfficiencyMeter, device_name
     from seqlab.gradient_flow import GradientFlowProbe
@@ -129,11 +130,12 @@ def train(
     experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
-    callbacks: list[pl.Callback] = [
-        recorder, EfficiencyMeter(recorder), stability, ScoreKeeper(recorder, task)
-    ]
+    measurements: list[pl.Callback] = [recorder, stability, ScoreKeeper(recorder, task)]
     if gradient_flow:
-        callbacks.append(GradientFlowProbe(recorder, task))
+        measurements.append(GradientFlowProbe(recorder, task))
+    # last: its peak-memory reset at the end of a validation must follow the probe's capture
+    measurements.append(EfficiencyMeter(recorder))
+    callbacks: list[pl.Callback] = [CallbackGroup(measurements)]
     if progress:
         callbacks.append(RecordedValuesBar(recorder))
     trainer = pl.Trainer(
