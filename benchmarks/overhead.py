@@ -36,7 +36,7 @@ class Setting:
 
 SETTINGS = (
     Setting("typical", hidden=128, length=100, batch=64, short=100, long=300, limit=1.05),
-    Setting("tiny", hidden=64, length=50, batch=32, short=200, long=1000, limit=1.25),
+    Setting("tiny", hidden=64, length=50, batch=32, short=100, long=500, limit=1.25),
 )
 
 
