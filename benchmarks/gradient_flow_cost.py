@@ -22,7 +22,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--setting", choices=[s.name for s in SETTINGS], action="append")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     print(f"machine: {machine()}")
     with throwaway_store():
         platform_run(SETTINGS[1], 2)  # warm up imports and the store

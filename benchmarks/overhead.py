@@ -120,7 +120,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="3 repeats")
     parser.add_argument("--setting", choices=[s.name for s in SETTINGS], action="append")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     repeats = 3 if args.quick else args.repeats
     from pytorch_lightning.utilities import disable_possible_user_warnings
 
