@@ -13,6 +13,7 @@ for strategies that train with truncated gradients, so it shows what the model c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,8 @@ PROBE_SIZE = 32
 """Sequences in the probe batch."""
 MAX_POSITIONS = 1000
 """Longer sequences are recorded at this many evenly spaced positions, first and last included."""
+WRITE_SECONDS = 30.0
+"""Rewrite the artifact at most this often while training (an MLflow artifact costs ms)."""
 
 
 def input_gradient_norms(
@@ -78,6 +81,8 @@ class GradientFlowProbe(pl.Callback):
         self.norms: list[list[float | None]] = []
         self.positions: list[int] = []
         self._batch: Batch | None = None
+        self._written_at: float | None = None
+        self._unwritten = False
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         """Draw the probe batch once (float inputs only; otherwise there is nothing to probe)."""
@@ -128,9 +133,25 @@ class GradientFlowProbe(pl.Callback):
             self.norms.pop()
         self.steps.append(step)
         self.norms.append([json_number(value) for value in values])
-        self._write()
+        self._unwritten = True
+        if self._written_at is None or time.monotonic() - self._written_at >= WRITE_SECONDS:
+            self.write()
 
-    def _write(self) -> None:
-        """Rewrite the run's gradient-flow artifact with every capture so far."""
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Write what was captured when training or validation ends."""
+        self.write()
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        """Keep what was captured before a failure."""
+        self.write()
+
+    def write(self) -> None:
+        """Rewrite the run's gradient-flow artifact with every capture so far, if any is new."""
+        if not self._unwritten:
+            return
+        self._unwritten = False
+        self._written_at = time.monotonic()
         content = {"positions": self.positions, "steps": self.steps, "norms": self.norms}
         self.recorder.write_json(record.GRADIENT_FLOW_ARTIFACT, content)
