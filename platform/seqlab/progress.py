@@ -1,4 +1,4 @@
-"""The training progress bar: Lightning's tqdm bar showing what the recorder last recorded."""
+"""The training progress bar: Lightning's tqdm bar showing the latest recorded losses."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import TQDMProgressBar
 
+from seqlab import record
 from seqlab.recorder import MlflowRecorder
+
+_SHOWN_PREFIXES = (record.TRAIN_LOSS, record.validation_metric(""))
 
 
 class RecordedValuesBar(TQDMProgressBar):
-    """A tqdm progress bar whose postfix is the latest recorded loss and validation values.
+    """A tqdm progress bar whose postfix is the latest training loss and validation values.
 
     :param recorder: the run's recorder, read for the latest values.
     :param refresh_rate: redraw every this many steps (drawing costs time per step).
@@ -23,4 +26,8 @@ class RecordedValuesBar(TQDMProgressBar):
 
     def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, Any]:
         """The values to show beside the bar."""
-        return {key: f"{value:.4g}" for key, value in self.recorder.latest.items()}
+        return {
+            key: f"{value:.4g}"
+            for key, value in self.recorder.latest.items()
+            if key.startswith(_SHOWN_PREFIXES)
+        }

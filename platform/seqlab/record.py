@@ -12,6 +12,8 @@ from __future__ import annotations
 TAG_SEQLAB_VERSION = "seqlab.version"
 TAG_TORCH_VERSION = "seqlab.torch_version"
 TAG_DEVICE = "seqlab.device"
+TAG_DEVICE_NAME = "seqlab.device_name"
+"""The processor or GPU model the run trained on, for comparing timings across machines."""
 TAG_SPEC_HASH = "seqlab.spec_hash"
 TAG_END_REASON = "seqlab.end_reason"
 TAG_SWEEP = "seqlab.sweep"
@@ -36,18 +38,23 @@ def validation_metric(name: str) -> str:
     return f"val/{name}"
 
 
-# Efficiency (final values, logged once at the end of training)
+# Efficiency (final values, logged once at the end of training; PARAMETERS at its start)
 STEP_TIME = "eff/step_time_s"
-"""Median wall time of one training step, seconds."""
+"""Median wall time of one training step (one batch: data, forward, backward, update), seconds."""
 SEQUENCES_PER_S = "eff/sequences_per_s"
+"""Training sequences per second at the median step time."""
 TIMESTEPS_PER_S = "eff/timesteps_per_s"
+"""Training time steps (sequences x padded length) per second at the median step time."""
 TRAIN_TIME = "eff/train_time_s"
 """Wall time of the whole training loop, seconds."""
 TIME_TO_SOLVE_STEPS = "eff/time_to_solve_steps"
-"""Steps until the validation metric first reached the task's solved threshold (absent if never)."""
+"""Steps until the validation metric first reached the task's solved threshold (absent if never;
+logged once, at that validation)."""
 TIME_TO_SOLVE_S = "eff/time_to_solve_s"
+"""Seconds of training until the validation metric first reached the solved threshold."""
 PEAK_MEMORY_MB = "eff/peak_memory_mb"
-"""CPU: process peak RSS; CUDA: torch.cuda.max_memory_allocated. MiB."""
+"""Peak during training steps (validation and probes excluded). CPU: process peak RSS;
+CUDA: torch.cuda.max_memory_allocated. MiB."""
 MEMORY_GROWTH_MB = "eff/memory_growth_mb"
 """Peak memory during training minus memory before training, MiB."""
 PARAMETERS = "eff/parameters"
@@ -61,20 +68,24 @@ GRAD_NORM_MAX = "stab/grad_norm_max"
 CLIP_EVENTS = "stab/clip_events"
 """Cumulative number of steps whose gradient norm exceeded trainer.grad_clip."""
 LOSS_SPIKES = "stab/loss_spikes"
-"""Cumulative number of loss spikes (an interval mean far above the running median)."""
+"""Cumulative number of loss spikes: an interval's mean loss above ``SPIKE_FACTOR`` times the
+median of the previous ``SPIKE_WINDOW`` interval means (see :mod:`seqlab.stability`)."""
 DIVERGED = "stab/diverged"
 """1 if training stopped on a NaN/Inf loss or gradient, else 0 (final)."""
 TAG_DIVERGED = "seqlab.diverged"
 
 # Long-term dependency
 NORMALIZED_SCORE = "ltd/normalized_score"
-"""(baseline - best) / (baseline - optimum) on the task's metric: 0 chance, 1 perfect (final)."""
+"""(baseline - best) / (baseline - optimum) on the task's metric: 0 chance, 1 perfect.
+Logged at every validation (as are SOLVED and BEST_METRIC); the last value is the run's."""
 SOLVED = "ltd/solved"
-"""1 if the validation metric reached the task's solved threshold, else 0 (final)."""
+"""1 once the best validation metric has reached the task's solved threshold, else 0."""
 BEST_METRIC = "ltd/best_metric"
-"""Best validation value of the task's metric over the run (final)."""
+"""Best validation value of the task's metric so far."""
 GRADIENT_FLOW_ARTIFACT = "gradient_flow.json"
 """{"positions": [...], "steps": [...], "norms": [[...] per step]}: ||dloss/dx_t|| per position."""
+PROFILES_ARTIFACT = "profiles.json"
+"""{"steps": [...], "profiles": {name: [[...] per step]}}: the task's ``profile()`` at validation."""
 
 # Artifacts
 SPEC_ARTIFACT = "spec.yaml"

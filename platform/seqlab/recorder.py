@@ -7,8 +7,10 @@ MLflow call costs milliseconds locally and tens of milliseconds against a server
 
 from __future__ import annotations
 
+import json
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
@@ -26,12 +28,21 @@ FLUSH_SECONDS = 5.0
 MAX_METRICS_PER_CALL = 1000
 
 
+def json_number(value: float) -> float | None:
+    """A float any JSON reader accepts: 6 significant digits, non-finite as ``null``."""
+    return float(f"{value:.6g}") if math.isfinite(value) else None
+
+
 class MlflowRecorder(pl.Callback):
     """Buffer training and validation values and write them to one MLflow run.
 
+    Measurement callbacks queue their values with :meth:`add`; those that work per logging
+    interval subscribe to :attr:`interval_listeners`, called as ``listener(step, mean_loss)``
+    each time an interval's mean training loss is recorded.
+
     :param client: the MLflow client.
     :param run_id: the run to write to.
-    :param log_every: average the training loss over this many steps.
+    :param log_every: average the training loss over this many (optimizer) steps.
     """
 
     def __init__(self, client: MlflowClient, run_id: str, log_every: int) -> None:
@@ -41,6 +52,8 @@ class MlflowRecorder(pl.Callback):
         self.latest: dict[str, float] = {}
         self.last_validation_step: int | None = None
         self.exception: BaseException | None = None
+        self.interval_listeners: list[Callable[[int, float], None]] = []
+        self._next_log_step = log_every
         self._buffer: list[Metric] = []
         self._last_flush = time.monotonic()
         self._loss_sum: torch.Tensor | None = None
@@ -52,6 +65,10 @@ class MlflowRecorder(pl.Callback):
 
         self._buffer.append(Metric(key, float(value), int(time.time() * 1000), step))
         self.latest[key] = float(value)
+
+    def write_json(self, artifact: str, content: Any) -> None:
+        """Write (or rewrite) a JSON artifact of the run now."""
+        self.client.log_text(self.run_id, json.dumps(content), artifact)
 
     def flush(self) -> None:
         """Write every queued value now."""
@@ -68,22 +85,31 @@ class MlflowRecorder(pl.Callback):
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
         batch_idx: int,
     ) -> None:
-        """Add the step's loss to the interval's sum; record the mean at interval ends."""
+        """Add the batch's loss to the interval's sum; record the mean at interval ends.
+
+        An interval ends at the first batch whose end reaches the next multiple of
+        ``log_every`` optimizer steps (a TBPTT batch may make several).
+        """
         loss = outputs["loss"] if isinstance(outputs, Mapping) else outputs
-        if loss is None:
-            return
-        loss = loss.detach()
-        self._loss_sum = loss if self._loss_sum is None else self._loss_sum + loss
-        self._loss_count += 1
-        if trainer.global_step % self.log_every == 0:
-            self._record_train_loss(trainer.global_step)
+        if loss is not None:
+            loss = loss.detach()
+            self._loss_sum = loss if self._loss_sum is None else self._loss_sum + loss
+            self._loss_count += 1
+        step = trainer.global_step
+        if step >= self._next_log_step:
+            self._next_log_step = (step // self.log_every + 1) * self.log_every
+            self._record_train_loss(step)
             self._flush_if_due()
 
     def _record_train_loss(self, step: int) -> None:
+        """Record the interval's mean loss and tell the listeners."""
         if self._loss_sum is None:
             return
-        self.add(record.TRAIN_LOSS, float(self._loss_sum) / self._loss_count, step)
+        mean_loss = float(self._loss_sum) / self._loss_count
+        self.add(record.TRAIN_LOSS, mean_loss, step)
         self._loss_sum, self._loss_count = None, 0
+        for listener in self.interval_listeners:
+            listener(step, mean_loss)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Record the last, partial interval."""

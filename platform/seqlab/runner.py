@@ -82,14 +82,19 @@ def train(
     experiment: str | None = None,
     progress: bool = True,
     extra_tags: Mapping[str, str] | None = None,
+    gradient_flow: bool = True,
 ) -> RunOutcome:
     """Build the run's components, train them, and record everything in MLflow.
+
+    A run whose loss or gradients become NaN or infinite stops early and ends FINISHED,
+    marked diverged (see ``docs/metrics.md``); it is a result, not an error.
 
     :param spec: a validated run spec.
     :param registry: where the spec's component names are looked up.
     :param experiment: MLflow experiment name (default: ``MLFLOW_EXPERIMENT_NAME`` or seqlab).
     :param progress: show a progress bar.
     :param extra_tags: more tags of the run (a sweep tags its runs with its name).
+    :param gradient_flow: capture the gradient flow (benchmarks turn it off to price it).
     :raises RunError: when building fails (no run recorded), or training fails or is
         interrupted (the run is recorded as FAILED or KILLED).
     """
@@ -97,9 +102,14 @@ def train(
     import torch
 
     from seqlab import __version__, tracking
+    from seqlab.callback_group import CallbackGroup
     from seqlab.data import training_loader, validation_loader
+    from seqlab.efficiency import EfficiencyMeter, device_name
+    from seqlab.gradient_flow import GradientFlowProbe
     from seqlab.progress import RecordedValuesBar
     from seqlab.recorder import MlflowRecorder
+    from seqlab.scoring import ScoreKeeper
+    from seqlab.stability import StabilityMonitor
     from seqlab.system import RunParts
 
     _quiet_lightning()
@@ -121,7 +131,13 @@ def train(
     client = tracking.open_client()
     experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
-    callbacks: list[pl.Callback] = [recorder]
+    stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
+    measurements: list[pl.Callback] = [recorder, stability, ScoreKeeper(recorder, task)]
+    if gradient_flow:
+        measurements.append(GradientFlowProbe(recorder, task))
+    # last: its peak-memory reset at the end of a validation must follow the probe's capture
+    measurements.append(EfficiencyMeter(recorder))
+    callbacks: list[pl.Callback] = [CallbackGroup(measurements)]
     if progress:
         callbacks.append(RecordedValuesBar(recorder))
     trainer = pl.Trainer(
@@ -142,6 +158,7 @@ def train(
         record.TAG_SEQLAB_VERSION: __version__,
         record.TAG_TORCH_VERSION: torch.__version__,
         record.TAG_DEVICE: str(trainer.strategy.root_device),
+        record.TAG_DEVICE_NAME: device_name(trainer.strategy.root_device),
         **_plugin_tags(components),
         **(extra_tags or {}),
     }
@@ -151,7 +168,8 @@ def train(
             trainer.fit(system, train_dataloaders=train_data, val_dataloaders=validation_data)
             if trainer.interrupted:
                 raise KeyboardInterrupt("training was interrupted")
-            if recorder.last_validation_step != trainer.global_step:
+            validated = recorder.last_validation_step == trainer.global_step
+            if not validated and stability.divergence is None:
                 trainer.validate(system, dataloaders=validation_data, verbose=False)
         except BaseException as exc:
             cause = recorder.exception or exc
@@ -161,6 +179,10 @@ def train(
             recorder.flush()
             tracking.end_run(client, run_id, status, reason)
             raise RunError(f"run {run_id} {status}: {reason}", run_id, status) from exc
+    diverged = stability.divergence is not None
+    recorder.add(record.DIVERGED, float(diverged), trainer.global_step)
     recorder.flush()
-    tracking.end_run(client, run_id, "FINISHED")
+    client.set_tag(run_id, record.TAG_DIVERGED, str(diverged).lower())
+    reason = f"diverged: {stability.divergence}" if diverged else None
+    tracking.end_run(client, run_id, "FINISHED", reason)
     return RunOutcome(run_id, experiment_id, dict(recorder.latest))

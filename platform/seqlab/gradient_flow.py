@@ -1,0 +1,157 @@
+"""Gradient flow: how strongly the loss depends on the input at every position.
+
+On a fixed probe batch the gradient of the task's loss with respect to the inputs is taken
+with one backward pass (``x.requires_grad``), so it works with torch's fused RNN, LSTM and GRU
+kernels, cuDNN included: no unrolled Python loop is needed. The norm at position t,
+``||dloss/dx_t||``, is the 2-norm of the gradient over the probe batch's (sequence, feature)
+slice at t. It is captured before training and at every validation, and written as the
+artifact :data:`seqlab.record.GRADIENT_FLOW_ARTIFACT`.
+
+The probe runs the system's ``predict``: the whole sequence with full backpropagation, also
+for strategies that train with truncated gradients, so it shows what the model can pass back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pytorch_lightning as pl
+
+from seqlab import record
+from seqlab.recorder import json_number
+
+if TYPE_CHECKING:
+    import torch
+
+    from seqlab.recorder import MlflowRecorder
+    from seqlab.task import Batch, Task
+
+PROBE_SEED = 2**40 + 11
+"""Seeds the probe batch: the same sequences for every run of a task (and not the validation
+set's, see :data:`seqlab.data.VALIDATION_SEED`)."""
+PROBE_SIZE = 32
+"""Sequences in the probe batch."""
+MAX_POSITIONS = 1000
+"""Longer sequences are recorded at this many evenly spaced positions, first and last included."""
+WRITE_SECONDS = 30.0
+"""Rewrite the artifact at most this often while training (an MLflow artifact costs ms)."""
+
+
+def input_gradient_norms(
+    predict: Callable[[Batch], torch.Tensor],
+    loss: Callable[[torch.Tensor, Batch], torch.Tensor],
+    batch: Batch,
+) -> torch.Tensor:
+    """``||dloss/dx_t||`` for every position t of ``batch["x"]``: a (time,) tensor.
+
+    :param predict: the system's prediction for a batch.
+    :param loss: the task's scalar loss of a prediction on a batch.
+    :param batch: a batch whose ``x`` is (batch, time, features) floats.
+    """
+    import torch
+
+    x = batch["x"].detach().clone().requires_grad_(True)
+    probe = {**batch, "x": x}
+    with torch.enable_grad():
+        (gradient,) = torch.autograd.grad(loss(predict(probe), probe), x)
+    return torch.linalg.vector_norm(gradient.float(), dim=(0, 2))
+
+
+def recorded_positions(length: int) -> list[int]:
+    """The positions recorded for sequences of ``length`` steps (0-based)."""
+    if length <= MAX_POSITIONS:
+        return list(range(length))
+    last = length - 1
+    return sorted({round(i * last / (MAX_POSITIONS - 1)) for i in range(MAX_POSITIONS)})
+
+
+class GradientFlowProbe(pl.Callback):
+    """Capture ``||dloss/dx_t||`` on a fixed probe batch before training and at validations.
+
+    :param recorder: the run's recorder (its client and run id receive the artifact).
+    :param task: the run's task, which draws the probe batch.
+    """
+
+    def __init__(self, recorder: MlflowRecorder, task: Task) -> None:
+        self.recorder = recorder
+        self.task = task
+        self.steps: list[int] = []
+        self.norms: list[list[float | None]] = []
+        self.positions: list[int] = []
+        self._batch: Batch | None = None
+        self._written_at: float | None = None
+        self._unwritten = False
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Draw the probe batch once (float inputs only; otherwise there is nothing to probe)."""
+        import torch
+
+        if self._batch is not None or not hasattr(pl_module, "predict"):
+            return
+        batch = self.task.sample(PROBE_SIZE, torch.Generator().manual_seed(PROBE_SEED))
+        if batch["x"].is_floating_point():
+            self._batch = batch
+            self.positions = recorded_positions(batch["x"].shape[1])
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Capture the gradient flow of the freshly initialised model (step 0)."""
+        self.capture(pl_module, trainer.global_step)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Capture the gradient flow at this validation's step."""
+        if not trainer.sanity_checking:
+            self.capture(pl_module, trainer.global_step)
+
+    def capture(self, pl_module: pl.LightningModule, step: int) -> None:
+        """Measure on the probe batch and rewrite the artifact.
+
+        Runs with gradients on (also inside validation's inference mode), every module in
+        training mode (cuDNN's recurrent backward needs it) and the random state forked, so
+        neither dropout draws nor mode changes leak into training.
+        """
+        import torch
+
+        if self._batch is None:
+            return
+        device = pl_module.device
+        batch = {key: value.to(device) for key, value in self._batch.items()}
+        modes = {module: module.training for module in pl_module.modules()}
+        rng_devices = [torch.cuda.current_device() if device.index is None else device.index] \
+            if device.type == "cuda" else []
+        with torch.inference_mode(False), torch.random.fork_rng(devices=rng_devices):
+            pl_module.train()
+            try:
+                norms = input_gradient_norms(pl_module.predict, self.task.loss, batch)
+            finally:
+                for module, training in modes.items():
+                    module.training = training
+        values = norms[self.positions].tolist()
+        if self.steps and self.steps[-1] == step:
+            self.steps.pop()
+            self.norms.pop()
+        self.steps.append(step)
+        self.norms.append([json_number(value) for value in values])
+        self._unwritten = True
+        if self._written_at is None or time.monotonic() - self._written_at >= WRITE_SECONDS:
+            self.write()
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Write what was captured when training or validation ends."""
+        self.write()
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        """Keep what was captured before a failure."""
+        self.write()
+
+    def write(self) -> None:
+        """Rewrite the run's gradient-flow artifact with every capture so far, if any is new."""
+        if not self._unwritten:
+            return
+        self._unwritten = False
+        self._written_at = time.monotonic()
+        content = {"positions": self.positions, "steps": self.steps, "norms": self.norms}
+        self.recorder.write_json(record.GRADIENT_FLOW_ARTIFACT, content)

@@ -1,0 +1,146 @@
+"""Scores: best validation metric, solved flag, normalized score, time to solve, profiles.
+
+At every validation the task's main metric updates the run's best value, whether the task
+is solved, and the normalized score ``(baseline - best) / (baseline - optimum)`` (0 at chance,
+1 at the optimum) that puts runs on different tasks and lengths on one scale. The first
+validation that reaches the task's solved threshold records the time to solve.
+
+Tasks that define :meth:`seqlab.task.Task.profile` (metrics as 1-D tensors over position or
+dependency distance) get it averaged over the validation set and written as the artifact
+:data:`seqlab.record.PROFILES_ARTIFACT`. The system computes predictions for ``evaluate``
+only, so the keeper wraps the task's ``evaluate`` during validation to profile the same
+predictions instead of running the model twice.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytorch_lightning as pl
+
+from seqlab import record
+from seqlab.recorder import json_number
+from seqlab.task import Task
+
+if TYPE_CHECKING:
+    import torch
+
+    from seqlab.recorder import MlflowRecorder
+    from seqlab.task import Batch
+
+
+def normalized_score(task: Task, value: float) -> float:
+    """``(baseline - value) / (baseline - optimum)``: 0 at chance level, 1 at the optimum."""
+    return (task.baseline - value) / (task.baseline - task.optimum)
+
+
+def is_solved(task: Task, value: float) -> bool:
+    """Whether ``value`` of the task's metric reaches its solved threshold."""
+    if task.higher_is_better:
+        return value >= task.solved_threshold
+    return value <= task.solved_threshold
+
+
+def _defines_profile(task: Task) -> bool:
+    return type(task).profile is not Task.profile
+
+
+class ScoreKeeper(pl.Callback):
+    """Record best metric, solved flag, normalized score, time to solve and task profiles.
+
+    :param recorder: where the values go (its client and run id receive the artifact).
+    :param task: the run's task.
+    """
+
+    def __init__(self, recorder: MlflowRecorder, task: Task) -> None:
+        self.recorder = recorder
+        self.task = task
+        self.best: float | None = None
+        self.solved_at: int | None = None
+        self.profile_steps: list[int] = []
+        self.profiles: dict[str, list[list[float | None]]] = {}
+        self._train_started: float | None = None
+        self._profiling = False
+        self._profile_sums: dict[str, torch.Tensor] = {}
+        self._profile_count = 0
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Wrap the task's ``evaluate`` to profile validation predictions, if it profiles."""
+        if not _defines_profile(self.task) or "evaluate" in vars(self.task):
+            return
+        evaluate = self.task.evaluate
+
+        def evaluate_and_profile(prediction: torch.Tensor, batch: Batch) -> dict[str, Any]:
+            if self._profiling:
+                self._add_profile(prediction, batch)
+            return evaluate(prediction, batch)
+
+        self.task.evaluate = evaluate_and_profile  # type: ignore[method-assign]
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Give the task back its own ``evaluate``."""
+        vars(self.task).pop("evaluate", None)
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Start the clock for the time to solve."""
+        self._train_started = time.perf_counter()
+
+    def on_validation_epoch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule
+    ) -> None:
+        """Start profiling this pass over the validation set."""
+        self._profiling = not trainer.sanity_checking
+        self._profile_sums = {}
+        self._profile_count = 0
+
+    def _add_profile(self, prediction: torch.Tensor, batch: Batch) -> None:
+        """Add one batch's profiles, weighted by its size."""
+        size = batch["x"].shape[0]
+        for name, values in self.task.profile(prediction, batch).items():
+            total = values.detach().float() * size
+            self._profile_sums[name] = self._profile_sums.get(name, 0) + total
+        self._profile_count += size
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Update and record the scores, and write the profiles."""
+        if trainer.sanity_checking:
+            return
+        self._profiling = False
+        step = trainer.global_step
+        value = getattr(pl_module, "validation_metrics", {}).get(self.task.metric)
+        if value is not None and math.isfinite(value):
+            self._score(value, step)
+        if self._profile_sums:
+            self._record_profiles(step)
+
+    def _score(self, value: float, step: int) -> None:
+        """Fold one validation value into the best, and record the scores."""
+        add = self.recorder.add
+        better = max if self.task.higher_is_better else min
+        self.best = value if self.best is None else better(self.best, value)
+        solved = is_solved(self.task, self.best)
+        add(record.BEST_METRIC, self.best, step)
+        add(record.SOLVED, float(solved), step)
+        if self.task.baseline != self.task.optimum:
+            add(record.NORMALIZED_SCORE, normalized_score(self.task, self.best), step)
+        if solved and self.solved_at is None:
+            self.solved_at = step
+            add(record.TIME_TO_SOLVE_STEPS, step, step)
+            if self._train_started is not None:
+                add(record.TIME_TO_SOLVE_S, time.perf_counter() - self._train_started, step)
+
+    def _record_profiles(self, step: int) -> None:
+        """Append this validation's mean profiles and rewrite the artifact."""
+        count = max(self._profile_count, 1)
+        if self.profile_steps and self.profile_steps[-1] == step:
+            self.profile_steps.pop()
+            for series in self.profiles.values():
+                series.pop()
+        self.profile_steps.append(step)
+        for name, total in self._profile_sums.items():
+            means = (total / count).tolist()
+            self.profiles.setdefault(name, []).append([json_number(v) for v in means])
+        content = {"steps": self.profile_steps, "profiles": self.profiles}
+        self.recorder.write_json(record.PROFILES_ARTIFACT, content)
