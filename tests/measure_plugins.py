@@ -1,4 +1,4 @@
-"""Helpers of the measurement tests: throwaway plugins, a fast ``store`` and a tiny run.
+"""Helpers of the measurement tests: throwaway plugins and a tiny run.
 
 The plugins: a linear recurrence whose gradients are known, a task it can be probed on, an
 easily solved task with a profile, and a manually optimized strategy that clips its own
@@ -7,10 +7,6 @@ gradients; register them with ``registered_plugin(measure_plugins)`` from the co
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
 import torch
 from pydantic import Field
 from torch import nn
@@ -23,30 +19,6 @@ from seqlab.spec import load_spec
 from seqlab.system import RunParts, SequenceSystem
 from seqlab.task import Batch, Task
 from seqlab_plugins.tasks.adding import AddingTask
-
-
-_migrated_store_file: list[Path] = []
-"""The one migrated database of this test session (a module global: the fixture below is
-imported into several test modules, and each import would be a fixture of its own)."""
-
-
-@pytest.fixture
-def store(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> str:
-    """The conftest's ``store``, from a copy of a migrated database: creating MLflow's tables
-    takes seconds, copying the file milliseconds."""
-    if not _migrated_store_file:
-        from mlflow import MlflowClient
-
-        template = tmp_path_factory.mktemp("store-template") / "mlflow.db"
-        MlflowClient(f"sqlite:///{template}").search_experiments()
-        _migrated_store_file.append(template)
-    shutil.copy(_migrated_store_file[0], tmp_path / "mlflow.db")
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
-    monkeypatch.chdir(tmp_path)
-    return uri
 
 
 class LinearRecurrenceParams(Params):

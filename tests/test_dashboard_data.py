@@ -138,7 +138,8 @@ def test_pareto_front_and_ema() -> None:
 def test_gradient_flows_are_read_from_artifacts(runs_store) -> None:  # type: ignore[no-untyped-def]
     runs = runs_store.runs()
     flows = runs_store.gradient_flows(runs["run_id"])
-    assert set(flows) == set(finished(runs)["run_id"])
+    ended = runs[runs["status"].isin(["FINISHED", "FAILED"])]["run_id"]
+    assert set(finished(runs)["run_id"]) <= set(flows) <= set(ended)  # FAILED runs may have one
     flow = next(iter(flows.values()))
     assert len(flow.norms) == len(flow.steps) and len(flow.norms[0]) == len(flow.positions)
 

@@ -2,14 +2,10 @@
 
 Runs come from the real runner (``seqlab.runner.train``): LSTMs of two sizes on the adding
 task at two lengths and two seeds, a run whose strategy crashes (FAILED) and one left RUNNING.
-Metrics of the measurement contract (``ltd/*``, ``eff/*``, ``gradient_flow.json``) that this
-runner does not record yet are added where missing, computed from the run's own records and
-model, so the views have something true to show until the measurement plugins record them.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -99,8 +95,7 @@ def _train_runs() -> None:
     for hidden, length, seed in GRID:
         spec = load_spec([*TINY, f"model.hidden_size={hidden}", f"task.length={length}", f"seed={seed}"],
                          None, registry)
-        outcome = train(spec, registry, experiment=EXPERIMENT, progress=False)
-        _complete_contract(client, outcome.run_id, spec, registry)
+        train(spec, registry, experiment=EXPERIMENT, progress=False)
     with registered_plugin(crashing_strategy_plugin()):
         crash_registry = build_registry()
         spec = load_spec([*TINY, "strategy=crash", "model.hidden_size=4"], None, crash_registry)
@@ -117,48 +112,3 @@ def _train_runs() -> None:
     client.log_batch(running.info.run_id, params=[Param("model", "lstm"), Param("task", "adding"),
                                                   Param("strategy", "bptt"), Param("task.length", "8")],
                      metrics=[Metric(record.TRAIN_LOSS, 1.0 / (step + 1), now + step, step) for step in range(3)])
-
-
-def _complete_contract(client, run_id: str, spec, registry) -> None:  # type: ignore[no-untyped-def]
-    """Record the measurement contract's metrics the runner left out, from the run itself."""
-    from mlflow.entities import Metric
-
-    run = client.get_run(run_id)
-    have = run.data.metrics
-    task = registry.get("task", spec.task.name).build(spec.task.params)
-    model = registry.get("model", spec.model.name).build(spec.model.params, input_size=task.input_size)
-    best = min(m.value for m in client.get_metric_history(run_id, f"val/{task.metric}"))
-    now = int(time.time() * 1000)
-    extra = {
-        record.NORMALIZED_SCORE: (task.baseline - best) / (task.baseline - task.optimum),
-        record.SOLVED: float(best <= task.solved_threshold if not task.higher_is_better
-                             else best >= task.solved_threshold),
-        record.BEST_METRIC: best,
-        record.STEP_TIME: (run.info.end_time - run.info.start_time) / 1000 / spec.trainer.max_steps,
-        record.PARAMETERS: float(sum(p.numel() for p in model.parameters())),
-    }
-    metrics = [Metric(k, v, now, spec.trainer.max_steps) for k, v in extra.items() if k not in have]
-    if metrics:
-        client.log_batch(run_id, metrics=metrics)
-    if record.GRADIENT_FLOW_ARTIFACT not in {a.path for a in client.list_artifacts(run_id)}:
-        client.log_text(run_id, json.dumps(_gradient_flow(model, task, spec.seed)), record.GRADIENT_FLOW_ARTIFACT)
-
-
-def _gradient_flow(model, task, seed: int, steps: int = 4) -> dict:  # type: ignore[no-untyped-def]
-    """||dloss/dx_t|| per position over a few Adam steps of ``model`` on ``task`` (real gradients)."""
-    import torch
-
-    generator = torch.Generator().manual_seed(seed)
-    head = torch.nn.Linear(model.output_size, task.output_size)
-    optimizer = torch.optim.Adam([*model.parameters(), *head.parameters()], lr=0.01)
-    norms = []
-    for _ in range(steps):
-        batch = task.sample(16, generator)
-        x = batch["x"].clone().requires_grad_(True)
-        outputs, _ = model(x)
-        loss = task.loss(head(outputs[:, -1]), batch)
-        optimizer.zero_grad()
-        loss.backward()
-        norms.append(x.grad.norm(dim=(0, 2)).tolist())
-        optimizer.step()
-    return {"positions": list(range(task.length)), "steps": list(range(steps)), "norms": norms}

@@ -9,7 +9,7 @@ from pathlib import Path
 import measure_plugins
 import pytest
 import torch
-from measure_plugins import LinearRecurrence, store, train_tiny  # noqa: F401 (store: a fixture)
+from measure_plugins import LinearRecurrence, train_tiny
 from mlflow import MlflowClient
 from torch import nn
 

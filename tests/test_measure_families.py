@@ -8,7 +8,7 @@ from pathlib import Path
 import measure_plugins
 import pytest
 import torch
-from measure_plugins import store, train_tiny  # noqa: F401 (store: a fixture)
+from measure_plugins import train_tiny
 from mlflow import MlflowClient
 
 from conftest import registered_plugin

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import measure_plugins
-from measure_plugins import store, train_tiny  # noqa: F401 (store: a fixture)
+from measure_plugins import train_tiny
 from mlflow import MlflowClient
 
 from conftest import registered_plugin
@@ -14,8 +14,9 @@ from seqlab import record
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "metrics.md"
 
-CONDITIONAL_TAGS = {record.TAG_END_REASON, record.TAG_GIT_COMMIT}
-"""Tags written only sometimes: an early end's reason; the commit, in a git work tree."""
+CONDITIONAL_TAGS = {record.TAG_END_REASON, record.TAG_GIT_COMMIT, record.TAG_SWEEP}
+"""Tags written only sometimes: an early end's reason; the commit, in a git work tree; the
+sweep, for runs a sweep made."""
 
 
 def documented_names(section: str) -> set[str]:

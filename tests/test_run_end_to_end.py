@@ -68,5 +68,8 @@ def test_same_spec_and_seed_give_the_same_metrics(store: str) -> None:
     second = train(spec, registry, progress=False).metrics
     other_seed = train(load_spec([*TINY_RUN, "seed=1"], None, registry), registry,
                        progress=False).metrics
-    assert first == second
+    timings = ("eff/",)  # wall-clock and memory readings vary
+    same = {key: value for key, value in first.items() if not key.startswith(timings)}
+    assert same == {key: second[key] for key in same}
+    assert {"train/loss", "val/mse", "stab/grad_norm", "ltd/normalized_score"} <= set(same)
     assert first["val/mse"] != other_seed["val/mse"]

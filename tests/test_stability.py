@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import measure_plugins
 import pytest
-from measure_plugins import store, train_tiny  # noqa: F401 (store: a fixture)
+from measure_plugins import train_tiny
 from mlflow import MlflowClient
 
 from conftest import registered_plugin
