@@ -15,6 +15,7 @@ interleaved, median of the repeats. Run: ``.venv/bin/python benchmarks/overhead.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -114,18 +115,33 @@ def platform_run(setting: Setting, steps: int, gradient_flow: bool = True) -> No
         train(spec, registry, progress=True, gradient_flow=gradient_flow)
 
 
+def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every per-step benchmark takes: which settings, how many torch threads."""
+    parser.add_argument("--setting", choices=[s.name for s in SETTINGS], action="append")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+
+
+def measured_settings(args: argparse.Namespace) -> Iterator[Setting]:
+    """Apply ``--threads``, print the machine, warm up imports and a throwaway store, then
+    yield the settings ``--setting`` chose (all by default) inside that store."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"machine: {machine()}")
+    with throwaway_store():
+        platform_run(SETTINGS[1], 2)  # warm up imports and the store
+        for setting in SETTINGS:
+            if not args.setting or setting.name in args.setting:
+                yield setting
+    print(f"machine after: {machine()}")
+
+
 def main() -> None:
     """Print per-step costs and ratios for each setting."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="3 repeats")
-    parser.add_argument("--setting", choices=[s.name for s in SETTINGS], action="append")
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    add_setting_arguments(parser)
     args = parser.parse_args()
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     repeats = 3 if args.quick else args.repeats
     from pytorch_lightning.utilities import disable_possible_user_warnings
 
@@ -133,33 +149,27 @@ def main() -> None:
     import logging
 
     logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
-    print(f"machine: {machine()}")
-    with throwaway_store():
-        platform_run(SETTINGS[1], 2)  # warm up imports and the store
-        for setting in SETTINGS:
-            if args.setting and setting.name not in args.setting:
-                continue
-            costs = per_step_costs(
-                {
-                    "bare": lambda steps, s=setting: bare_loop(s, steps),
-                    "lightning": lambda steps, s=setting: lightning_loop(s, steps),
-                    "platform": lambda steps, s=setting: platform_run(s, steps),
-                },
-                setting.short, setting.long, repeats,
-            )
-            bare = median(costs["bare"])
-            print(
-                f"{setting.name}: hidden {setting.hidden}, length {setting.length}, batch "
-                f"{setting.batch}; steps {setting.short} vs {setting.long}, {repeats} repeats"
-            )
-            for name, values in costs.items():
-                ratio = median(values) / bare
-                spread = ", ".join(f"{v * 1000:.2f}" for v in values)
-                verdict = ""
-                if name == "platform":
-                    verdict = f"  (limit {setting.limit:.2f}x: {'ok' if ratio <= setting.limit else 'OVER'})"
-                print(f"  {name:<9} {median(values) * 1000:7.2f} ms/step  {ratio:5.3f}x  [{spread}]{verdict}")
-    print(f"machine after: {machine()}")
+    for setting in measured_settings(args):
+        costs = per_step_costs(
+            {
+                "bare": lambda steps, s=setting: bare_loop(s, steps),
+                "lightning": lambda steps, s=setting: lightning_loop(s, steps),
+                "platform": lambda steps, s=setting: platform_run(s, steps),
+            },
+            setting.short, setting.long, repeats,
+        )
+        bare = median(costs["bare"])
+        print(
+            f"{setting.name}: hidden {setting.hidden}, length {setting.length}, batch "
+            f"{setting.batch}; steps {setting.short} vs {setting.long}, {repeats} repeats"
+        )
+        for name, values in costs.items():
+            ratio = median(values) / bare
+            spread = ", ".join(f"{v * 1000:.2f}" for v in values)
+            verdict = ""
+            if name == "platform":
+                verdict = f"  (limit {setting.limit:.2f}x: {'ok' if ratio <= setting.limit else 'OVER'})"
+            print(f"  {name:<9} {median(values) * 1000:7.2f} ms/step  {ratio:5.3f}x  [{spread}]{verdict}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def build_gru(params: GRUParams, input_size: int) -> nn.Module:
         input_size,
         params.hidden_size,
         num_layers=params.num_layers,
-        dropout=params.dropout if params.num_layers > 1 else 0.0,
+        dropout=params.layer_dropout,
         batch_first=True,
     )
     initialize_recurrent(layer, params.init)

@@ -81,7 +81,7 @@ def build_lstm(params: LSTMParams, input_size: int) -> nn.Module:
             input_size,
             params.hidden_size,
             num_layers=params.num_layers,
-            dropout=params.dropout if params.num_layers > 1 else 0.0,
+            dropout=params.layer_dropout,
             variant=params.variant,
             peepholes=params.peepholes,
         )
@@ -93,7 +93,7 @@ def build_lstm(params: LSTMParams, input_size: int) -> nn.Module:
             input_size,
             params.hidden_size,
             num_layers=params.num_layers,
-            dropout=params.dropout if params.num_layers > 1 else 0.0,
+            dropout=params.layer_dropout,
             batch_first=True,
         )
         model, weights = FusedRecurrent(layer), layer

@@ -23,3 +23,8 @@ class RecurrentParams(Params):
         description="recurrent weights: default (torch's uniform), orthogonal, xavier "
         "(uniform Glorot) or identity (with zero biases, as in IRNN), per gate block",
     )
+
+    @property
+    def layer_dropout(self) -> float:
+        """Dropout between stacked layers: 0 for a single layer, where torch ignores it."""
+        return self.dropout if self.num_layers > 1 else 0.0

@@ -42,7 +42,7 @@ def build_rnn(params: RNNParams, input_size: int) -> nn.Module:
         params.hidden_size,
         num_layers=params.num_layers,
         nonlinearity=params.nonlinearity,
-        dropout=params.dropout if params.num_layers > 1 else 0.0,
+        dropout=params.layer_dropout,
         batch_first=True,
     )
     initialize_recurrent(layer, params.init)
