@@ -26,8 +26,10 @@ def main() -> None:
     for setting in measured_settings(args):
         costs = per_step_costs(
             {
-                "without": lambda steps, s=setting: platform_run(s, steps, gradient_flow=False),
-                "with": lambda steps, s=setting: platform_run(s, steps, gradient_flow=True),
+                "without": lambda steps, s=setting: platform_run(
+                    s, steps, ["trainer.gradient_flow=false"]
+                ),
+                "with": lambda steps, s=setting: platform_run(s, steps),
             },
             setting.short, setting.long, args.repeats,
         )

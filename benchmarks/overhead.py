@@ -15,7 +15,7 @@ interleaved, median of the repeats. Run: ``.venv/bin/python benchmarks/overhead.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -95,8 +95,9 @@ def lightning_loop(setting: Setting, steps: int) -> None:
     trainer.fit(System(), DataLoader(Batches(), batch_size=None))
 
 
-def platform_run(setting: Setting, steps: int, gradient_flow: bool = True) -> None:
-    """Train with ``seqlab.runner.train`` at default settings, progress bar on."""
+def platform_run(setting: Setting, steps: int, overrides: Sequence[str] = ()) -> None:
+    """Train with ``seqlab.runner.train`` at default settings (but ``overrides``), progress
+    bar on."""
     from seqlab.registry import build_registry
     from seqlab.runner import train
     from seqlab.spec import load_spec
@@ -106,13 +107,13 @@ def platform_run(setting: Setting, steps: int, gradient_flow: bool = True) -> No
         [
             "model=lstm", "task=adding", "strategy=bptt", f"model.hidden_size={setting.hidden}",
             f"task.length={setting.length}", f"trainer.batch_size={setting.batch}",
-            f"trainer.max_steps={steps}", "trainer.accelerator=cpu",
+            f"trainer.max_steps={steps}", "trainer.accelerator=cpu", *overrides,
         ],
         None,
         registry,
     )
     with captured_output():
-        train(spec, registry, progress=True, gradient_flow=gradient_flow)
+        train(spec, registry, progress=True)
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:

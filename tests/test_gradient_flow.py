@@ -78,3 +78,19 @@ def test_runs_record_the_gradient_flow_at_start_and_every_validation(
     for norms in flow["norms"]:
         ratios = [value / norms[-1] for value in norms]
         assert ratios == pytest.approx([a ** (9 - t) for t in range(10)], rel=1e-4)
+
+
+def test_gradient_flow_every_sets_its_own_interval_and_false_turns_it_off(
+    store: str, tmp_path: Path
+) -> None:
+    client = MlflowClient(store)
+    with registered_plugin(measure_plugins):
+        every = train_tiny("model=linear_recurrence", "task=mean_output", "task.length=10",
+                           "trainer.max_steps=7", "trainer.gradient_flow_every=2")
+        off = train_tiny("model=linear_recurrence", "task=mean_output", "task.length=10",
+                         "trainer.gradient_flow=false")
+    path = client.download_artifacts(every.run_id, record.GRADIENT_FLOW_ARTIFACT, str(tmp_path))
+    flow = json.loads(Path(path).read_text())
+    assert flow["steps"] == [0, 2, 4, 6, 7]  # its interval and the end, not validations (3, 6)
+    assert all(len(norms) == 10 for norms in flow["norms"])
+    assert record.GRADIENT_FLOW_ARTIFACT not in [a.path for a in client.list_artifacts(off.run_id)]

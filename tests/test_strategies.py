@@ -310,3 +310,46 @@ def test_lstm_clearly_beats_chance_and_only_bidirectional_reads_ahead(
         assert metrics["accuracy_future"] > 0.9
     else:
         assert metrics["accuracy_future"] < system.task.baseline + 0.1
+
+
+def test_tbptt_validates_every_val_every_updates_not_batches(
+    registry, store: str, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:  # type: ignore[no-untyped-def]
+    """``trainer.val_every`` and ``trainer.max_steps`` count the same optimizer updates: a
+    labeling batch of 12 steps makes 4 updates at k1=3, so val_every=8 validates every second
+    batch, and the gradient flow is captured at each of those validations."""
+    import json
+
+    from mlflow import MlflowClient
+
+    from seqlab import record
+    from seqlab.runner import train
+    from seqlab.spec import load_spec
+
+    spec = load_spec(
+        [
+            "model=rnn",
+            "model.hidden_size=4",
+            "task=labeling",
+            "task.length=12",
+            "task.distance=2",
+            "strategy=tbptt",
+            "strategy.k1=3",
+            "trainer.max_steps=24",
+            "trainer.val_every=8",
+            "trainer.batch_size=4",
+            "trainer.val_size=8",
+        ],
+        None,
+        registry,
+    )
+    system, _ = build_system(registry, ["task=labeling", "task.length=12", "strategy=tbptt",
+                                        "strategy.k1=3", "model=rnn"])
+    assert system.updates_per_batch(system.task.sample(2, torch.Generator())) == 4
+    outcome = train(spec, registry, progress=False)
+    client = MlflowClient()
+    steps = [m.step for m in client.get_metric_history(outcome.run_id, record.validation_metric("loss"))]
+    assert steps == [8, 16, 24]
+    path = client.download_artifacts(outcome.run_id, record.GRADIENT_FLOW_ARTIFACT, str(tmp_path))
+    flow = json.loads(Path(path).read_text())
+    assert flow["steps"] == [0, 8, 16, 24]

@@ -4,8 +4,9 @@ On a fixed probe batch the gradient of the task's loss with respect to the input
 with one backward pass (``x.requires_grad``), so it works with torch's fused RNN, LSTM and GRU
 kernels, cuDNN included: no unrolled Python loop is needed. The norm at position t,
 ``||dloss/dx_t||``, is the 2-norm of the gradient over the probe batch's (sequence, feature)
-slice at t. It is captured before training and at every validation, and written as the
-artifact :data:`seqlab.record.GRADIENT_FLOW_ARTIFACT`.
+slice at t. It is captured before training and at every validation (or every
+``trainer.gradient_flow_every`` optimizer steps and at the end), and written as the artifact
+:data:`seqlab.record.GRADIENT_FLOW_ARTIFACT`.
 
 The probe runs the system's ``predict``: the whole sequence with full backpropagation, also
 for strategies that train with truncated gradients, so it shows what the model can pass back.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 
@@ -68,15 +69,20 @@ def recorded_positions(length: int) -> list[int]:
 
 
 class GradientFlowProbe(pl.Callback):
-    """Capture ``||dloss/dx_t||`` on a fixed probe batch before training and at validations.
+    """Capture ``||dloss/dx_t||`` on a fixed probe batch before training, then at validations
+    or at a fixed interval.
 
     :param recorder: the run's recorder (its client and run id receive the artifact).
     :param task: the run's task, which draws the probe batch.
+    :param every: capture every this many optimizer steps and at the end of training
+        (``None``: at every validation).
     """
 
-    def __init__(self, recorder: MlflowRecorder, task: Task) -> None:
+    def __init__(self, recorder: MlflowRecorder, task: Task, every: int | None = None) -> None:
         self.recorder = recorder
         self.task = task
+        self.every = every
+        self._next_step = every or 0
         self.steps: list[int] = []
         self.norms: list[list[float | None]] = []
         self.positions: list[int] = []
@@ -99,9 +105,24 @@ class GradientFlowProbe(pl.Callback):
         """Capture the gradient flow of the freshly initialised model (step 0)."""
         self.capture(pl_module, trainer.global_step)
 
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+        batch_idx: int,
+    ) -> None:
+        """With an interval: capture at the first batch that reaches its next multiple."""
+        step = trainer.global_step
+        if self.every is not None and step >= self._next_step:
+            self._next_step = (step // self.every + 1) * self.every
+            self.capture(pl_module, step)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """With an interval: capture the trained model too, unless that step has just been."""
+        if self.every is not None and (not self.steps or self.steps[-1] != trainer.global_step):
+            self.capture(pl_module, trainer.global_step)
+
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Capture the gradient flow at this validation's step."""
-        if not trainer.sanity_checking:
+        """Without an interval: capture the gradient flow at this validation's step."""
+        if self.every is None and not trainer.sanity_checking:
             self.capture(pl_module, trainer.global_step)
 
     def capture(self, pl_module: pl.LightningModule, step: int) -> None:

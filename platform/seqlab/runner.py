@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,8 +18,11 @@ from seqlab import record
 from seqlab.spec import COMPONENT_KINDS
 
 if TYPE_CHECKING:
+    import pytorch_lightning as pl
+
     from seqlab.registry import Component, Registry
     from seqlab.spec import RunSpec
+    from seqlab.task import Batch
 
 
 class RunError(RuntimeError):
@@ -76,13 +79,28 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
 
 
+def validation_interval(
+    system: pl.LightningModule, spec: RunSpec, validation_data: Iterable[Batch]
+) -> int:
+    """Lightning's ``val_check_interval``, in batches, for ``trainer.val_every`` updates.
+
+    A strategy making several optimizer updates per batch (``updates_per_batch``, counted on
+    the first validation batch) validates at the batch nearest every ``val_every`` updates.
+    """
+    first = next(iter(validation_data))
+    count = getattr(system, "updates_per_batch", lambda batch: 1)(first)
+    per_batch = max(int(count), 1)
+    settings = spec.trainer
+    every = max(round(settings.val_every / per_batch), 1)
+    return min(every, -(-settings.max_steps // per_batch))
+
+
 def train(
     spec: RunSpec,
     registry: Registry,
     experiment: str | None = None,
     progress: bool = True,
     extra_tags: Mapping[str, str] | None = None,
-    gradient_flow: bool = True,
 ) -> RunOutcome:
     """Build the run's components, train them, and record everything in MLflow.
 
@@ -94,7 +112,6 @@ def train(
     :param experiment: MLflow experiment name (default: ``MLFLOW_EXPERIMENT_NAME`` or seqlab).
     :param progress: show a progress bar.
     :param extra_tags: more tags of the run (a sweep tags its runs with its name).
-    :param gradient_flow: capture the gradient flow (benchmarks turn it off to price it).
     :raises RunError: when building fails (no run recorded), or training fails or is
         interrupted (the run is recorded as FAILED or KILLED).
     """
@@ -133,8 +150,8 @@ def train(
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     measurements: list[pl.Callback] = [recorder, stability, ScoreKeeper(recorder, task)]
-    if gradient_flow:
-        measurements.append(GradientFlowProbe(recorder, task))
+    if spec.trainer.gradient_flow:
+        measurements.append(GradientFlowProbe(recorder, task, spec.trainer.gradient_flow_every))
     # last: its peak-memory reset at the end of a validation must follow the probe's capture
     measurements.append(EfficiencyMeter(recorder))
     callbacks: list[pl.Callback] = [CallbackGroup(measurements)]
@@ -144,7 +161,7 @@ def train(
         max_steps=spec.trainer.max_steps,
         accelerator=spec.trainer.accelerator,
         devices=1,
-        val_check_interval=min(spec.trainer.val_every, spec.trainer.max_steps),
+        val_check_interval=validation_interval(system, spec, validation_data),
         check_val_every_n_epoch=None,
         num_sanity_val_steps=0,
         gradient_clip_val=spec.trainer.grad_clip if system.automatic_optimization else None,

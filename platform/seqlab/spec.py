@@ -39,9 +39,20 @@ class TrainerSettings(Params):
     grad_clip: float | None = Field(
         None, gt=0, description="clip the global gradient norm to this value (null: never)"
     )
-    val_every: int = Field(100, ge=1, description="validate every this many steps, and at the end")
+    val_every: int = Field(
+        100, ge=1, description="validate every this many optimizer steps, and at the end"
+    )
     val_size: int = Field(512, ge=1, description="sequences in the fixed validation set")
     log_every: int = Field(25, ge=1, description="record the mean training loss every this many steps")
+    gradient_flow: bool = Field(
+        True, description="capture the gradient flow ||dloss/dx_t|| on a probe batch"
+    )
+    gradient_flow_every: int | None = Field(
+        None,
+        ge=1,
+        description="capture the gradient flow every this many optimizer steps "
+        "(null: at every validation)",
+    )
     accelerator: Literal["auto", "cpu", "cuda", "gpu", "mps"] = Field(
         "auto", description="device to train on (auto: a GPU when one is available)"
     )

@@ -83,6 +83,14 @@ class SequenceSystem(pl.LightningModule):
         """Full BPTT: the task's loss on the whole sequence, gradients through every step."""
         return self.task.loss(self.predict(batch), batch)
 
+    def updates_per_batch(self, batch: Batch) -> int:
+        """How many optimizer updates training on ``batch`` makes: one here.
+
+        A strategy that makes several (``tbptt``) says how many, so that ``trainer.val_every``
+        and ``trainer.max_steps`` count the same updates.
+        """
+        return 1
+
     def on_validation_epoch_start(self) -> None:
         """Start a fresh pass over the validation set."""
         self._validation_sums = {}

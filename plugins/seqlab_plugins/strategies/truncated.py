@@ -4,12 +4,25 @@ on its "Truncated Backpropagation Through Time" page)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import torch
 
 from seqlab.system import RunParts, SequenceSystem
 from seqlab.task import Batch, select_rows
 from seqlab_plugins.models.fused import State, map_state
+
+
+class _Chunk(NamedTuple):
+    """One update's slice of a sequence: the model runs over [start, end), the losses are
+    those of [losses_from, end) (or of ``rows``, the sequences read out there, for a task
+    reading out at the end), and the next chunk starts from the state at ``next_start``."""
+
+    start: int
+    losses_from: int
+    end: int
+    next_start: int
+    rows: torch.Tensor | None
 
 
 class TruncatedBPTT(SequenceSystem):
@@ -33,34 +46,44 @@ class TruncatedBPTT(SequenceSystem):
         Steps whose chunk holds no loss (the first chunks of a read-out-at-the-end task) only
         advance the state, without a graph.
         """
-        steps = batch["x"].shape[1]
         last = self._last_steps(batch)
         state: State | None = None
-        start = end = 0
-        while end < steps:
-            previous_end, end = end, min(end + self.k1, steps)
-            next_start = max(0, min(end + self.k1, steps) - self.k2)
-            rows = None  # a loss at every step of [previous_end, end)
-            if last is not None:  # the sequences read out in [previous_end, end)
-                rows = torch.nonzero((last >= previous_end) & (last < end)).squeeze(1)
-            if rows is not None and rows.numel() == 0:
+        for chunk in self._chunks(batch["x"].shape[1], last):
+            if chunk.rows is not None and chunk.rows.numel() == 0:
                 with torch.no_grad():
-                    state = self._advance(batch, state, start, next_start)[1]
-                start = next_start
+                    state = self._advance(batch, state, chunk.start, chunk.next_start)[1]
                 continue
-            first, next_state = self._advance(batch, state, start, next_start)
-            second, _ = self._advance(batch, next_state, next_start, end)
+            first, next_state = self._advance(batch, state, chunk.start, chunk.next_start)
+            second, _ = self._advance(batch, next_state, chunk.next_start, chunk.end)
             features = torch.cat([first, second], dim=1)  # steps [start, end)
-            if rows is None:
-                prediction = self.head(features[:, previous_end - start :])
-                loss = self.task.loss(prediction, self.task.window(batch, previous_end, end))
+            rows = chunk.rows
+            if rows is None or last is None:
+                prediction = self.head(features[:, chunk.losses_from - chunk.start :])
+                window = self.task.window(batch, chunk.losses_from, chunk.end)
+                loss = self.task.loss(prediction, window)
             else:
-                prediction = self.head(features[rows, last[rows] - start])
+                prediction = self.head(features[rows, last[rows] - chunk.start])
                 share = len(rows) / len(last)  # keeps a batch's losses on the scale of bptt
                 loss = self.task.loss(prediction, select_rows(batch, rows)) * share
             state = None if next_state is None else map_state(torch.Tensor.detach, next_state)
-            start = next_start
             yield loss
+
+    def updates_per_batch(self, batch: Batch) -> int:
+        """How many optimizer updates training on ``batch`` makes (chunks that carry a loss)."""
+        chunks = self._chunks(batch["x"].shape[1], self._last_steps(batch))
+        return sum(1 for chunk in chunks if chunk.rows is None or chunk.rows.numel() > 0)
+
+    def _chunks(self, steps: int, last: torch.Tensor | None) -> Iterator[_Chunk]:
+        """The chunks of a sequence of ``steps`` steps, in order (index arithmetic only)."""
+        start = end = 0
+        while end < steps:
+            losses_from, end = end, min(end + self.k1, steps)
+            next_start = max(0, min(end + self.k1, steps) - self.k2)
+            rows = None  # a loss at every step of [losses_from, end)
+            if last is not None:  # the sequences read out in [losses_from, end)
+                rows = torch.nonzero((last >= losses_from) & (last < end)).squeeze(1)
+            yield _Chunk(start, losses_from, end, next_start, rows)
+            start = next_start
 
     def _last_steps(self, batch: Batch) -> torch.Tensor | None:
         """Each sequence's read-out step for a task reading out at the end, else None."""
