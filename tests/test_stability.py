@@ -30,6 +30,23 @@ def test_a_diverging_run_stops_early_and_ends_finished_marked_diverged(store: st
     assert max(m.step for m in losses) < 6  # stopped before max_steps
 
 
+def test_seqlab_run_reports_a_diverged_run_as_diverged(store: str) -> None:
+    from typer.testing import CliRunner
+
+    from seqlab.cli import app
+
+    with registered_plugin(measure_plugins):
+        result = CliRunner().invoke(app, [
+            "run", "model=linear_recurrence", "model.learn_a=true", "task.length=60",
+            "trainer.lr=10", "trainer.max_steps=6", "trainer.batch_size=4",
+            "trainer.val_size=8", "trainer.log_every=2", "--no-progress",
+        ])
+    assert result.exit_code == 0, result.output
+    headline = result.output.splitlines()[0]
+    assert " DIVERGED (non-finite " in headline and "recorded FINISHED" in headline
+    assert "diverged" in result.output and "FINISHED\n" not in result.output
+
+
 @pytest.mark.parametrize("strategy", ["bptt", "manual_bptt"])
 def test_gradient_norms_are_taken_before_clipping(store: str, strategy: str) -> None:
     clip = 1e-6

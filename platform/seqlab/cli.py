@@ -90,6 +90,7 @@ def run(
         spec = load_spec(overrides or [], config, registry)
     except SpecError as exc:
         fail(str(exc))
+    from seqlab.run_report import print_run_report
     from seqlab.runner import RunError, train
     from seqlab.tracking import tracking_uri
 
@@ -97,10 +98,7 @@ def run(
         outcome = train(spec, registry, experiment=experiment, progress=progress)
     except RunError as exc:
         fail(str(exc), code=130 if exc.status == "KILLED" else 1)
-    summary = ", ".join(f"{key}={value:.4g}" for key, value in sorted(outcome.metrics.items()))
-    typer.echo(f"run {outcome.run_id} FINISHED: {summary}")
-    typer.echo(f"recorded in {tracking_uri()} (experiment id {outcome.experiment_id})")
-    typer.echo("look at it: seqlab dash   (then open http://127.0.0.1:8050)")
+    print_run_report(outcome, tracking_uri())
 
 
 class ExecutorChoice(str, Enum):

@@ -82,10 +82,10 @@ def print_plugin_table(rows: list[dict[str, Any]]) -> None:
         version = f"{row['distribution']} {row['version']}"
         status = row["status"] if row["status"] == "ok" else f"[red]{row['status']}[/red]"
         table.add_row(row["component"], row["name"], row["plugin"], version, status)
-    _console().print(table)
+    table_console().print(table)
 
 
-def _console() -> Console:
+def table_console() -> Console:
     """A console for tables: the terminal's width, or a wide one when output is piped."""
     console = Console()
     return console if console.is_terminal else Console(width=160)
@@ -133,7 +133,7 @@ def describe_component(name: str | None) -> None:
     from seqlab.spec import TrainerSettings
 
     registry = build_registry()
-    console = _console()
+    console = table_console()
     if name == "trainer":
         console.print(_parameter_table("trainer settings", TrainerSettings, "trainer"))
         return

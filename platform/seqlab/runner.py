@@ -36,11 +36,13 @@ class RunError(RuntimeError):
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """A finished run: its MLflow id and the last value of each recorded metric."""
+    """A finished run: its MLflow id, the last value of each recorded metric, and why it
+    stopped early if it diverged."""
 
     run_id: str
     experiment_id: str
     metrics: dict[str, float]
+    divergence: str | None = None
 
 
 @contextmanager
@@ -77,6 +79,7 @@ def _quiet_lightning() -> None:
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
 
 def validation_interval(
@@ -202,4 +205,4 @@ def train(
     client.set_tag(run_id, record.TAG_DIVERGED, str(diverged).lower())
     reason = f"diverged: {stability.divergence}" if diverged else None
     tracking.end_run(client, run_id, "FINISHED", reason)
-    return RunOutcome(run_id, experiment_id, dict(recorder.latest))
+    return RunOutcome(run_id, experiment_id, dict(recorder.latest), stability.divergence)
