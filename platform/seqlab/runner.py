@@ -120,6 +120,7 @@ def train(
     """
     import pytorch_lightning as pl
     import torch
+    from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
     from seqlab import __version__, tracking
     from seqlab.callback_group import CallbackGroup
@@ -149,7 +150,6 @@ def train(
         raise RunError(f"building the run failed: {type(exc).__name__}: {exc}") from exc
 
     client = tracking.open_client()
-    experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     measurements: list[pl.Callback] = [recorder, stability, ScoreKeeper(recorder, task)]
@@ -160,20 +160,24 @@ def train(
     callbacks: list[pl.Callback] = [CallbackGroup(measurements)]
     if progress:
         callbacks.append(RecordedValuesBar(recorder))
-    trainer = pl.Trainer(
-        max_steps=spec.trainer.max_steps,
-        accelerator=spec.trainer.accelerator,
-        devices=1,
-        val_check_interval=validation_interval(system, spec, validation_data),
-        check_val_every_n_epoch=None,
-        num_sanity_val_steps=0,
-        gradient_clip_val=spec.trainer.grad_clip if system.automatic_optimization else None,
-        logger=False,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        enable_progress_bar=progress,
-        callbacks=callbacks,
-    )
+    try:
+        trainer = pl.Trainer(
+            max_steps=spec.trainer.max_steps,
+            accelerator=spec.trainer.accelerator,
+            devices=1,
+            val_check_interval=validation_interval(system, spec, validation_data),
+            check_val_every_n_epoch=None,
+            num_sanity_val_steps=0,
+            gradient_clip_val=spec.trainer.grad_clip if system.automatic_optimization else None,
+            logger=False,
+            enable_checkpointing=False,
+            enable_model_summary=False,
+            enable_progress_bar=progress,
+            callbacks=callbacks,
+        )
+    except MisconfigurationException as exc:  # e.g. trainer.accelerator=cuda without a GPU
+        raise RunError(f"trainer.accelerator={spec.trainer.accelerator}: {exc}") from exc
+    experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
     tags = {
         record.TAG_SEQLAB_VERSION: __version__,
         record.TAG_TORCH_VERSION: torch.__version__,
