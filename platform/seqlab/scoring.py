@@ -6,29 +6,25 @@ is solved, and the normalized score ``(baseline - best) / (baseline - optimum)``
 validation that reaches the task's solved threshold records the time to solve.
 
 Tasks that define :meth:`seqlab.task.Task.profile` (metrics as 1-D tensors over position or
-dependency distance) get it averaged over the validation set and written as the artifact
-:data:`seqlab.record.PROFILES_ARTIFACT`. The system computes predictions for ``evaluate``
-only, so the keeper wraps the task's ``evaluate`` during validation to profile the same
-predictions instead of running the model twice.
+dependency distance) get it averaged over the validation set by the system
+(``validation_profiles``, beside ``validation_metrics``) and written as the artifact
+:data:`seqlab.record.PROFILES_ARTIFACT`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytorch_lightning as pl
 
 from seqlab import record
 from seqlab.recorder import json_number
-from seqlab.task import Task
 
 if TYPE_CHECKING:
-    import torch
-
     from seqlab.recorder import MlflowRecorder
-    from seqlab.task import Batch
+    from seqlab.task import Task
 
 
 def normalized_score(task: Task, value: float) -> float:
@@ -41,10 +37,6 @@ def is_solved(task: Task, value: float) -> bool:
     if task.higher_is_better:
         return value >= task.solved_threshold
     return value <= task.solved_threshold
-
-
-def _defines_profile(task: Task) -> bool:
-    return type(task).profile is not Task.profile
 
 
 class ScoreKeeper(pl.Callback):
@@ -62,58 +54,22 @@ class ScoreKeeper(pl.Callback):
         self.profile_steps: list[int] = []
         self.profiles: dict[str, list[list[float | None]]] = {}
         self._train_started: float | None = None
-        self._profiling = False
-        self._profile_sums: dict[str, torch.Tensor] = {}
-        self._profile_count = 0
-
-    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        """Wrap the task's ``evaluate`` to profile validation predictions, if it profiles."""
-        if not _defines_profile(self.task) or "evaluate" in vars(self.task):
-            return
-        evaluate = self.task.evaluate
-
-        def evaluate_and_profile(prediction: torch.Tensor, batch: Batch) -> dict[str, Any]:
-            if self._profiling:
-                self._add_profile(prediction, batch)
-            return evaluate(prediction, batch)
-
-        self.task.evaluate = evaluate_and_profile  # type: ignore[method-assign]
-
-    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        """Give the task back its own ``evaluate``."""
-        vars(self.task).pop("evaluate", None)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Start the clock for the time to solve."""
         self._train_started = time.perf_counter()
 
-    def on_validation_epoch_start(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule
-    ) -> None:
-        """Start profiling this pass over the validation set."""
-        self._profiling = not trainer.sanity_checking
-        self._profile_sums = {}
-        self._profile_count = 0
-
-    def _add_profile(self, prediction: torch.Tensor, batch: Batch) -> None:
-        """Add one batch's profiles, weighted by its size."""
-        size = batch["x"].shape[0]
-        for name, values in self.task.profile(prediction, batch).items():
-            total = values.detach().float() * size
-            self._profile_sums[name] = self._profile_sums.get(name, 0) + total
-        self._profile_count += size
-
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Update and record the scores, and write the profiles."""
         if trainer.sanity_checking:
             return
-        self._profiling = False
         step = trainer.global_step
         value = getattr(pl_module, "validation_metrics", {}).get(self.task.metric)
         if value is not None and math.isfinite(value):
             self._score(value, step)
-        if self._profile_sums:
-            self._record_profiles(step)
+        profiles = getattr(pl_module, "validation_profiles", {})
+        if profiles:
+            self._record_profiles(profiles, step)
 
     def _score(self, value: float, step: int) -> None:
         """Fold one validation value into the best, and record the scores."""
@@ -131,16 +87,14 @@ class ScoreKeeper(pl.Callback):
             if self._train_started is not None:
                 add(record.TIME_TO_SOLVE_S, time.perf_counter() - self._train_started, step)
 
-    def _record_profiles(self, step: int) -> None:
+    def _record_profiles(self, profiles: dict[str, list[float]], step: int) -> None:
         """Append this validation's mean profiles and rewrite the artifact."""
-        count = max(self._profile_count, 1)
         if self.profile_steps and self.profile_steps[-1] == step:
             self.profile_steps.pop()
             for series in self.profiles.values():
                 series.pop()
         self.profile_steps.append(step)
-        for name, total in self._profile_sums.items():
-            means = (total / count).tolist()
+        for name, means in profiles.items():
             self.profiles.setdefault(name, []).append([json_number(v) for v in means])
         content = {"steps": self.profile_steps, "profiles": self.profiles}
         self.recorder.write_json(record.PROFILES_ARTIFACT, content)

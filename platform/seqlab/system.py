@@ -61,7 +61,9 @@ class SequenceSystem(pl.LightningModule):
         width = feature_size if feature_size is not None else parts.model.output_size
         self.head = nn.Linear(width, parts.task.output_size)
         self.validation_metrics: dict[str, float] = {}
+        self.validation_profiles: dict[str, list[float]] = {}
         self._validation_sums: dict[str, torch.Tensor] = {}
+        self._profile_sums: dict[str, torch.Tensor] = {}
         self._validation_count = 0
 
     def features(self, batch: Batch) -> torch.Tensor:
@@ -94,25 +96,36 @@ class SequenceSystem(pl.LightningModule):
     def on_validation_epoch_start(self) -> None:
         """Start a fresh pass over the validation set."""
         self._validation_sums = {}
+        self._profile_sums = {}
         self._validation_count = 0
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        """Accumulate the loss and the task's metrics, weighted by batch size."""
+        """Accumulate the loss, the task's metrics and its profiles, weighted by batch size."""
         prediction = self.predict(batch)
         values = {"loss": self.task.loss(prediction, batch), **self.task.evaluate(prediction, batch)}
         size = batch["x"].shape[0]
-        for name, value in values.items():
-            total = value.detach().float() * size
-            self._validation_sums[name] = self._validation_sums.get(name, 0) + total
+        _add_weighted(self._validation_sums, values, size)
+        _add_weighted(self._profile_sums, self.task.profile(prediction, batch), size)
         self._validation_count += size
 
     def on_validation_epoch_end(self) -> None:
-        """Turn the sums into means over the whole validation set."""
+        """Turn the sums into means over the whole validation set (``validation_metrics``;
+        ``validation_profiles`` for a task that defines ``Task.profile``)."""
         count = max(self._validation_count, 1)
         self.validation_metrics = {
             name: float(total) / count for name, total in self._validation_sums.items()
+        }
+        self.validation_profiles = {
+            name: (total / count).tolist() for name, total in self._profile_sums.items()
         }
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         """Adam over the model and head at the run's learning rate."""
         return torch.optim.Adam(self.parameters(), lr=self.settings.lr)
+
+
+def _add_weighted(sums: dict[str, torch.Tensor], values: dict[str, torch.Tensor], size: int) -> None:
+    """Add each batch-mean value times the batch size to its running sum."""
+    for name, value in values.items():
+        total = value.detach().float() * size
+        sums[name] = sums[name] + total if name in sums else total
