@@ -78,6 +78,23 @@ def test_groups_and_bands_match_numpy(runs_store) -> None:  # type: ignore[no-un
                 assert row["upper"] - row["center"] == pytest.approx(half, rel=1e-4)
 
 
+def test_groups_are_ordered_by_the_numbers_in_their_labels() -> None:
+    import pandas as pd
+
+    from seqlab_dashboard.analysis import natural_key, summarize
+    from seqlab_dashboard.figures import group_colors
+
+    labels = ["lstm · length=100", "lstm · length=8", "gru · length=20", "lstm · lr=0.01",
+              "lstm · lr=0.001", "lstm · lr=1e-4"]
+    assert sorted(labels, key=natural_key) == [
+        "gru · length=20", "lstm · length=8", "lstm · length=100", "lstm · lr=1e-4",
+        "lstm · lr=0.001", "lstm · lr=0.01",
+    ]
+    frame = pd.DataFrame({"group": ["length=100", "length=8", "length=20"], "v": [1.0, 2.0, 3.0]})
+    assert list(summarize(frame, "v")["group"]) == ["length=8", "length=20", "length=100"]
+    assert list(group_colors(frame["group"])) == ["length=8", "length=20", "length=100"]
+
+
 def test_curves_average_members_step_by_step(runs_store) -> None:  # type: ignore[no-untyped-def]
     from seqlab_dashboard.analysis import curves, group_labels
 

@@ -7,8 +7,9 @@ x grid before they are averaged, so members logged at different steps still comb
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,6 +26,29 @@ BANDS = {
 ALL_RUNS = "all runs"
 """The label of the single group when grouping by nothing."""
 SUMMARY_COLUMNS = ["group", "n", "center", "lower", "upper"]
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+Item = TypeVar("Item")
+
+
+def natural_key(label: Any) -> tuple[tuple[int, Any], ...]:
+    """Sort key that orders the numbers inside labels by value: ``length=8`` before
+    ``length=100``, ``lr=0.001`` before ``lr=0.01``; a tuple of labels key by key."""
+    if isinstance(label, tuple):
+        return tuple(part for item in label for part in natural_key(item))
+    text, key, position = str(label), [], 0
+    for match in _NUMBER.finditer(text):
+        if match.start() > position:
+            key.append((1, text[position : match.start()]))
+        key.append((0, float(match.group())))
+        position = match.end()
+    if position < len(text):
+        key.append((1, text[position:]))
+    return tuple(key)
+
+
+def in_natural_order(groups: Iterable[tuple[Any, Item]]) -> list[tuple[Any, Item]]:
+    """``(key, members)`` pairs, e.g. of a pandas groupby, sorted by :func:`natural_key`."""
+    return sorted(groups, key=lambda pair: natural_key(pair[0]))
 
 
 def group_labels(runs: pd.DataFrame, by: Sequence[str]) -> pd.Series:
@@ -119,7 +143,7 @@ def summarize(
 
     rows = []
     present = frame.dropna(subset=[value])
-    for key, members in present.groupby(list(keys), sort=True):
+    for key, members in in_natural_order(present.groupby(list(keys), sort=False)):
         middle, lower, upper, n = band(members[value].to_numpy()[:, None], center, kind)
         key = key if isinstance(key, tuple) else (key,)
         rows.append((*key, int(n[0]), middle[0], lower[0], upper[0]))
@@ -160,7 +184,8 @@ def curves(
     bounds = zip(starts, np.r_[starts[1:], len(codes)])
     runs = {names[codes[a]]: (xs_all[a:b], ema(ys_all[a:b], smoothing)) for a, b in bounds}
     member_parts, group_parts = [], []
-    for group, members in pd.Series(list(runs)).groupby(pd.Series(list(runs)).map(labels), sort=True):
+    run_ids = pd.Series(list(runs))
+    for group, members in in_natural_order(run_ids.groupby(run_ids.map(labels), sort=False)):
         curves_of = [runs[r] for r in members]
         unique_x = np.unique(np.concatenate([xs for xs, _ in curves_of]))
         grid = unique_x if len(unique_x) <= points else np.linspace(unique_x[0], unique_x[-1], points)
@@ -219,7 +244,7 @@ def memory_horizon(table: pd.DataFrame, majority: float = 0.5) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
-    for group, lengths in table.sort_values("length").groupby("group", sort=True):
+    for group, lengths in in_natural_order(table.sort_values("length").groupby("group", sort=False)):
         horizon = float("nan")
         for length, fraction in zip(lengths["length"], lengths["solved_fraction"]):
             if not fraction > majority:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from seqlab_dashboard import ids
+from seqlab_dashboard.analysis import in_natural_order, natural_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,8 +71,10 @@ def graph_card(name: str, title: str, caption: str = "", height: int = 380) -> C
 
 
 def group_colors(groups: Iterable[str]) -> dict[str, str]:
-    """A stable color per group label, in sorted order, so every figure of a view agrees."""
-    return {group: PALETTE[i % len(PALETTE)] for i, group in enumerate(sorted(set(groups)))}
+    """A stable color per group label, in natural order (numbers by value), so every figure of
+    a view agrees."""
+    ordered = sorted(set(groups), key=natural_key)
+    return {group: PALETTE[i % len(PALETTE)] for i, group in enumerate(ordered)}
 
 
 def translucent(color: str, alpha: float) -> str:
@@ -202,7 +205,7 @@ def length_figure(
     import plotly.graph_objects as go
 
     figure = go.Figure()
-    for group, rows in table.sort_values("length").groupby("group", sort=True):
+    for group, rows in in_natural_order(table.sort_values("length").groupby("group", sort=False)):
         figure.add_trace(go.Scatter(
             x=rows["length"], y=rows["center"], mode="lines+markers", name=group,
             line={"color": colors[group], "width": 2.4}, marker={"size": 8},

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqlab import hookimpl, record
 from seqlab_dashboard import ids
+from seqlab_dashboard.analysis import in_natural_order
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,7 +104,7 @@ def curve_figure(
     member_count = members["run_id"].nunique()
     many = member_count > MEMBER_LIMIT
     per_member = max(MEMBER_POINTS // max(member_count, 1), 10)
-    for group, rows in groups.groupby("group", sort=True):
+    for group, rows in in_natural_order(groups.groupby("group", sort=False)):
         color, n = colors[group], int(rows["n"].max())
         if band_name != "none" and n > 1:
             figure.add_trace(go.Scatter(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqlab import hookimpl, record
 from seqlab_dashboard import ids
+from seqlab_dashboard.analysis import natural_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,7 +116,7 @@ def draw_longterm(
     flows = open_store().gradient_flows(runs["run_id"])
     flow_labels = labels[labels.index.isin(list(flows))]
     names = dict(zip(runs["run_id"], runs["run_name"]))
-    choices = [{"label": f"group: {g}", "value": f"group:{g}"} for g in sorted(set(flow_labels))]
+    choices = [{"label": f"group: {g}", "value": f"group:{g}"} for g in sorted(set(flow_labels), key=natural_key)]
     choices += [{"label": f"run: {names[r]}", "value": f"run:{r}"} for r in flow_labels.index]
     if not flows:
         message = f"No run in scope has a {record.GRADIENT_FLOW_ARTIFACT} artifact."
@@ -146,7 +147,7 @@ def _flow_figure(
     from seqlab_dashboard.figures import styled, translucent
 
     figure = go.Figure()
-    for group in sorted(set(labels)):
+    for group in sorted(set(labels), key=natural_key):
         runs = [flows[r] for r, g in labels.items() if g == group]
         positions = sorted({p for f in runs for p in f.positions})
         matrix = np.full((len(runs), len(positions)), np.nan)
