@@ -186,3 +186,71 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(store: str, tmp_path: Path) ->
     assert len({run.data.tags[record.TAG_SPEC_HASH] for run in finished}) == 8
     assert "RUNNING" not in {run.info.status for run in runs}
     assert len(runs) == 8 + first["KILLED"]
+
+
+def test_runs_orphaned_by_a_sigkilled_sweep_are_closed_when_it_is_run_again(
+    store: str, tmp_path: Path
+) -> None:
+    import time
+
+    from mlflow import MlflowClient
+
+    suite = tmp_path / "orphans.yaml"
+    suite.write_text(yaml.safe_dump({
+        "name": "orphans",
+        "base": {**TINY_BASE, "trainer.max_steps": 1_000_000, "trainer.val_every": 1000},
+        "grid": {"seed": [0, 1]},
+    }))
+    sweep = start_sweep(suite, store)
+    client = MlflowClient(store)
+    deadline = time.monotonic() + 120
+    running: list = []
+    while len(running) < 2 and time.monotonic() < deadline and sweep.poll() is None:
+        time.sleep(0.5)
+        running = [run for run in runs_of(store, "orphans") if run.info.status == "RUNNING"]
+    os.killpg(sweep.pid, signal.SIGKILL)  # no process gets to close its run
+    sweep.wait(timeout=30)
+    assert len(running) == 2, sweep.stdout.read()  # type: ignore[union-attr]
+    time.sleep(0.5)
+    assert {run.info.status for run in runs_of(store, "orphans")} == {"RUNNING"}
+
+    short = Suite(name="orphans", base=TINY_BASE, grid={"seed": [7]})  # same experiment
+    output = io.StringIO()
+    report = run_sweep(expand(short, build_registry()), workers=1,
+                       console=Console(file=output, width=200))
+    assert report.count("FINISHED") == 1
+    assert "closed 2 run(s) left RUNNING by a process that no longer exists" in output.getvalue()
+    for run in running:
+        closed = client.get_run(run.info.run_id)
+        assert closed.info.status == "KILLED"
+        assert "ended without closing the run" in closed.data.tags[record.TAG_END_REASON]
+
+
+def test_running_runs_of_live_processes_and_other_hosts_are_left_alone(store: str) -> None:
+    import subprocess as sp
+    import sys
+
+    from mlflow import MlflowClient
+
+    from seqlab import tracking
+
+    client = MlflowClient(store)
+    experiment = tracking.ensure_experiment(client, "alive")
+    finished_process = sp.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    dead = tracking.process_identity(finished_process.pid)
+    finished_process.wait()
+    assert dead is not None and tracking.process_identity(finished_process.pid) != dead
+    tags = {
+        "alive": tracking.process_identity(),
+        "dead": dead,
+        "other host": "elsewhere:1:1",
+        "untagged": None,
+    }
+    runs = {}
+    for name, identity in tags.items():
+        run_tags = {record.TAG_PROCESS: identity} if identity else {}
+        runs[name] = client.create_run(experiment, tags=run_tags).info.run_id
+    assert tracking.close_orphaned_runs(client, experiment) == [runs["dead"]]
+    statuses = {name: client.get_run(run_id).info.status for name, run_id in runs.items()}
+    assert statuses == {"alive": "RUNNING", "dead": "KILLED", "other host": "RUNNING",
+                        "untagged": "RUNNING"}

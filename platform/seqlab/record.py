@@ -16,10 +16,12 @@ TAG_DEVICE_NAME = "seqlab.device_name"
 """The processor or GPU model the run trained on, for comparing timings across machines."""
 TAG_SPEC_HASH = "seqlab.spec_hash"
 TAG_END_REASON = "seqlab.end_reason"
+TAG_PROCESS = "seqlab.process"
+"""``host:pid:start`` of the process training the run, so that a run whose process died
+without closing it (SIGKILL, out of memory) can be told from one still training."""
 TAG_SWEEP = "seqlab.sweep"
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_RUN_NAME = "mlflow.runName"
-TAG_SWEEP = "seqlab.sweep"
 """The name of the sweep a run belongs to (the dashboard filters by it)."""
 
 

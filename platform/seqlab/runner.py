@@ -183,6 +183,7 @@ def train(
         record.TAG_TORCH_VERSION: torch.__version__,
         record.TAG_DEVICE: str(trainer.strategy.root_device),
         record.TAG_DEVICE_NAME: device_name(trainer.strategy.root_device),
+        record.TAG_PROCESS: tracking.process_identity() or "",
         **_plugin_tags(components),
         **(extra_tags or {}),
     }

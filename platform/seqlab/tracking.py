@@ -8,6 +8,7 @@ remote ``mlflow server`` included.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,57 @@ def end_run(client: MlflowClient, run_id: str, status: str, reason: str | None =
     if reason:
         client.set_tag(run_id, record.TAG_END_REASON, reason[:5000])
     client.set_terminated(run_id, status=status)
+
+
+def process_identity(pid: int | None = None) -> str | None:
+    """``host:pid:start`` of a process (default: this one), or ``None`` if it does not exist
+    (or has ended and is a zombie).
+
+    ``start`` is the process's start time in clock ticks since boot (Linux ``/proc``), so a
+    pid reused by a later process has another identity; elsewhere it is ``?``.
+    """
+    pid = os.getpid() if pid is None else pid
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        state, start = fields[0], fields[19]  # fields 3 and 22 of proc(5)
+        if state in ("Z", "X"):  # a zombie has ended; only its exit status is left
+            return None
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except OSError:
+            pass  # exists, owned by someone else
+        start = "?"
+    return f"{socket.gethostname()}:{pid}:{start}"
+
+
+def close_orphaned_runs(client: MlflowClient, experiment_id: str) -> list[str]:
+    """End as KILLED the RUNNING runs whose training process on this host no longer exists.
+
+    A process killed outright (SIGKILL, the out-of-memory killer) cannot close its run; a
+    sweep calls this before it resumes. Runs trained on other hosts, and runs without a
+    :data:`seqlab.record.TAG_PROCESS` tag, are left alone.
+
+    :returns: the ids of the runs it closed.
+    """
+    host = socket.gethostname()
+    closed = []
+    for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
+        identity = run.data.tags.get(record.TAG_PROCESS, "")
+        parts = identity.rsplit(":", 2)
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        if process_identity(int(parts[1])) == identity:
+            continue
+        end_run(
+            client, run.info.run_id, "KILLED",
+            f"its process (pid {parts[1]} on {host}) ended without closing the run "
+            "(killed outright, e.g. SIGKILL or out of memory)",
+        )
+        closed.append(run.info.run_id)
+    return closed
 
 
 def prepare_for_concurrent_runs(experiment: str) -> str:

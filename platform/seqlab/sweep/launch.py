@@ -106,6 +106,14 @@ def run_sweep(
         threads = max(1, usable_cores() // workers) if executor == "local" else 1
     name = sweep_experiment(plan, experiment)
     experiment_id = tracking.prepare_for_concurrent_runs(name)
+    orphans = tracking.close_orphaned_runs(tracking.open_client(), experiment_id)
+    if orphans:
+        from rich.console import Console
+
+        (console or Console()).print(
+            f"closed {len(orphans)} run(s) left RUNNING by a process that no longer exists: "
+            "now KILLED, and run again below"
+        )
     finished = tracking.finished_spec_hashes(experiment_id)
     runnable = plan.runnable
     already = [run for run in runnable if run.spec and run.spec.spec_hash() in finished]
