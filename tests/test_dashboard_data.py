@@ -175,3 +175,49 @@ def test_column_read_equals_mlflow_search_runs(real_store: str) -> None:
     reference = reference.set_index("run_id").sort_index()
     assert set(fast.columns) == set(reference.columns)
     pd.testing.assert_frame_equal(fast[reference.columns], reference, check_dtype=False)
+
+
+def test_a_failing_fast_read_falls_back_to_mlflows_client(
+    runs_store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+) -> None:
+    """Should an MLflow release change its tables, the dashboard reads through the client."""
+    import pandas as pd
+
+    from seqlab_dashboard import data
+
+    fast_runs = runs_store.runs().set_index("run_id").sort_index()
+    ids = list(fast_runs.index)
+    fast_history = runs_store.histories(ids, "val/loss")
+
+    def changed_tables(*args: object) -> None:
+        raise AttributeError("type object 'SqlRun' has no attribute 'run_uuid'")
+
+    monkeypatch.setattr(data, "_read_runs_sql", changed_tables)
+    monkeypatch.setattr(data, "_read_histories_sql", changed_tables)
+    fallback = data.RunStore(runs_store.tracking_uri)
+    with caplog.at_level("WARNING", logger=data.__name__):
+        slow_runs = fallback.runs().set_index("run_id").sort_index()
+        slow_history = fallback.histories(ids, "val/loss")
+    assert "reading MLflow's tables directly failed (AttributeError" in caplog.text
+    columns = [c for c in fast_runs.columns if c.startswith(("params.", "metrics.")) or c == "status"]
+    pd.testing.assert_frame_equal(slow_runs[columns], fast_runs[columns], check_dtype=False)
+    pd.testing.assert_frame_equal(slow_history, fast_history, check_dtype=False)
+    assert len(fast_history) > 0
+
+
+def test_a_gradient_flow_with_non_finite_norms_is_read_with_nan(store: str) -> None:
+    import json
+    import math
+
+    from mlflow import MlflowClient
+
+    from seqlab_dashboard.data import RunStore
+
+    client = MlflowClient(store)
+    experiment = client.create_experiment("flows")
+    run_id = client.create_run(experiment).info.run_id
+    content = {"positions": [0, 1], "steps": [0, 5], "norms": [[0.5, 1.0], [None, 2.0]]}
+    client.log_text(run_id, json.dumps(content), record.GRADIENT_FLOW_ARTIFACT)
+    client.set_terminated(run_id)
+    flow = RunStore(store).gradient_flows([run_id])[run_id]
+    assert flow.norms[0] == [0.5, 1.0] and math.isnan(flow.norms[1][0]) and flow.norms[1][1] == 2.0

@@ -10,15 +10,19 @@ Nothing here writes to the store.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from seqlab import record
+
+logger = logging.getLogger(__name__)
+Result = TypeVar("Result")
 
 if TYPE_CHECKING:
     import numpy as np
@@ -150,7 +154,7 @@ class RunStore:
         if not experiments:
             frame = pd.DataFrame(columns=["run_id", "experiment_id", "status"])
         else:
-            frame = _read_runs_sql(self.client(), sorted(experiments))
+            frame = _fall_back_on_error(_read_runs_sql, self.client(), sorted(experiments))
             if frame is None:
                 mlflow.set_tracking_uri(self.tracking_uri)
                 frame = mlflow.search_runs(
@@ -208,19 +212,9 @@ class RunStore:
         if not run_ids:
             return {}
         client = self.client()
-        store = _sql_store(client)
-        points: list[tuple[str, int, int, float]] = []
-        if store is not None:  # one column query per 500 runs, no ORM objects per value
-            from mlflow.store.tracking.dbmodels.models import SqlMetric
-
-            with store.ManagedSessionMaker() as session:
-                for start in range(0, len(run_ids), 500):
-                    query = session.query(
-                        SqlMetric.run_uuid, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value
-                    ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(run_ids[start : start + 500]))
-                    points += list(_fetch(session, query, ["run_id", "step", "timestamp", "value"])
-                                   .itertuples(index=False, name=None))
-        else:
+        points = _fall_back_on_error(_read_histories_sql, client, run_ids, metric)
+        if points is None:
+            points = []
             with ThreadPoolExecutor(max_workers=8) as pool:
                 for run_id, history in zip(run_ids, pool.map(lambda r: client.get_metric_history(r, metric), run_ids)):
                     points += [(run_id, m.step, m.timestamp, m.value) for m in history]
@@ -259,7 +253,7 @@ class RunStore:
             return GradientFlow(
                 [int(p) for p in content["positions"]],
                 [int(s) for s in content["steps"]],
-                [[float(v) for v in row] for row in content["norms"]],
+                [[float("nan") if v is None else float(v) for v in row] for row in content["norms"]],
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -271,6 +265,43 @@ def _sql_store(client: MlflowClient) -> Any:
 
     store = getattr(getattr(client, "_tracking_client", None), "store", None)
     return store if isinstance(store, SqlAlchemyStore) else None
+
+
+def _fall_back_on_error(read: Callable[..., Result | None], *args: Any) -> Result | None:
+    """``read(*args)``, or ``None`` (read through MLflow's public API instead) if it fails.
+
+    The fast readers query MLflow's own tables, which are not a public API: should an MLflow
+    release change them, the dashboard warns and carries on, slower, rather than break.
+    """
+    try:
+        return read(*args)
+    except Exception as exc:  # noqa: BLE001  (any failure: the public API still works)
+        logger.warning(
+            "reading MLflow's tables directly failed (%s: %s); using MLflow's client instead",
+            type(exc).__name__, exc,
+        )
+        return None
+
+
+def _read_histories_sql(
+    client: MlflowClient, run_ids: list[str], metric: str
+) -> list[tuple[str, int, int, float]] | None:
+    """``(run_id, step, timestamp, value)`` of ``metric`` for ``run_ids`` from a SQL store's
+    tables, one column query per 500 runs; ``None`` when the store is not a SQL store."""
+    from mlflow.store.tracking.dbmodels.models import SqlMetric
+
+    store = _sql_store(client)
+    if store is None:
+        return None
+    points: list[tuple[str, int, int, float]] = []
+    with store.ManagedSessionMaker() as session:
+        for start in range(0, len(run_ids), 500):
+            query = session.query(
+                SqlMetric.run_uuid, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value
+            ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(run_ids[start : start + 500]))
+            points += list(_fetch(session, query, ["run_id", "step", "timestamp", "value"])
+                           .itertuples(index=False, name=None))
+    return points
 
 
 def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFrame | None:
