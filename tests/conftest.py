@@ -47,10 +47,15 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_store_file: Pat
     """An empty SQLite MLflow store in a temporary folder, used via MLFLOW_TRACKING_URI.
 
     The working directory moves there too, so nothing lands in the repository's mlruns/.
+    MLflow's process-wide URI (which ``mlflow.set_tracking_uri`` in an earlier test may have
+    set, and which outranks the variable) is pointed at it as well.
     """
+    import mlflow
+
     shutil.copy(empty_store_file, tmp_path / "mlflow.db")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
     monkeypatch.chdir(tmp_path)
     return uri

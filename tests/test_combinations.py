@@ -152,7 +152,7 @@ def test_sample_of_combinations_through_the_runner(store: str, registry) -> None
         overrides = [*TINY_MODELS[model], *TINY_TASKS[task], *TINY_STRATEGIES[strategy], *tiny]
         spec = load_spec(overrides, None, registry)
         outcome = train(spec, registry, progress=False)
-        run = MlflowClient().get_run(outcome.run_id)
+        run = MlflowClient(store).get_run(outcome.run_id)
         assert run.info.status == "FINISHED"
         assert run.data.params["model"] == spec.model.name
         assert run.data.params["task"] == spec.task.name

@@ -347,7 +347,7 @@ def test_tbptt_validates_every_val_every_updates_not_batches(
                                         "strategy.k1=3", "model=rnn"])
     assert system.updates_per_batch(system.task.sample(2, torch.Generator())) == 4
     outcome = train(spec, registry, progress=False)
-    client = MlflowClient()
+    client = MlflowClient(store)
     steps = [m.step for m in client.get_metric_history(outcome.run_id, record.validation_metric("loss"))]
     assert steps == [8, 16, 24]
     path = client.download_artifacts(outcome.run_id, record.GRADIENT_FLOW_ARTIFACT, str(tmp_path))
