@@ -22,6 +22,7 @@ import pytorch_lightning as pl
 
 from seqlab import record
 from seqlab.recorder import json_number
+from seqlab.state_trace import state_rms_by_position
 
 if TYPE_CHECKING:
     import torch
@@ -70,21 +71,28 @@ def recorded_positions(length: int) -> list[int]:
 
 class GradientFlowProbe(pl.Callback):
     """Capture ``||dloss/dx_t||`` on a fixed probe batch before training, then at validations
-    or at a fixed interval.
+    or at a fixed interval; with ``trace_state``, the state trace of the same batch too
+    (:mod:`seqlab.state_trace`).
 
-    :param recorder: the run's recorder (its client and run id receive the artifact).
+    :param recorder: the run's recorder (its client and run id receive the artifacts).
     :param task: the run's task, which draws the probe batch.
     :param every: capture every this many optimizer steps and at the end of training
         (``None``: at every validation).
+    :param trace_state: also record the state's RMS by position (models that carry state).
     """
 
-    def __init__(self, recorder: MlflowRecorder, task: Task, every: int | None = None) -> None:
+    def __init__(
+        self, recorder: MlflowRecorder, task: Task, every: int | None = None,
+        trace_state: bool = False,
+    ) -> None:
         self.recorder = recorder
         self.task = task
         self.every = every
+        self.trace_state = trace_state
         self._next_step = every or 0
         self.steps: list[int] = []
         self.norms: list[list[float | None]] = []
+        self.state_rms: dict[str, list[list[float | None]]] = {}
         self.positions: list[int] = []
         self._batch: Batch | None = None
         self._written_at: float | None = None
@@ -141,22 +149,32 @@ class GradientFlowProbe(pl.Callback):
         modes = {module: module.training for module in pl_module.modules()}
         rng_devices = [torch.cuda.current_device() if device.index is None else device.index] \
             if device.type == "cuda" else []
+        model = getattr(pl_module, "model", None) if self.trace_state else None
         with torch.inference_mode(False), torch.random.fork_rng(devices=rng_devices):
             pl_module.train()
             try:
                 norms = input_gradient_norms(pl_module.predict, self.task.loss, batch)
+                pl_module.eval()  # the state as the model computes it, no dropout
+                traces = state_rms_by_position(model, batch["x"]) if model is not None else {}
             finally:
                 for module, training in modes.items():
                     module.training = training
-        values = norms[self.positions].tolist()
         if self.steps and self.steps[-1] == step:
             self.steps.pop()
             self.norms.pop()
+            for series in self.state_rms.values():
+                series.pop()
         self.steps.append(step)
-        self.norms.append([json_number(value) for value in values])
+        self.norms.append(self._recorded(norms))
+        for part, trace in traces.items():
+            self.state_rms.setdefault(part, []).append(self._recorded(trace))
         self._unwritten = True
         if self._written_at is None or time.monotonic() - self._written_at >= WRITE_SECONDS:
             self.write()
+
+    def _recorded(self, values: torch.Tensor) -> list[float | None]:
+        """The values at the recorded positions, as JSON numbers."""
+        return [json_number(value) for value in values[self.positions].tolist()]
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         """Write what was captured when training or validation ends."""
@@ -169,10 +187,14 @@ class GradientFlowProbe(pl.Callback):
         self.write()
 
     def write(self) -> None:
-        """Rewrite the run's gradient-flow artifact with every capture so far, if any is new."""
+        """Rewrite the run's gradient-flow (and state-trace) artifacts with every capture so
+        far, if any is new."""
         if not self._unwritten:
             return
         self._unwritten = False
         self._written_at = time.monotonic()
         content = {"positions": self.positions, "steps": self.steps, "norms": self.norms}
         self.recorder.write_json(record.GRADIENT_FLOW_ARTIFACT, content)
+        if self.state_rms:
+            trace = {"positions": self.positions, "steps": self.steps, "rms": self.state_rms}
+            self.recorder.write_json(record.STATE_TRACE_ARTIFACT, trace)

@@ -86,6 +86,9 @@ BEST_METRIC = "ltd/best_metric"
 """Best validation value of the task's metric so far."""
 GRADIENT_FLOW_ARTIFACT = "gradient_flow.json"
 """{"positions": [...], "steps": [...], "norms": [[...] per step]}: ||dloss/dx_t|| per position."""
+STATE_TRACE_ARTIFACT = "state_trace.json"
+"""{"positions": [...], "steps": [...], "rms": {part: [[...] per step]}}: the RMS of each part of
+the state (``hidden``, ``cell``) by position, for models that carry state."""
 PROFILES_ARTIFACT = "profiles.json"
 """{"steps": [...], "profiles": {name: [[...] per step]}}: the task's ``profile()`` at validation."""
 

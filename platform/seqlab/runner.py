@@ -154,7 +154,9 @@ def train(
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     measurements: list[pl.Callback] = [recorder, stability, ScoreKeeper(recorder, task)]
     if spec.trainer.gradient_flow:
-        measurements.append(GradientFlowProbe(recorder, task, spec.trainer.gradient_flow_every))
+        carries_state = bool(components["model"].traits.get("carries_state", False))
+        every = spec.trainer.gradient_flow_every
+        measurements.append(GradientFlowProbe(recorder, task, every, trace_state=carries_state))
     # last: its peak-memory reset at the end of a validation must follow the probe's capture
     measurements.append(EfficiencyMeter(recorder))
     callbacks: list[pl.Callback] = [CallbackGroup(measurements)]
