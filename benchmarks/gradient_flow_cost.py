@@ -1,4 +1,5 @@
-"""What gradient-flow capture at its default interval (every validation) adds to training.
+"""What the probe at its default interval (every validation) adds to training: gradient-flow
+capture, and the state trace for models that carry state (the LSTM here).
 
 The same platform run as ``overhead.py`` (``seqlab.runner.train``, default settings), with and
 without the gradient-flow probe; per-step cost from the difference of two run lengths, runs

@@ -185,6 +185,8 @@ def test_each_view_draws_without_callback_errors(server: dict[str, Any], browser
     drawn = browser.execute_script(
         "return Array.from(document.querySelectorAll('.js-plotly-plot')).filter(p => p.data.length).length")
     assert drawn >= 1
+    if view == "long-term":
+        assert any(" · cell (n=" in name for name in figure(browser, "state-trace")["names"])
     shoot(browser, view)
     assert not server["failures"]
 

@@ -158,7 +158,7 @@ def test_gradient_flows_are_read_from_artifacts(runs_store) -> None:  # type: ig
     ended = runs[runs["status"].isin(["FINISHED", "FAILED"])]["run_id"]
     assert set(finished(runs)["run_id"]) <= set(flows) <= set(ended)  # FAILED runs may have one
     flow = next(iter(flows.values()))
-    assert len(flow.norms) == len(flow.steps) and len(flow.norms[0]) == len(flow.positions)
+    assert len(flow.values) == len(flow.steps) and len(flow.values[0]) == len(flow.positions)
 
 
 def test_column_read_equals_mlflow_search_runs(real_store: str) -> None:
@@ -220,4 +220,4 @@ def test_a_gradient_flow_with_non_finite_norms_is_read_with_nan(store: str) -> N
     client.log_text(run_id, json.dumps(content), record.GRADIENT_FLOW_ARTIFACT)
     client.set_terminated(run_id)
     flow = RunStore(store).gradient_flows([run_id])[run_id]
-    assert flow.norms[0] == [0.5, 1.0] and math.isnan(flow.norms[1][0]) and flow.norms[1][1] == 2.0
+    assert flow.values[0] == [0.5, 1.0] and math.isnan(flow.values[1][0]) and flow.values[1][1] == 2.0

@@ -85,6 +85,9 @@ def test_selection_narrows_every_view(on_store: str) -> None:
     assert [t.name for t in score.data] == ["hidden_size=8"] and list(score.data[0].x) == [4, 8]
     assert "group: hidden_size=8" in [c["label"] for c in choices]
     assert figures[2].data[0].type == "heatmap"
+    state = [t.name for t in figures[3].data if not t.name.endswith("band")]
+    assert state == ["hidden_size=8 · cell (n=4)", "hidden_size=8 · hidden (n=4)"]
+    assert [t.line.dash for t in figures[3].data if t.name in state] == ["solid", "dot"]
 
 
 def test_views_explain_missing_data_instead_of_failing(on_store: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +105,7 @@ def test_views_explain_missing_data_instead_of_failing(on_store: str, monkeypatc
         view.layout()
     assert len(efficiency.draw_efficiency(None, None, None, [], "std", record.STEP_TIME)) == 6
     assert len(stability.draw_stability(None, None, None, [], "std", None)) == 5
-    assert len(longterm.draw_longterm(None, None, None, [], "std", None)[0]) == 3
+    assert len(longterm.draw_longterm(None, None, None, [], "std", None)[0]) == 4
 
 
 def test_csv_holds_the_plotted_points(on_store: str) -> None:

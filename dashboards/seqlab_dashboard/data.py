@@ -59,12 +59,14 @@ def downsample(count: int, max_points: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class GradientFlow:
-    """A run's gradient-flow record: ``norms[i][j]`` is ||dloss/dx_t|| at ``steps[i]``, ``positions[j]``."""
+class ByPosition:
+    """A run's values by sequence position over training: ``values[i][j]`` at training step
+    ``steps[i]`` and position ``positions[j]`` (the gradient flow ||dloss/dx_t||, or the RMS
+    of one part of the state)."""
 
     positions: list[int]
     steps: list[int]
-    norms: list[list[float]]
+    values: list[list[float]]
 
 
 class RunStore:
@@ -97,7 +99,7 @@ class RunStore:
         self._checked_at = 0.0
         self._read_at = 0.0
         self._histories: OrderedDict[tuple[str, str], tuple[float, tuple[np.ndarray, ...]]] = OrderedDict()
-        self._flows: dict[str, GradientFlow | None] = {}
+        self._by_position: dict[tuple[str, str, str], ByPosition | None] = {}
         self._last_histories: tuple[Any, pd.DataFrame | None] = (None, None)
         """The last combined history frame, reused while no history in it changed."""
 
@@ -222,38 +224,51 @@ class RunStore:
 
     # --- artifacts ---------------------------------------------------------------------------
 
-    def gradient_flows(self, run_ids: Iterable[str]) -> dict[str, GradientFlow]:
-        """The gradient-flow artifact of each run that has one (see ``record.GRADIENT_FLOW_ARTIFACT``)."""
+    def gradient_flows(self, run_ids: Iterable[str]) -> dict[str, ByPosition]:
+        """The gradient flow of each run that has one (``record.GRADIENT_FLOW_ARTIFACT``)."""
+        return self.by_position(run_ids, record.GRADIENT_FLOW_ARTIFACT, "norms")
+
+    def state_traces(self, run_ids: Iterable[str], part: str) -> dict[str, ByPosition]:
+        """The RMS of state part ``part`` (``hidden``, ``cell``) by position, of each run that
+        recorded it (``record.STATE_TRACE_ARTIFACT``)."""
+        return self.by_position(run_ids, record.STATE_TRACE_ARTIFACT, "rms", part)
+
+    def by_position(
+        self, run_ids: Iterable[str], artifact: str, key: str, part: str = ""
+    ) -> dict[str, ByPosition]:
+        """The by-position record ``artifact[key]`` (or ``artifact[key][part]``) of each run
+        that has one; read once for ended runs, again on each call for running ones."""
         runs = self.runs()
         status = dict(zip(runs["run_id"], runs["status"])) if len(runs) else {}
-        found: dict[str, GradientFlow] = {}
+        found: dict[str, ByPosition] = {}
         for run_id in run_ids:
             if run_id not in status:
                 continue
-            if run_id not in self._flows or status[run_id] not in ENDED:
-                self._flows[run_id] = self._read_flow(run_id)
-            flow = self._flows[run_id]
-            if flow is not None:
-                found[run_id] = flow
+            cache_key = (run_id, artifact, f"{key}/{part}")
+            if cache_key not in self._by_position or status[run_id] not in ENDED:
+                self._by_position[cache_key] = self._read_by_position(run_id, artifact, key, part)
+            values = self._by_position[cache_key]
+            if values is not None:
+                found[run_id] = values
         return found
 
-    def _read_flow(self, run_id: str) -> GradientFlow | None:
+    def _read_by_position(self, run_id: str, artifact: str, key: str, part: str) -> ByPosition | None:
         import json
         import tempfile
 
         client = self.client()
-        listed = {a.path for a in client.list_artifacts(run_id)}
-        if record.GRADIENT_FLOW_ARTIFACT not in listed:
+        if artifact not in {a.path for a in client.list_artifacts(run_id)}:
             return None
         with tempfile.TemporaryDirectory() as folder:
-            path = client.download_artifacts(run_id, record.GRADIENT_FLOW_ARTIFACT, folder)
+            path = client.download_artifacts(run_id, artifact, folder)
             with open(path) as handle:
                 content = json.load(handle)
         try:
-            return GradientFlow(
+            rows = content[key][part] if part else content[key]
+            return ByPosition(
                 [int(p) for p in content["positions"]],
                 [int(s) for s in content["steps"]],
-                [[float("nan") if v is None else float(v) for v in row] for row in content["norms"]],
+                [[float("nan") if v is None else float(v) for v in row] for row in rows],
             )
         except (KeyError, TypeError, ValueError):
             return None

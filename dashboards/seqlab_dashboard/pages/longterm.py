@@ -1,4 +1,5 @@
-"""The Long-term dependency view: score against sequence length, memory horizons, gradient flow."""
+"""The Long-term dependency view: score against sequence length, memory horizons, gradient flow
+and the state's size along the sequence."""
 
 from __future__ import annotations
 
@@ -14,19 +15,21 @@ if TYPE_CHECKING:
     from dash import Dash
     from dash.development.base_component import Component
 
-    from seqlab_dashboard.data import GradientFlow
+    from seqlab_dashboard.data import ByPosition
     from seqlab_dashboard.panels import RegisterPanel
 
 VIEW = "longterm"
 LENGTH = "task.length"
-FIGURES = ("score-vs-length", "gradient-flow", "gradient-heatmap")
+FIGURES = ("score-vs-length", "gradient-flow", "gradient-heatmap", "state-trace")
+STATE_PARTS = {"cell": "solid", "hidden": "dot"}
+"""The state parts drawn in the state-trace figure, with their line styles."""
 
 
 @hookimpl
 def register_dashboard_panels(register: RegisterPanel) -> None:
     """Register the Long-term dependency view."""
     register("/long-term", "Long-term dependency", layout, callbacks, order=50,
-             description="Normalized score against length, memory horizon, gradient flow")
+             description="Normalized score against length, memory horizon, gradient flow, state size")
 
 
 def layout(**query: str) -> Component:
@@ -65,6 +68,9 @@ def layout(**query: str) -> Component:
                        "at the last recorded step, mean over each group's runs (log scale)"),
             graph_card("gradient-heatmap", "Gradient flow over training",
                        "log10 ‖∂loss/∂x_t‖, position × training step"),
+            graph_card("state-trace", "State size by position",
+                       "RMS of the cell (solid) and hidden (dotted) state after each position, at the "
+                       "last recorded step: a cell that keeps growing forgets nothing"),
         ]),
     ])
 
@@ -97,7 +103,8 @@ def draw_longterm(
 
     runs = final_runs(experiments, sweeps, selected)
     if runs.empty:
-        return [empty_figure("No finished runs in scope.")] * 3, horizon_table(_no_horizons(), {}), []
+        empty = [empty_figure("No finished runs in scope.")] * len(FIGURES)
+        return empty, horizon_table(_no_horizons(), {}), []
     labels = group_labels(runs, group_columns(group, without=[LENGTH]))
     colors = group_colors(labels)
     score = metric_column(record.NORMALIZED_SCORE)
@@ -113,20 +120,24 @@ def draw_longterm(
         score_figure.add_hline(y=1, line={"dash": "dot", "color": "#90a4ae"}, annotation_text="perfect")
         for row in horizons.dropna(subset=["horizon"]).itertuples():
             score_figure.add_vline(x=row.horizon, line={"dash": "dot", "color": colors[row.group], "width": 2})
-    flows = open_store().gradient_flows(runs["run_id"])
+    store = open_store()
+    traces = {part: store.state_traces(runs["run_id"], part) for part in STATE_PARTS}
+    state_figure = _state_figure(traces, labels, colors, band_name)
+    flows = store.gradient_flows(runs["run_id"])
     flow_labels = labels[labels.index.isin(list(flows))]
     names = dict(zip(runs["run_id"], runs["run_name"]))
     choices = [{"label": f"group: {g}", "value": f"group:{g}"} for g in sorted(set(flow_labels), key=natural_key)]
     choices += [{"label": f"run: {names[r]}", "value": f"run:{r}"} for r in flow_labels.index]
     if not flows:
         message = f"No run in scope has a {record.GRADIENT_FLOW_ARTIFACT} artifact."
-        return [score_figure, empty_figure(message), empty_figure(message)], horizon_table(horizons, colors), choices
+        figures = [score_figure, empty_figure(message), empty_figure(message), state_figure]
+        return figures, horizon_table(horizons, colors), choices
     chosen = heatmap if heatmap in {c["value"] for c in choices} else choices[0]["value"]
     kind, _, key = chosen.partition(":")
     members = [r for r, g in flow_labels.items() if (g == key if kind == "group" else r == key)]
     heat_title = f"group {key}" if kind == "group" else names.get(key, key)
     figures = [score_figure, _flow_figure(flows, flow_labels, colors, band_name),
-               _heatmap_figure([flows[r] for r in members], heat_title)]
+               _heatmap_figure([flows[r] for r in members], heat_title), state_figure]
     return figures, horizon_table(horizons, colors), choices
 
 
@@ -137,37 +148,72 @@ def _no_horizons() -> pd.DataFrame:
 
 
 def _flow_figure(
-    flows: dict[str, GradientFlow], labels: pd.Series, colors: dict[str, str], band_name: str
+    flows: dict[str, ByPosition], labels: pd.Series, colors: dict[str, str], band_name: str
 ) -> go.Figure:
     """‖∂loss/∂x_t‖ against position at each run's last recorded step, groups with bands."""
+    import plotly.graph_objects as go
+
+    from seqlab_dashboard.figures import styled
+
+    figure = go.Figure()
+    _add_last_step_traces(figure, flows, labels, colors, band_name)
+    figure.update_yaxes(type="log")
+    return styled(figure, "position t in the sequence", "‖∂loss/∂x_t‖", "group")
+
+
+def _state_figure(
+    traces: dict[str, dict[str, ByPosition]], labels: pd.Series, colors: dict[str, str],
+    band_name: str,
+) -> go.Figure:
+    """The RMS of each state part against position at each run's last recorded step."""
+    import plotly.graph_objects as go
+
+    from seqlab_dashboard.figures import empty_figure, styled
+
+    if not any(traces.values()):
+        return empty_figure(f"No run in scope has a {record.STATE_TRACE_ARTIFACT} artifact "
+                            "(models that carry state record one).")
+    figure = go.Figure()
+    for part, dash in STATE_PARTS.items():
+        recorded = labels[labels.index.isin(list(traces[part]))]
+        _add_last_step_traces(figure, traces[part], recorded, colors, band_name, part, dash)
+    return styled(figure, "position t in the sequence", "state RMS", "group")
+
+
+def _add_last_step_traces(
+    figure: go.Figure, records: dict[str, ByPosition], labels: pd.Series, colors: dict[str, str],
+    band_name: str, part: str = "", dash: str = "solid",
+) -> None:
+    """Per group: the mean over its runs of each run's values at its last recorded step, by
+    position, as a line (``part`` names it in the legend) with the band across runs."""
     import numpy as np
     import plotly.graph_objects as go
 
     from seqlab_dashboard.analysis import band
-    from seqlab_dashboard.figures import styled, translucent
+    from seqlab_dashboard.figures import translucent
 
-    figure = go.Figure()
+    suffix = f" · {part}" if part else ""
     for group in sorted(set(labels), key=natural_key):
-        runs = [flows[r] for r, g in labels.items() if g == group]
-        positions = sorted({p for f in runs for p in f.positions})
+        runs = [records[r] for r, g in labels.items() if g == group]
+        positions = sorted({p for r in runs for p in r.positions})
         matrix = np.full((len(runs), len(positions)), np.nan)
-        for i, flow in enumerate(runs):
-            last = dict(zip(flow.positions, flow.norms[-1])) if flow.norms else {}
+        for i, run in enumerate(runs):
+            last = dict(zip(run.positions, run.values[-1])) if run.values else {}
             matrix[i] = [last.get(p, np.nan) for p in positions]
         center, lower, upper, n = band(matrix, "mean", band_name)
         if band_name != "none" and len(runs) > 1:
             figure.add_trace(go.Scatter(
                 x=positions + positions[::-1], y=np.concatenate([upper, lower[::-1]]),
                 fill="toself", fillcolor=translucent(colors[group], 0.18), line={"width": 0}, mode="lines",
-                hoverinfo="skip", showlegend=False, name=f"{group} band",
+                hoverinfo="skip", showlegend=False, name=f"{group}{suffix} band",
             ))
-        figure.add_trace(go.Scatter(x=positions, y=center, mode="lines+markers", name=f"{group} (n={len(runs)})",
-                                    line={"color": colors[group], "width": 2.4}, marker={"size": 5}))
-    figure.update_yaxes(type="log")
-    return styled(figure, "position t in the sequence", "‖∂loss/∂x_t‖", "group")
+        figure.add_trace(go.Scatter(
+            x=positions, y=center, mode="lines+markers", name=f"{group}{suffix} (n={len(runs)})",
+            line={"color": colors[group], "width": 2.4, "dash": dash}, marker={"size": 5},
+        ))
 
 
-def _heatmap_figure(flows: list[GradientFlow], title: str) -> go.Figure:
+def _heatmap_figure(flows: list[ByPosition], title: str) -> go.Figure:
     """log10 of the mean gradient norm over ``flows``, position × training step."""
     import numpy as np
     import plotly.graph_objects as go
@@ -179,7 +225,7 @@ def _heatmap_figure(flows: list[GradientFlow], title: str) -> go.Figure:
     total = np.zeros((len(steps), len(positions)))
     count = np.zeros_like(total)
     for flow in flows:
-        for step, row in zip(flow.steps, flow.norms):
+        for step, row in zip(flow.steps, flow.values):
             for position, value in zip(flow.positions, row):
                 if value > 0 and np.isfinite(value):
                     i, j = steps.index(step), positions.index(position)
