@@ -1,5 +1,5 @@
-"""What the probe at its default interval (every validation) adds to training: gradient-flow
-capture, and the state trace for models that carry state (the LSTM here).
+"""What the probe at its default interval adds to training: gradient-flow capture at every
+validation, and the state trace (start and end) for models that carry state (the LSTM here).
 
 The same platform run as ``overhead.py`` (``seqlab.runner.train``, default settings), with and
 without the gradient-flow probe; per-step cost from the difference of two run lengths, runs

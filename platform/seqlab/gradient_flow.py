@@ -15,7 +15,8 @@ for strategies that train with truncated gradients, so it shows what the model c
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
@@ -61,6 +62,17 @@ def input_gradient_norms(
     return torch.linalg.vector_norm(gradient.float(), dim=(0, 2))
 
 
+@contextmanager
+def _modes_kept(module: pl.LightningModule) -> Iterator[None]:
+    """Give every submodule back its training/eval mode when the block ends."""
+    modes = {part: part.training for part in module.modules()}
+    try:
+        yield
+    finally:
+        for part, training in modes.items():
+            part.training = training
+
+
 def recorded_positions(length: int) -> list[int]:
     """The positions recorded for sequences of ``length`` steps (0-based)."""
     if length <= MAX_POSITIONS:
@@ -71,8 +83,9 @@ def recorded_positions(length: int) -> list[int]:
 
 class GradientFlowProbe(pl.Callback):
     """Capture ``||dloss/dx_t||`` on a fixed probe batch before training, then at validations
-    or at a fixed interval; with ``trace_state``, the state trace of the same batch too
-    (:mod:`seqlab.state_trace`).
+    or at a fixed interval; with ``trace_state``, the state trace of the same batch
+    (:mod:`seqlab.state_trace`) before training and at its end (it steps through the sequence
+    one position at a time, so it is kept off the training's course).
 
     :param recorder: the run's recorder (its client and run id receive the artifacts).
     :param task: the run's task, which draws the probe batch.
@@ -92,6 +105,7 @@ class GradientFlowProbe(pl.Callback):
         self._next_step = every or 0
         self.steps: list[int] = []
         self.norms: list[list[float | None]] = []
+        self.state_steps: list[int] = []
         self.state_rms: dict[str, list[list[float | None]]] = {}
         self.positions: list[int] = []
         self._batch: Batch | None = None
@@ -110,7 +124,8 @@ class GradientFlowProbe(pl.Callback):
             self.positions = recorded_positions(batch["x"].shape[1])
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Capture the gradient flow of the freshly initialised model (step 0)."""
+        """Capture the freshly initialised model (step 0)."""
+        self.trace(pl_module, trainer.global_step)
         self.capture(pl_module, trainer.global_step)
 
     def on_train_batch_end(
@@ -124,7 +139,9 @@ class GradientFlowProbe(pl.Callback):
             self.capture(pl_module, step)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """With an interval: capture the trained model too, unless that step has just been."""
+        """Trace the trained model's state; with an interval, capture its gradient flow too,
+        unless that step has just been."""
+        self.trace(pl_module, trainer.global_step)
         if self.every is not None and (not self.steps or self.steps[-1] != trainer.global_step):
             self.capture(pl_module, trainer.global_step)
 
@@ -134,7 +151,7 @@ class GradientFlowProbe(pl.Callback):
             self.capture(pl_module, trainer.global_step)
 
     def capture(self, pl_module: pl.LightningModule, step: int) -> None:
-        """Measure on the probe batch and rewrite the artifact.
+        """Measure the gradient flow on the probe batch and rewrite the artifacts.
 
         Runs with gradients on (also inside validation's inference mode), every module in
         training mode (cuDNN's recurrent backward needs it) and the random state forked, so
@@ -146,31 +163,33 @@ class GradientFlowProbe(pl.Callback):
             return
         device = pl_module.device
         batch = {key: value.to(device) for key, value in self._batch.items()}
-        modes = {module: module.training for module in pl_module.modules()}
         rng_devices = [torch.cuda.current_device() if device.index is None else device.index] \
             if device.type == "cuda" else []
-        model = getattr(pl_module, "model", None) if self.trace_state else None
-        with torch.inference_mode(False), torch.random.fork_rng(devices=rng_devices):
+        with torch.inference_mode(False), torch.random.fork_rng(devices=rng_devices), \
+                _modes_kept(pl_module):
             pl_module.train()
-            try:
-                norms = input_gradient_norms(pl_module.predict, self.task.loss, batch)
-                pl_module.eval()  # the state as the model computes it, no dropout
-                traces = state_rms_by_position(model, batch["x"]) if model is not None else {}
-            finally:
-                for module, training in modes.items():
-                    module.training = training
+            norms = input_gradient_norms(pl_module.predict, self.task.loss, batch)
         if self.steps and self.steps[-1] == step:
             self.steps.pop()
             self.norms.pop()
-            for series in self.state_rms.values():
-                series.pop()
         self.steps.append(step)
         self.norms.append(self._recorded(norms))
-        for part, trace in traces.items():
-            self.state_rms.setdefault(part, []).append(self._recorded(trace))
         self._unwritten = True
         if self._written_at is None or time.monotonic() - self._written_at >= WRITE_SECONDS:
             self.write()
+
+    def trace(self, pl_module: pl.LightningModule, step: int) -> None:
+        """Record the state trace of the probe batch, in eval mode (no dropout), if enabled."""
+        model = getattr(pl_module, "model", None)
+        if not self.trace_state or self._batch is None or model is None:
+            return
+        with _modes_kept(pl_module):
+            pl_module.eval()
+            traces = state_rms_by_position(model, self._batch["x"].to(pl_module.device))
+        self.state_steps.append(step)
+        for part, values in traces.items():
+            self.state_rms.setdefault(part, []).append(self._recorded(values))
+        self._unwritten = True
 
     def _recorded(self, values: torch.Tensor) -> list[float | None]:
         """The values at the recorded positions, as JSON numbers."""
@@ -196,5 +215,5 @@ class GradientFlowProbe(pl.Callback):
         content = {"positions": self.positions, "steps": self.steps, "norms": self.norms}
         self.recorder.write_json(record.GRADIENT_FLOW_ARTIFACT, content)
         if self.state_rms:
-            trace = {"positions": self.positions, "steps": self.steps, "rms": self.state_rms}
+            trace = {"positions": self.positions, "steps": self.state_steps, "rms": self.state_rms}
             self.recorder.write_json(record.STATE_TRACE_ARTIFACT, trace)

@@ -70,7 +70,7 @@ def layout(**query: str) -> Component:
                        "log10 ‖∂loss/∂x_t‖, position × training step"),
             graph_card("state-trace", "State size by position",
                        "RMS of the cell (solid) and hidden (dotted) state after each position, at the "
-                       "last recorded step: a cell that keeps growing forgets nothing"),
+                       "end of training: a cell that keeps growing forgets nothing"),
         ]),
     ])
 
