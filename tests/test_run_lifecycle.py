@@ -84,3 +84,53 @@ def test_ctrl_c_ends_the_run_killed(store: str) -> None:
     [run] = client.search_runs([runs[0].info.experiment_id])
     assert run.info.status == "KILLED"
     assert "KeyboardInterrupt" in run.data.tags["seqlab.end_reason"]
+
+
+def lost_signal_plugin() -> types.ModuleType:
+    """A plugin whose model gets Ctrl-C (SIGINT) inside a finalizer on its third forward pass,
+    where Python reports the KeyboardInterrupt as "Exception ignored" and drops it. (Lightning
+    itself notices a SIGTERM at the next batch, but not a SIGINT.)"""
+    import os
+
+    from seqlab_plugins.models.lstm import LSTMParams, build_lstm
+
+    class SignalsWhenCollected:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10_000):  # the handler runs here, inside the finalizer
+                pass
+
+    def build_signalled(params: LSTMParams, input_size: int):
+        """An LSTM whose third call drops an object that signals when collected."""
+        model = build_lstm(params, input_size)
+        calls = {"n": 0}
+        forward = model.forward
+
+        def counting_forward(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                SignalsWhenCollected()  # collected at once
+            return forward(*args, **kwargs)
+
+        model.forward = counting_forward
+        return model
+
+    module = types.ModuleType("lost_signal_model")
+    module.register_models = hookimpl(
+        lambda register: register("signalled", build_signalled, LSTMParams)
+    )
+    return module
+
+
+def test_a_signal_whose_interrupt_python_drops_still_stops_the_run(store: str) -> None:
+    with registered_plugin(lost_signal_plugin()):
+        registry = build_registry()
+        spec = load_spec([*TINY_RUN, "model=signalled", "trainer.max_steps=200"], None, registry)
+        with pytest.raises(RunError) as error:
+            train(spec, registry, progress=False)
+    assert error.value.status == "KILLED"
+    client = MlflowClient(store)
+    run = client.get_run(error.value.run_id)
+    assert run.info.status == "KILLED"
+    losses = client.get_metric_history(error.value.run_id, "train/loss")
+    assert max((m.step for m in losses), default=0) < 10  # stopped at the next batch, not 200

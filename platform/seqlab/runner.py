@@ -7,10 +7,8 @@ exists, it always ends FINISHED, FAILED or KILLED, never left RUNNING.
 from __future__ import annotations
 
 import logging
-import signal
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,24 +41,6 @@ class RunOutcome:
     experiment_id: str
     metrics: dict[str, float]
     divergence: str | None = None
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while training, so a terminated run ends KILLED."""
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _plugin_tags(components: dict[str, Component]) -> dict[str, str]:
@@ -127,6 +107,7 @@ def train(
     from seqlab.data import training_loader, validation_loader
     from seqlab.efficiency import EfficiencyMeter, device_name
     from seqlab.gradient_flow import GradientFlowProbe
+    from seqlab.interruption import StopSignals
     from seqlab.progress import RecordedValuesBar
     from seqlab.recorder import MlflowRecorder
     from seqlab.scoring import ScoreKeeper
@@ -152,7 +133,10 @@ def train(
     client = tracking.open_client()
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
-    measurements: list[pl.Callback] = [recorder, stability, ScoreKeeper(recorder, task)]
+    stop_signals = StopSignals()
+    measurements: list[pl.Callback] = [
+        stop_signals, recorder, stability, ScoreKeeper(recorder, task)
+    ]
     if spec.trainer.gradient_flow:
         carries_state = bool(components["model"].traits.get("carries_state", False))
         every = spec.trainer.gradient_flow_every
@@ -190,7 +174,7 @@ def train(
         **(extra_tags or {}),
     }
     recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags)
-    with _sigterm_as_interrupt():
+    with stop_signals.installed():
         try:
             trainer.fit(system, train_dataloaders=train_data, val_dataloaders=validation_data)
             if trainer.interrupted:

@@ -1,0 +1,64 @@
+"""Ctrl-C and SIGTERM while a run trains: the run stops and ends KILLED, it never trains on.
+
+Python raises a signal's KeyboardInterrupt wherever the main thread happens to be. Raised inside
+a finalizer (a weakref callback or ``__del__``, such as SQLAlchemy's class registry being
+garbage-collected), it is printed as "Exception ignored" and lost, and training would go on.
+:class:`StopSignals` remembers the signal and raises it again at the next batch.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytorch_lightning as pl
+
+
+class StopSignals(pl.Callback):
+    """Turn SIGTERM and Ctrl-C into KeyboardInterrupt while installed, surely and once."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Handle SIGTERM, and SIGINT unless it is ignored (a sweep's worker process leaves
+        Ctrl-C to its launcher), while the block runs; only the main thread can."""
+        signals = [signal.SIGTERM]
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            signals.append(signal.SIGINT)
+        try:
+            previous = {sig: signal.signal(sig, self._interrupt) for sig in signals}
+        except ValueError:  # not the main thread: leave signals alone
+            yield
+            return
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _interrupt(self, signum: int, frame: Any) -> None:
+        """Interrupt at the first signal; a second one does not disturb recording the stop."""
+        if self.received is None:
+            self.received = signum
+            raise KeyboardInterrupt(f"signal {signum}")
+
+    def _raise_if_received(self) -> None:
+        if self.received is not None:
+            raise KeyboardInterrupt(f"signal {self.received}")
+
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        """Stop here if a signal came whose KeyboardInterrupt was lost."""
+        self._raise_if_received()
+
+    def on_validation_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        """Stop here if a signal came whose KeyboardInterrupt was lost."""
+        self._raise_if_received()
