@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 import types
+from collections.abc import Callable
 
 import pytest
 from mlflow import MlflowClient
@@ -18,12 +19,13 @@ from seqlab.spec import load_spec
 from conftest import SEQLAB, TINY_RUN, registered_plugin
 
 
-def crashing_model_plugin() -> types.ModuleType:
-    """A plugin whose model raises on its third forward pass."""
+def lstm_plugin_acting_on_third_call(name: str, action: Callable[[], None]) -> types.ModuleType:
+    """A plugin registering model ``name``: an LSTM that calls ``action`` on its third forward
+    pass, then goes on."""
     from seqlab_plugins.models.lstm import LSTMParams, build_lstm
 
-    def build_crashing(params: LSTMParams, input_size: int):
-        """An LSTM that breaks on the third call."""
+    def build(params: LSTMParams, input_size: int):
+        """An LSTM that acts on its third call."""
         model = build_lstm(params, input_size)
         calls = {"n": 0}
         forward = model.forward
@@ -31,17 +33,24 @@ def crashing_model_plugin() -> types.ModuleType:
         def counting_forward(*args, **kwargs):
             calls["n"] += 1
             if calls["n"] == 3:
-                raise RuntimeError("the model broke")
+                action()
             return forward(*args, **kwargs)
 
         model.forward = counting_forward
         return model
 
-    module = types.ModuleType("crashing_model")
-    module.register_models = hookimpl(
-        lambda register: register("crashing", build_crashing, LSTMParams)
-    )
+    module = types.ModuleType(f"{name}_model")
+    module.register_models = hookimpl(lambda register: register(name, build, LSTMParams))
     return module
+
+
+def crashing_model_plugin() -> types.ModuleType:
+    """A plugin whose model raises on its third forward pass."""
+
+    def crash() -> None:
+        raise RuntimeError("the model broke")
+
+    return lstm_plugin_acting_on_third_call("crashing", crash)
 
 
 def test_a_crash_ends_the_run_failed_with_the_reason(store: str) -> None:
@@ -92,34 +101,13 @@ def lost_signal_plugin() -> types.ModuleType:
     itself notices a SIGTERM at the next batch, but not a SIGINT.)"""
     import os
 
-    from seqlab_plugins.models.lstm import LSTMParams, build_lstm
-
     class SignalsWhenCollected:
         def __del__(self) -> None:
             os.kill(os.getpid(), signal.SIGINT)
             for _ in range(10_000):  # the handler runs here, inside the finalizer
                 pass
 
-    def build_signalled(params: LSTMParams, input_size: int):
-        """An LSTM whose third call drops an object that signals when collected."""
-        model = build_lstm(params, input_size)
-        calls = {"n": 0}
-        forward = model.forward
-
-        def counting_forward(*args, **kwargs):
-            calls["n"] += 1
-            if calls["n"] == 3:
-                SignalsWhenCollected()  # collected at once
-            return forward(*args, **kwargs)
-
-        model.forward = counting_forward
-        return model
-
-    module = types.ModuleType("lost_signal_model")
-    module.register_models = hookimpl(
-        lambda register: register("signalled", build_signalled, LSTMParams)
-    )
-    return module
+    return lstm_plugin_acting_on_third_call("signalled", lambda: SignalsWhenCollected() and None)
 
 
 def test_a_signal_whose_interrupt_python_drops_still_stops_the_run(store: str) -> None:
