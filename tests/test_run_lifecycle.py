@@ -110,6 +110,7 @@ def lost_signal_plugin() -> types.ModuleType:
     return lstm_plugin_acting_on_third_call("signalled", lambda: SignalsWhenCollected() and None)
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the drop itself
 def test_a_signal_whose_interrupt_python_drops_still_stops_the_run(store: str) -> None:
     with registered_plugin(lost_signal_plugin()):
         registry = build_registry()
