@@ -99,7 +99,7 @@ class RunStore:
         self._checked_at = 0.0
         self._read_at = 0.0
         self._histories: OrderedDict[tuple[str, str], tuple[float, tuple[np.ndarray, ...]]] = OrderedDict()
-        self._by_position: dict[tuple[str, str, str], ByPosition | None] = {}
+        self._by_position: dict[tuple[str, str, str], dict[str, ByPosition]] = {}
         self._last_histories: tuple[Any, pd.DataFrame | None] = (None, None)
         """The last combined history frame, reused while no history in it changed."""
 
@@ -237,41 +237,47 @@ class RunStore:
         self, run_ids: Iterable[str], artifact: str, key: str, part: str = ""
     ) -> dict[str, ByPosition]:
         """The by-position record ``artifact[key]`` (or ``artifact[key][part]``) of each run
-        that has one; read once for ended runs, again on each call for running ones."""
+        that has one; each artifact is read once for ended runs (every part at once), again
+        on each call for running ones."""
         runs = self.runs()
         status = dict(zip(runs["run_id"], runs["status"])) if len(runs) else {}
         found: dict[str, ByPosition] = {}
         for run_id in run_ids:
             if run_id not in status:
                 continue
-            cache_key = (run_id, artifact, f"{key}/{part}")
+            cache_key = (run_id, artifact, key)
             if cache_key not in self._by_position or status[run_id] not in ENDED:
-                self._by_position[cache_key] = self._read_by_position(run_id, artifact, key, part)
-            values = self._by_position[cache_key]
+                self._by_position[cache_key] = self._read_by_position(run_id, artifact, key)
+            values = self._by_position[cache_key].get(part)
             if values is not None:
                 found[run_id] = values
         return found
 
-    def _read_by_position(self, run_id: str, artifact: str, key: str, part: str) -> ByPosition | None:
+    def _read_by_position(self, run_id: str, artifact: str, key: str) -> dict[str, ByPosition]:
+        """Every record under ``key`` of a run's artifact, by part (``""``: ``key`` holds the
+        rows themselves); empty if the run has no such artifact or it does not parse."""
         import json
         import tempfile
 
         client = self.client()
         if artifact not in {a.path for a in client.list_artifacts(run_id)}:
-            return None
+            return {}
         with tempfile.TemporaryDirectory() as folder:
             path = client.download_artifacts(run_id, artifact, folder)
             with open(path) as handle:
                 content = json.load(handle)
         try:
-            rows = content[key][part] if part else content[key]
-            return ByPosition(
-                [int(p) for p in content["positions"]],
-                [int(s) for s in content["steps"]],
-                [[float("nan") if v is None else float(v) for v in row] for row in rows],
-            )
+            positions = [int(p) for p in content["positions"]]
+            steps = [int(s) for s in content["steps"]]
+            parts = content[key] if isinstance(content[key], dict) else {"": content[key]}
+            return {
+                part: ByPosition(positions, steps, [
+                    [float("nan") if v is None else float(v) for v in row] for row in rows
+                ])
+                for part, rows in parts.items()
+            }
         except (KeyError, TypeError, ValueError):
-            return None
+            return {}
 
 
 def _sql_store(client: MlflowClient) -> Any:
