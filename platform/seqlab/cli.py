@@ -110,7 +110,12 @@ class ExecutorChoice(str, Enum):
 
 @app.command()
 def sweep(
-    suite_file: Annotated[Path, typer.Argument(help="A suite YAML file (see docs/sweeps.md).")],
+    suite: Annotated[
+        str,
+        typer.Argument(
+            help="A built-in suite's name ('seqlab suites' lists them) or a suite YAML file."
+        ),
+    ],
     size: Annotated[
         Optional[str], typer.Option(help="The suite's size to run (default: quick, if defined).")
     ] = None,
@@ -145,13 +150,14 @@ def sweep(
 ) -> None:
     """Run every combination of a suite, in parallel; run it again to resume."""
     from seqlab.registry.components import build_registry
+    from seqlab.sweep.builtin import resolve_suite
     from seqlab.sweep.report import print_plan, print_summary
     from seqlab.sweep.suite import SuiteError, expand, load_suite
 
     if address and executor is not ExecutorChoice.ray:
         fail(f"--address {address}: only with --executor ray")
     try:
-        plan = expand(load_suite(suite_file), build_registry(), size)
+        plan = expand(load_suite(resolve_suite(suite)), build_registry(), size)
     except SuiteError as exc:
         fail(str(exc))
     if dry_run:
@@ -167,6 +173,26 @@ def sweep(
         fail(str(exc))
     print_summary(report)
     raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def suites(
+    workers: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Runs at once the time estimate assumes (default: the cores)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """List the built-in suites: the claims each answers, its sizes, runs and estimated time."""
+    from seqlab.console.suite_listing import print_suite_table, suite_rows
+    from seqlab.sweep.local import usable_cores
+
+    workers = workers or usable_cores()
+    rows = suite_rows(workers)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        print_suite_table(rows, workers)
 
 
 @app.command()
