@@ -86,16 +86,26 @@ def team_server(postgres: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         process = subprocess.Popen(
             [str(Path(sys.executable).with_name("mlflow")), "server", "--backend-store-uri",
              postgres, "--artifacts-destination", str(folder / "artifacts"),
-             "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+             "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{url}/health", process, folder / "server.log")
         yield url
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a server and the workers it forked: SIGTERM, then SIGKILL after 10 s."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes], log: Path | None = None,
@@ -221,5 +231,4 @@ def test_seqlab_dash_reads_the_team_server_over_http(
         shown = browser.find_element("id", "runs-count").text
         assert shown.startswith(f"{recorded} runs shown"), shown
     finally:
-        os.killpg(dash.pid, signal.SIGTERM)
-        dash.wait(timeout=30)
+        stop(dash)
