@@ -30,8 +30,10 @@ RUN_EPILOG = (
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error on stderr and exit with ``code``."""
-    typer.echo(f"error: {message}", err=True)
+    """Print a one-line error on stderr (long values cut short) and exit with ``code``."""
+    from seqlab.yaml_files import clipped
+
+    typer.echo(f"error: {clipped(message, 500)}", err=True)
     raise typer.Exit(code)
 
 
