@@ -53,7 +53,6 @@ def test_dev_null_config_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["seed=1", "seed=2"], "seed is given twice ('1' and '2'); give it once"),
         (["trainer.log_every=1e24"], "trainer.log_every="),
         (["trainer.log_every=1000000000"], "less than or equal to 100000000"),
         (["trainer.val_size=1000000000"], "less than or equal to 100000"),
@@ -70,10 +69,15 @@ def test_bad_overrides_are_one_short_line(args: list[str], expected: str, tmp_pa
     assert not (tmp_path / "mlruns").exists()
 
 
-def test_the_same_override_twice_with_one_value_is_fine() -> None:
-    from seqlab.spec import read_overrides
+def test_a_key_given_twice_is_said_and_the_last_wins(tmp_path: Path) -> None:
+    result = run_seqlab("run", "seed=1", "seed=2", "model=lsmt", cwd=tmp_path)
+    note, error = result.stderr.strip().splitlines()
+    assert note == "note: seed is given 2 times ('1', '2'); the last is used"
+    assert error.startswith("error: model=lsmt")
+    from seqlab.spec import read_overrides, repeated_overrides
 
-    assert read_overrides(["seed=3", "seed=3"])["seed"] == 3
+    assert read_overrides(["seed=1", "seed=2"])["seed"] == 2
+    assert repeated_overrides(["seed=3", "seed=3", "model=rnn"]) == {}
 
 
 def write(folder: Path, data: object) -> Path:

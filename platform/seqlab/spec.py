@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, ValidationError
 
 from seqlab.api.params import Params
-from seqlab.yaml_files import clipped, shown
+from seqlab.messages import clipped, shown
 
 if TYPE_CHECKING:
     from seqlab.registry.components import Registry
@@ -167,16 +167,10 @@ def read_overrides(overrides: Sequence[str], config: Path | None = None) -> dict
             raise SpecError(f"--config {config}: {exc}") from None
         except OmegaConfBaseException as exc:
             raise SpecError(f"--config {config}: {exc}".replace("\n", " ")) from None
-    given: dict[str, str] = {}
     for item in overrides:
         if "=" not in item:
             raise SpecError(f"override {shown(item)} is not of the form key=value")
-        key, _, value = item.partition("=")
-        if key in given and given[key] != value:
-            raise SpecError(
-                f"{key} is given twice ({shown(given[key])} and {shown(value)}); give it once"
-            )
-        given[key] = value
+        key, _, _ = item.partition("=")
         if key in COMPONENT_KINDS:
             item = f"{key}.name={item[len(key) + 1:]}"
         try:
@@ -185,6 +179,18 @@ def read_overrides(overrides: Sequence[str], config: Path | None = None) -> dict
             raise SpecError(f"override {shown(item)}: {clipped(str(exc), 160)}") from None
     merged = OmegaConf.to_container(OmegaConf.merge(*layers)) if layers else {}
     return merged  # type: ignore[return-value]
+
+
+def repeated_overrides(overrides: Sequence[str]) -> dict[str, list[str]]:
+    """The keys given more than once with different values, and those values in order.
+
+    The last one wins (as in a config file merged under the overrides); the CLI says so.
+    """
+    values: dict[str, list[str]] = {}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        values.setdefault(key, []).append(value)
+    return {key: given for key, given in values.items() if len(set(given)) > 1}
 
 
 def describe_validation_errors(

@@ -11,30 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from seqlab.messages import clipped, shown
+
 MAX_NODES = 100_000
 """The most values (mappings, lists and scalars, aliases expanded) a file may hold."""
 
 
 class YamlFileError(ValueError):
     """A YAML file that cannot be used; the message is one line without the path."""
-
-
-def clipped(text: str, limit: int = 300) -> str:
-    """``text`` on one line, cut to ``limit`` characters with the full length said.
-
-    :param text: a message or a value's text, perhaps long or multi-line.
-    :param limit: the most characters to keep.
-    :returns: the text with runs of whitespace made single spaces, cut when longer.
-    """
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text)} characters)"
-
-
-def shown(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for echoing user input in one-line errors."""
-    return clipped(repr(value), limit)
 
 
 def _strict_loader() -> type:
