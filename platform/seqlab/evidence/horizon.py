@@ -1,0 +1,122 @@
+"""The ``horizon`` kind: group a passes a threshold up to a larger setting than group b.
+
+A group's horizon in a stratum is the largest value of ``along`` (e.g. ``task.length``) at
+which its mean metric over seeds passes the threshold, 0 when none does. The effect is
+horizon(a) - horizon(b) in ``along``'s units, averaged over the strata both have; its interval
+comes from a stratified bootstrap (each cell's seeds resampled, horizons recomputed). A
+horizon is not a mean, so its percentile interval is not expanded for small samples.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from seqlab import hookimpl
+from seqlab.evidence.hypotheses import HorizonHypothesis
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from seqlab.evidence.estimate import Estimate, Resampling
+    from seqlab.evidence.kinds import RegisterHypothesisKind
+    from seqlab.evidence.selection import Selection, Stratum
+
+
+@hookimpl
+def register_hypothesis_kinds(register: RegisterHypothesisKind) -> None:
+    """Register ``horizon``."""
+    register("horizon", HorizonHypothesis, estimate_horizon, figure_horizon)
+
+
+def horizons(xs: np.ndarray, means: np.ndarray, threshold: float, higher: bool) -> np.ndarray:
+    """The largest ``xs`` whose mean passes ``threshold``, 0 if none (``means``: ``(k, ...)``)."""
+    import numpy as np
+
+    passes = means >= threshold if higher else means <= threshold
+    return np.where(passes, xs.reshape(-1, *([1] * (means.ndim - 1))), 0.0).max(axis=0)
+
+
+def _cells(
+    selection: Selection, group: str, hypothesis: HorizonHypothesis
+) -> dict[Stratum, dict[float, np.ndarray]] | str:
+    """A group's metric values by stratum and ``along`` value, or a reason."""
+    from seqlab.evidence.selection import metric
+
+    out: dict[Stratum, dict[float, np.ndarray]] = {}
+    for key, values in selection.cells(group, metric(hypothesis.metric), hypothesis.along).items():
+        try:
+            x = float(key[-1])
+        except ValueError:
+            return f"{hypothesis.along}={key[-1]!r} is not a number"
+        out.setdefault(key[:-1], {})[x] = values
+    return out
+
+
+def estimate_horizon(
+    hypothesis: HorizonHypothesis, runs: pd.DataFrame, resampling: Resampling
+) -> Estimate:
+    """Measure a ``horizon`` hypothesis: how much further a passes the threshold than b."""
+    import numpy as np
+
+    from seqlab.evidence import statistics
+    from seqlab.evidence.estimate import Estimate, Region
+    from seqlab.evidence.selection import seeds_reason, select
+
+    selection = select(runs, hypothesis, exclude=[hypothesis.along])
+    if selection.reason:
+        return Estimate(reason=selection.reason, strata=selection.strata)
+    base = Estimate(strata=selection.strata, run_ids=selection.run_ids)
+    cells = {}
+    for group in ("a", "b"):
+        found = _cells(selection, group, hypothesis)
+        if isinstance(found, str):
+            base.reason = found
+            return base
+        cells[group] = found
+    shared = [s for s in cells["a"] if s in cells["b"]]
+    base.strata_count = len(shared)
+    if not shared:
+        base.reason = "no stratum has runs of both a and b"
+        return base
+    counts = {g: {s + (str(x),): len(v) for s in shared for x, v in cells[g][s].items()}
+              for g in ("a", "b")}
+    base.n = {g: min(c.values()) for g, c in counts.items()}
+    short = seeds_reason(counts, [*selection.strata, hypothesis.along])
+    if short:
+        base.reason = short
+        return base
+    rng = np.random.default_rng(resampling.seed)
+    higher = hypothesis.better == "higher"
+    points: dict[str, list[float]] = {"a": [], "b": []}
+    draws: dict[str, list[np.ndarray]] = {"a": [], "b": []}
+    for group in ("a", "b"):
+        for stratum in shared:
+            xs = np.array(sorted(cells[group][stratum]))
+            values = [cells[group][stratum][x] for x in xs]
+            means = np.array([v.mean() for v in values])
+            resampled = np.stack(
+                [statistics.resample(v, resampling.resamples, rng).mean(axis=1) for v in values]
+            )
+            points[group].append(float(horizons(xs, means, hypothesis.threshold, higher)))
+            draws[group].append(horizons(xs, resampled, hypothesis.threshold, higher))
+    horizon_a, horizon_b = float(np.mean(points["a"])), float(np.mean(points["b"]))
+    draws_a, draws_b = np.mean(draws["a"], axis=0), np.mean(draws["b"], axis=0)
+    base.effect = horizon_a - horizon_b
+    base.draws = draws_a - draws_b
+    base.supported, base.contradicted = Region(low=0.0), (Region(high=0.0),)
+    base.expansion = statistics.Expansion()
+    base.secondary = {"horizon_a": (horizon_a, draws_a), "horizon_b": (horizon_b, draws_b)}
+    return base
+
+
+def figure_horizon(hypothesis: HorizonHypothesis, runs: pd.DataFrame) -> Any:
+    """Each group's metric against ``along`` (seeds and their mean), with the threshold."""
+    from seqlab.evidence.figures import along_figure
+    from seqlab.evidence.selection import select
+
+    selection = select(runs, hypothesis, exclude=[hypothesis.along])
+    figure = along_figure(hypothesis, selection, hypothesis.along, geometric=False)
+    figure.add_hline(y=hypothesis.threshold, line_dash="dash",
+                     annotation_text=f"threshold {hypothesis.threshold:g}")
+    return figure
