@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from dashboard_store import synthesize  # noqa: E402
 
-from seqlab import record  # noqa: E402
+from seqlab.store import record  # noqa: E402
 
 
 def timed(action: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:

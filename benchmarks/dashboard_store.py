@@ -2,7 +2,7 @@
 
 Training thousands of runs is out of reach on a laptop, so the runs are synthesized in the
 shape the runner records: the same params, tags and metric names
-(``seqlab.record``), 5 metric histories of 200 steps and the final efficiency and long-term
+(``seqlab.store.record``), 5 metric histories of 200 steps and the final efficiency and long-term
 values per run. Values are random but plausible; only their volume matters here.
 
     python benchmarks/dashboard_store.py /tmp/bench-1k 1000
@@ -15,7 +15,7 @@ import random
 import time
 from pathlib import Path
 
-from seqlab import record
+from seqlab.store import record
 
 MODELS = ("rnn", "lstm", "gru")
 STRATEGIES = ("bptt", "tbptt")

@@ -1,7 +1,7 @@
 """What the probe at its default interval adds to training: gradient-flow capture at every
 validation, and the state trace (start and end) for models that carry state (the LSTM here).
 
-The same platform run as ``overhead.py`` (``seqlab.runner.train``, default settings), with and
+The same platform run as ``overhead.py`` (``seqlab.run.runner.train``, default settings), with and
 without the gradient-flow probe; per-step cost from the difference of two run lengths, runs
 interleaved, median of the repeats. Must stay at or under 1.05x.
 

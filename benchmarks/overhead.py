@@ -2,7 +2,7 @@
 
 Both train the same LSTM (torch's fused ``nn.LSTM`` plus a linear head) on the same adding
 data (whole batches from the task's generator) with the same optimizer (Adam, lr 1e-3). The
-platform run is ``seqlab.runner.train`` at default settings: Lightning, validation every 100
+platform run is ``seqlab.run.runner.train`` at default settings: Lightning, validation every 100
 steps on 512 sequences, the MLflow recorder, every measurement (gradient flow included) and
 the progress bar (drawn into memory). A third row, Lightning's loop alone with no callbacks,
 logger or validation, shows where the cost hides.
@@ -96,10 +96,10 @@ def lightning_loop(setting: Setting, steps: int) -> None:
 
 
 def platform_run(setting: Setting, steps: int, overrides: Sequence[str] = ()) -> None:
-    """Train with ``seqlab.runner.train`` at default settings (but ``overrides``), progress
+    """Train with ``seqlab.run.runner.train`` at default settings (but ``overrides``), progress
     bar on."""
-    from seqlab.registry import build_registry
-    from seqlab.runner import train
+    from seqlab.registry.components import build_registry
+    from seqlab.run.runner import train
     from seqlab.spec import load_spec
 
     registry = build_registry()

@@ -24,7 +24,7 @@ TARGET = 1.8
 
 def short_runs(name: str, runs: int, steps: int) -> object:
     """A plan of ``runs`` short LSTM runs on the adding problem (one per seed)."""
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
     from seqlab.sweep.suite import Suite, expand
 
     suite = Suite(

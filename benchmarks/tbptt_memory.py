@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     from mlflow import MlflowClient
 
-    from seqlab import record
+    from seqlab.store import record
 
     print(f"machine: {machine()}")
     print(f"lstm hidden 128, adding, batch 32, 3 steps; tbptt k1 = k2 = 100; {args.accelerator}")

@@ -77,7 +77,7 @@ def run_seqlab(*args: str, env: dict[str, str] | None = None, timeout: float = 3
 @contextmanager
 def registered_plugin(module: ModuleType, name: str | None = None) -> Iterator[None]:
     """Register a throwaway plugin module for the duration of a ``with`` block."""
-    from seqlab.plugins import load_plugins, pm
+    from seqlab.registry.plugin_manager import load_plugins, pm
 
     load_plugins()
     pm.register(module, name=name or module.__name__)

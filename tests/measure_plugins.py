@@ -12,12 +12,12 @@ from pydantic import Field
 from torch import nn
 
 from seqlab import Params, hookimpl
-from seqlab.params import NoParams
-from seqlab.registry import build_registry
-from seqlab.runner import RunOutcome, train
+from seqlab.api.params import NoParams
+from seqlab.registry.components import build_registry
+from seqlab.run.runner import RunOutcome, train
 from seqlab.spec import load_spec
-from seqlab.system import RunParts, SequenceSystem
-from seqlab.task import Batch, Task
+from seqlab.api.strategy import RunParts, SequenceSystem
+from seqlab.api.task import Batch, Task
 from seqlab_plugins.tasks.adding import AddingTask
 
 

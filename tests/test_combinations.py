@@ -50,7 +50,7 @@ VALID = [pytest.param(*c, id="-".join(c)) for c in COMBINATIONS if c not in REFU
 @pytest.fixture(scope="module")
 def registry():  # type: ignore[no-untyped-def]
     """The registry of built-in components."""
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
 
     return build_registry()
 
@@ -68,8 +68,8 @@ def train_briefly(registry, spec, steps: int = 2):  # type: ignore[no-untyped-de
     make more in the last batch) and validate at the end."""
     import pytorch_lightning as pl
 
-    from seqlab.data import training_loader, validation_loader
-    from seqlab.system import RunParts
+    from seqlab.run.data import training_loader, validation_loader
+    from seqlab.api.strategy import RunParts
 
     components = {
         kind: registry.get(kind, getattr(spec, kind).name) for kind in ("model", "task", "strategy")
@@ -139,12 +139,12 @@ RUNNER_SAMPLE = [
 
 
 def test_sample_of_combinations_through_the_runner(store: str, registry) -> None:  # type: ignore[no-untyped-def]
-    """A handful of combinations, one per task, train through ``seqlab.runner.train`` and are
+    """A handful of combinations, one per task, train through ``seqlab.run.runner.train`` and are
     read back from the MLflow store with the task's metric recorded."""
     from mlflow import MlflowClient
 
-    from seqlab import record
-    from seqlab.runner import train
+    from seqlab.store import record
+    from seqlab.run.runner import train
     from seqlab.spec import load_spec
 
     tiny = [item for item in TINY_RUN if item.startswith("trainer.")]

@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from conftest import TINY_RUN
-from seqlab import record
+from seqlab.store import record
 from seqlab.cli import app
 
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -69,7 +69,7 @@ def test_a_run_on_cuda_records_cuda_memory_device_and_gradient_flow(
 
 @needs_gpu
 def test_fused_recurrent_kernels_use_cudnn_on_cuda() -> None:
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
     from seqlab.spec import load_spec
 
     registry = build_registry()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_dashboard_store import GRID, real_store  # noqa: F401  (a fixture)
 
-from seqlab import record
+from seqlab.store import record
 
 HIDDEN = "params.model.hidden_size"
 

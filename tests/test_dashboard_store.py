@@ -1,6 +1,6 @@
 """A small MLflow store of real runs for the dashboard tests (no tests here), built once per session.
 
-Runs come from the real runner (``seqlab.runner.train``): LSTMs of two sizes on the adding
+Runs come from the real runner (``seqlab.run.runner.train``): LSTMs of two sizes on the adding
 task at two lengths and two seeds, a run whose strategy crashes (FAILED) and one left RUNNING.
 """
 
@@ -14,7 +14,9 @@ from types import ModuleType
 
 import pytest
 
-from seqlab import hookimpl, record
+from seqlab import hookimpl
+
+from seqlab.store import record
 
 TINY = ["trainer.max_steps=6", "trainer.batch_size=4", "trainer.val_every=3",
         "trainer.val_size=8", "trainer.log_every=1"]
@@ -28,10 +30,10 @@ def crashing_strategy_plugin() -> ModuleType:
 
     @hookimpl
     def register_strategies(register):  # type: ignore[no-untyped-def]
-        from seqlab.params import NoParams
+        from seqlab.api.params import NoParams
 
         def build_crash(params, parts):  # type: ignore[no-untyped-def]
-            from seqlab.system import SequenceSystem
+            from seqlab.api.strategy import SequenceSystem
 
             class Crash(SequenceSystem):
                 def training_step(self, batch, batch_idx):  # type: ignore[no-untyped-def]
@@ -63,7 +65,7 @@ def build_store(folder: Path) -> str:
     previous = os.environ.get("MLFLOW_TRACKING_URI")
     os.environ["MLFLOW_TRACKING_URI"] = uri
     try:
-        from seqlab.tracking import open_client
+        from seqlab.store.tracking import open_client
 
         open_client().search_experiments()  # creates the database: keep a copy as the empty store
         shutil.copy(folder / "mlflow.db", folder / "empty.db")
@@ -85,10 +87,10 @@ def empty_store(folder: Path) -> str:
 def _train_runs() -> None:
     from conftest import registered_plugin
 
-    from seqlab.registry import build_registry
-    from seqlab.runner import RunError, train
+    from seqlab.registry.components import build_registry
+    from seqlab.run.runner import RunError, train
     from seqlab.spec import load_spec
-    from seqlab.tracking import ensure_experiment, open_client
+    from seqlab.store.tracking import ensure_experiment, open_client
 
     registry = build_registry()
     client = open_client()

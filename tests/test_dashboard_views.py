@@ -10,7 +10,9 @@ import pytest
 from conftest import registered_plugin
 from test_dashboard_store import empty_store, real_store  # noqa: F401  (a fixture)
 
-from seqlab import hookimpl, record
+from seqlab import hookimpl
+
+from seqlab.store import record
 
 
 @pytest.fixture
@@ -159,7 +161,7 @@ def test_app_serves_every_view_and_a_plugin_panel(on_store: str) -> None:
 def test_dashboard_hook_is_specified_and_documented() -> None:
     from pathlib import Path
 
-    from seqlab import hookspecs
+    from seqlab.api import hookspecs
 
     assert hookspecs.register_dashboard_panels.__doc__
     docs = Path(__file__).parents[1] / "docs" / "dashboard.md"

@@ -6,7 +6,7 @@ import inspect
 import re
 from pathlib import Path
 
-from seqlab import hookspecs
+from seqlab.api import hookspecs
 
 ROOT = Path(__file__).parents[1]
 TUTORIAL = (ROOT / "docs" / "writing-plugins.md").read_text()

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from seqlab.efficiency import MemoryGauge, count_parameters
+from seqlab.measure.efficiency import MemoryGauge, count_parameters
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="peak RSS reset is Linux's /proc")

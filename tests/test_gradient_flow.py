@@ -14,9 +14,9 @@ from mlflow import MlflowClient
 from torch import nn
 
 from conftest import registered_plugin
-from seqlab import record
-from seqlab.gradient_flow import MAX_POSITIONS, input_gradient_norms, recorded_positions
-from seqlab_plugins.models.fused import FusedRecurrent
+from seqlab.store import record
+from seqlab.measure.gradient_flow import MAX_POSITIONS, input_gradient_norms, recorded_positions
+from seqlab_plugins.models.fused_recurrent_module import FusedRecurrent
 
 
 def test_linear_recurrence_gradient_decays_as_a_power() -> None:

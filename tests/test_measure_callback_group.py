@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytorch_lightning as pl
 
-from seqlab.callback_group import CallbackGroup
+from seqlab.measure.callback_group import CallbackGroup
 
 
 class Logs(pl.Callback):

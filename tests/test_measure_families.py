@@ -12,8 +12,8 @@ from measure_plugins import train_tiny
 from mlflow import MlflowClient
 
 from conftest import registered_plugin
-from seqlab import record
-from seqlab.data import validation_loader
+from seqlab.store import record
+from seqlab.run.data import validation_loader
 from seqlab_plugins.tasks.adding import CHANCE_MSE, AddingTask
 
 

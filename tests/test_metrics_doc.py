@@ -1,4 +1,4 @@
-"""docs/metrics.md names exactly what runs record, and every name in seqlab.record."""
+"""docs/metrics.md names exactly what runs record, and every name in seqlab.store.record."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from measure_plugins import train_tiny
 from mlflow import MlflowClient
 
 from conftest import registered_plugin
-from seqlab import record
+from seqlab.store import record
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "metrics.md"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from seqlab.registry import build_registry
-from seqlab.runner import train
+from seqlab.registry.components import build_registry
+from seqlab.run.runner import train
 from seqlab.spec import load_spec
 
 from conftest import TINY_RUN

@@ -12,7 +12,7 @@ from seqlab.spec import SpecError
 @pytest.fixture(scope="module")
 def registry():  # type: ignore[no-untyped-def]
     """The registry of built-in components."""
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
 
     return build_registry()
 
@@ -126,7 +126,7 @@ def test_forget_bias_sets_the_forget_gate_bias(registry) -> None:  # type: ignor
 def test_ablations_need_the_unfused_cell(registry) -> None:  # type: ignore[no-untyped-def]
     """An explicit fused cell refuses ablations with a one-line reason; auto picks unfused."""
     from seqlab.spec import load_spec
-    from seqlab_plugins.models.unfused_lstm import UnfusedLSTM
+    from seqlab_plugins.models.unfused_lstm_module import UnfusedLSTM
 
     with pytest.raises(SpecError, match="cell=fused has no ablations") as refused:
         load_spec(["model=lstm", "model.cell=fused", "model.variant=cifg"], None, registry)

@@ -8,7 +8,7 @@ import pytest
 from pydantic import Field
 
 from seqlab import Params, hookimpl
-from seqlab.registry import ComponentError, build_registry
+from seqlab.registry.components import ComponentError, build_registry
 
 from conftest import registered_plugin
 
@@ -94,7 +94,7 @@ def test_unknown_names_suggest_the_closest_known_ones() -> None:
 
 
 def test_check_combination_collects_reasons_and_isolates_raising_checkers() -> None:
-    from seqlab.registry import check_combination
+    from seqlab.registry.components import check_combination
 
     def refuse(model, task, strategy):
         return f"{model.name} never with {task.name}"

@@ -58,8 +58,8 @@ def test_config_file_and_experiment_from_the_environment(
 
 
 def test_same_spec_and_seed_give_the_same_metrics(store: str) -> None:
-    from seqlab.registry import build_registry
-    from seqlab.runner import train
+    from seqlab.registry.components import build_registry
+    from seqlab.run.runner import train
     from seqlab.spec import load_spec
 
     registry = build_registry()

@@ -12,8 +12,8 @@ import pytest
 from mlflow import MlflowClient
 
 from seqlab import hookimpl
-from seqlab.registry import build_registry
-from seqlab.runner import RunError, train
+from seqlab.registry.components import build_registry
+from seqlab.run.runner import RunError, train
 from seqlab.spec import load_spec
 
 from conftest import SEQLAB, TINY_RUN, registered_plugin

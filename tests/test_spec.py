@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from seqlab.registry import build_registry
+from seqlab.registry.components import build_registry
 from seqlab.spec import SpecError, load_spec, read_overrides
 
 

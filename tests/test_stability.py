@@ -9,9 +9,9 @@ from measure_plugins import train_tiny
 from mlflow import MlflowClient
 
 from conftest import registered_plugin
-from seqlab import record
-from seqlab.recorder import MlflowRecorder
-from seqlab.stability import StabilityMonitor
+from seqlab.store import record
+from seqlab.measure.recorder import MlflowRecorder
+from seqlab.measure.stability import StabilityMonitor
 
 
 def test_a_diverging_run_stops_early_and_ends_finished_marked_diverged(store: str) -> None:

@@ -11,10 +11,10 @@ import torch
 from measure_plugins import LinearRecurrence, train_tiny
 from mlflow import MlflowClient
 
-from seqlab import record
-from seqlab.registry import build_registry
+from seqlab.store import record
+from seqlab.registry.components import build_registry
 from seqlab.spec import load_spec
-from seqlab.state_trace import state_rms_by_position
+from seqlab.measure.state_trace import state_rms_by_position
 
 
 def test_a_linear_recurrence_traces_its_partial_sums_exactly() -> None:

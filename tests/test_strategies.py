@@ -28,7 +28,7 @@ def one_thread() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def registry():  # type: ignore[no-untyped-def]
     """The registry of built-in components."""
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
 
     return build_registry()
 
@@ -36,7 +36,7 @@ def registry():  # type: ignore[no-untyped-def]
 def build_system(registry, overrides: list[str]):  # type: ignore[no-untyped-def]
     """The LightningModule of a spec, built as the runner builds it, and the spec."""
     from seqlab.spec import load_spec
-    from seqlab.system import RunParts
+    from seqlab.api.strategy import RunParts
 
     spec = load_spec(overrides, None, registry)
     model, task, strategy = (
@@ -149,7 +149,7 @@ def test_tbptt_steps_the_optimizer_per_update_and_clips(registry) -> None:  # ty
     trainer.grad_clip, the step uses it clipped; training_step returns the detached mean loss."""
     import pytorch_lightning as pl
 
-    from seqlab.data import training_loader
+    from seqlab.run.data import training_loader
 
     system, spec = build_system(
         registry,
@@ -251,7 +251,7 @@ def test_bidirectional_on_a_causal_task_is_refused_before_any_run(store: str) ->
 
 def test_bidirectional_refuses_a_model_that_cannot_read_backwards(registry) -> None:  # type: ignore[no-untyped-def]
     """A third-party model registered with ``bidirectional=False`` is refused."""
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
     from seqlab.spec import load_spec
 
     plugin = types.ModuleType("forward_only_plugin")
@@ -275,7 +275,7 @@ def test_lstm_clearly_beats_chance_and_only_bidirectional_reads_ahead(
     chance on the steps whose label lies ahead, read both ways it labels those too (C9)."""
     import pytorch_lightning as pl
 
-    from seqlab.data import training_loader, validation_loader
+    from seqlab.run.data import training_loader, validation_loader
 
     system, spec = build_system(
         registry,
@@ -322,8 +322,8 @@ def test_tbptt_validates_every_val_every_updates_not_batches(
 
     from mlflow import MlflowClient
 
-    from seqlab import record
-    from seqlab.runner import train
+    from seqlab.store import record
+    from seqlab.run.runner import train
     from seqlab.spec import load_spec
 
     spec = load_spec(

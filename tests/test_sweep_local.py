@@ -14,8 +14,8 @@ import yaml
 from rich.console import Console
 
 from conftest import SEQLAB, TINY_RUN, registered_plugin
-from seqlab import record
-from seqlab.registry import build_registry
+from seqlab.store import record
+from seqlab.registry.components import build_registry
 from seqlab.sweep.launch import run_sweep
 from seqlab.sweep.suite import Suite, expand, load_suite
 
@@ -232,7 +232,7 @@ def test_running_runs_of_live_processes_and_other_hosts_are_left_alone(store: st
 
     from mlflow import MlflowClient
 
-    from seqlab import tracking
+    from seqlab.store import tracking
 
     client = MlflowClient(store)
     experiment = tracking.ensure_experiment(client, "alive")

@@ -16,8 +16,8 @@ import pytest
 from rich.console import Console
 
 from conftest import TINY_RUN
-from seqlab import record
-from seqlab.registry import build_registry
+from seqlab.store import record
+from seqlab.registry.components import build_registry
 from seqlab.sweep.launch import SweepError, run_sweep
 from seqlab.sweep.suite import Suite, expand
 

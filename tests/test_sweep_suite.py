@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import run_seqlab
-from seqlab.registry import build_registry
+from seqlab.registry.components import build_registry
 from seqlab.sweep.suite import Suite, SuiteError, combinations, expand, load_suite
 
 SUITES = sorted((Path(__file__).parent.parent / "suites").glob("*.yaml"))

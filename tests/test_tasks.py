@@ -7,13 +7,13 @@ import math
 import pytest
 import torch
 
-from seqlab.data import VALIDATION_SEED, validation_loader
+from seqlab.run.data import VALIDATION_SEED, validation_loader
 
 
 @pytest.fixture(scope="module")
 def registry():  # type: ignore[no-untyped-def]
     """The registry of built-in components."""
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
 
     return build_registry()
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from seqlab import record
+from seqlab.store import record
 
 logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
@@ -72,7 +72,7 @@ class ByPosition:
 class RunStore:
     """Cached, read-only access to one MLflow tracking store.
 
-    :param tracking_uri: the store (default: :func:`seqlab.tracking.tracking_uri`).
+    :param tracking_uri: the store (default: :func:`seqlab.store.tracking.tracking_uri`).
     :param check_seconds: how often, at most, to ask the store whether runs changed.
     :param live_seconds: while any run is RUNNING, read everything again this often.
     :param history_cache: how many (run, metric) histories of ended runs to keep.
@@ -85,7 +85,7 @@ class RunStore:
         live_seconds: float = 10.0,
         history_cache: int = 50_000,
     ) -> None:
-        from seqlab.tracking import tracking_uri as default_uri
+        from seqlab.store.tracking import tracking_uri as default_uri
 
         self.tracking_uri = tracking_uri or default_uri()
         self.check_seconds = check_seconds
@@ -435,7 +435,7 @@ _stores: dict[str, RunStore] = {}
 
 def open_store(tracking_uri: str | None = None) -> RunStore:
     """The shared :class:`RunStore` of ``tracking_uri`` (default: seqlab's store)."""
-    from seqlab.tracking import tracking_uri as default_uri
+    from seqlab.store.tracking import tracking_uri as default_uri
 
     uri = tracking_uri or default_uri()
     if uri not in _stores:

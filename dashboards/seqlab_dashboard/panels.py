@@ -48,7 +48,7 @@ def collect_panels(problems: list[str] | None = None) -> list[Panel]:
         here, so one broken view never takes the dashboard down.
     :raises ValueError: when two views claim the same path.
     """
-    from seqlab.plugins import load_plugins, pm
+    from seqlab.registry.plugin_manager import load_plugins, pm
 
     load_plugins()
     panels: dict[str, Panel] = {}

@@ -13,7 +13,7 @@ from typing import Any
 import pluggy
 
 hookimpl = pluggy.HookimplMarker("seqlab")
-"""Marker for plugin hook implementations (see :mod:`seqlab.hookspecs`)."""
+"""Marker for plugin hook implementations (see :mod:`seqlab.api.hookspecs`)."""
 
 __all__ = ["hookimpl", "Params"]
 
@@ -25,7 +25,7 @@ def __getattr__(name: str) -> Any:
 
         return version("seqlab")
     if name == "Params":
-        from seqlab.params import Params
+        from seqlab.api.params import Params
 
         return Params
     raise AttributeError(f"module 'seqlab' has no attribute {name!r}")

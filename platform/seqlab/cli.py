@@ -40,7 +40,7 @@ def plugins(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """List plugins, the components each registers, and any that failed."""
-    from seqlab.listing import plugin_rows, print_plugin_table
+    from seqlab.console.listing import plugin_rows, print_plugin_table
 
     rows = plugin_rows()
     if as_json:
@@ -56,7 +56,7 @@ def describe(
     ] = None,
 ) -> None:
     """Show a component's parameters with type, default, allowed values and help."""
-    from seqlab.listing import describe_component
+    from seqlab.console.listing import describe_component
 
     try:
         describe_component(name)
@@ -82,7 +82,7 @@ def run(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Train one model on one task with one strategy and record it in MLflow."""
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
     from seqlab.spec import SpecError, load_spec
 
     registry = build_registry()
@@ -90,9 +90,9 @@ def run(
         spec = load_spec(overrides or [], config, registry)
     except SpecError as exc:
         fail(str(exc))
-    from seqlab.run_report import print_run_report
-    from seqlab.runner import RunError, train
-    from seqlab.tracking import tracking_uri
+    from seqlab.console.run_report import print_run_report
+    from seqlab.run.runner import RunError, train
+    from seqlab.store.tracking import tracking_uri
 
     try:
         outcome = train(spec, registry, experiment=experiment, progress=progress)
@@ -144,7 +144,7 @@ def sweep(
     ] = 0.0,
 ) -> None:
     """Run every combination of a suite, in parallel; run it again to resume."""
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
     from seqlab.sweep.report import print_plan, print_summary
     from seqlab.sweep.suite import SuiteError, expand, load_suite
 
@@ -181,7 +181,7 @@ def dash(
 
     The store is $MLFLOW_TRACKING_URI, else ./mlruns; docs/dashboard.md has production use.
     """
-    from seqlab.tracking import tracking_uri
+    from seqlab.store.tracking import tracking_uri
     from seqlab_dashboard.app import create_app
 
     typer.echo(f"reading {tracking_uri()}")

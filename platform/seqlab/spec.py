@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from seqlab.params import Params
+from seqlab.api.params import Params
 
 if TYPE_CHECKING:
-    from seqlab.registry import Registry
+    from seqlab.registry.components import Registry
 
 COMPONENT_KINDS = ("model", "task", "strategy")
 DEFAULT_COMPONENTS = {"model": "lstm", "task": "adding", "strategy": "bptt"}
@@ -193,7 +193,7 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
     :raises SpecError: naming the key, the value and what is allowed, for unknown names, keys,
         wrong types, values out of range, and combinations a plugin refuses.
     """
-    from seqlab.registry import ComponentError, check_combination
+    from seqlab.registry.components import ComponentError, check_combination
 
     try:
         top = _TopLevel.model_validate(raw)

@@ -1,2 +1,2 @@
 """seqlab's built-in plugins: models, tasks and strategies, each a module registered through
-the same hooks a third-party plugin implements (listed in ``seqlab.plugins.DEFAULT_PLUGINS``)."""
+the same hooks a third-party plugin implements (listed in ``seqlab.registry.plugin_manager.DEFAULT_PLUGINS``)."""

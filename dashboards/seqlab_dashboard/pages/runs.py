@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from seqlab import hookimpl, record
+from seqlab import hookimpl
+
+from seqlab.store import record
 from seqlab_dashboard import ids
 from seqlab_dashboard.data import METRIC, metric_column, param_column
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from seqlab.params import Params
+from seqlab.api.params import Params
 
 Scalar = str | int | float | bool
 Filter = dict[str, Scalar | list[Scalar]]

@@ -69,7 +69,7 @@ class Kinds:
 
 def collect_kinds() -> Kinds:
     """Load the plugins and collect their hypothesis kinds, each plugin's call in isolation."""
-    from seqlab.plugins import load_plugins, pm
+    from seqlab.registry.plugin_manager import load_plugins, pm
 
     load_plugins()
     kinds = Kinds()

@@ -120,11 +120,11 @@ def build_report(
     :raises EvidenceError: for a malformed or empty ``evidence:`` section.
     :raises seqlab.evidence.runs.NoRunsError: when the store has no finished run of it.
     """
-    from seqlab import tracking
+    from seqlab.store import tracking
     from seqlab.evidence.evaluate import evaluate_frame
     from seqlab.evidence.kinds import collect_kinds
     from seqlab.evidence.runs import NoRunsError, read_sweep_runs, runs_of_plan
-    from seqlab.registry import build_registry
+    from seqlab.registry.components import build_registry
     from seqlab.sweep.suite import expand, load_suite
 
     suite = load_suite(path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from seqlab import record
+from seqlab.store import record
 
 if TYPE_CHECKING:
     import pandas as pd

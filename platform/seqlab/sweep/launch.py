@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
-from seqlab import tracking
+from seqlab.store import tracking
 from seqlab.sweep.worker import RunJob, RunResult
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def sweep_experiment(plan: SweepPlan, explicit: str | None = None) -> str:
 
 def _hand_registered_plugins() -> tuple[tuple[str, str], ...]:
     """Plugin modules registered by hand in this process, for the workers to register too."""
-    from seqlab.plugins import get_plugins, load_plugins, pm
+    from seqlab.registry.plugin_manager import get_plugins, load_plugins, pm
 
     load_plugins()
     known = {info.name for info in get_plugins()}

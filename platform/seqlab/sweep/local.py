@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.synchronize import Event
 
-PRELOAD = ("torch", "pytorch_lightning", "mlflow", "seqlab.runner", "seqlab.sweep.worker")
+PRELOAD = ("torch", "pytorch_lightning", "mlflow", "seqlab.run.runner", "seqlab.sweep.worker")
 """Modules the fork server imports once, so each run's process starts with them loaded."""
 
 STOP_GRACE_SECONDS = 120.0

@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from seqlab import record
+from seqlab.store import record
 
 if TYPE_CHECKING:
     from seqlab.sweep.launch import SweepReport

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError
 
-from seqlab.params import Params
+from seqlab.api.params import Params
 from seqlab.spec import COMPONENT_KINDS, SpecError, nest_dotted_keys, resolve_spec
 
 if TYPE_CHECKING:
-    from seqlab.registry import Registry
+    from seqlab.registry.components import Registry
     from seqlab.spec import RunSpec
 
 Settings = dict[str, Any]

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from seqlab import record
+from seqlab.store import record
 
 if TYPE_CHECKING:
     from multiprocessing.queues import SimpleQueue
@@ -144,7 +144,7 @@ def _register_plugins(plugins: tuple[tuple[str, str], ...]) -> None:
     """Register the plugins the launcher had registered by hand."""
     import importlib
 
-    from seqlab.plugins import load_plugins, pm
+    from seqlab.registry.plugin_manager import load_plugins, pm
 
     load_plugins()
     for name, module in plugins:
@@ -154,8 +154,8 @@ def _register_plugins(plugins: tuple[tuple[str, str], ...]) -> None:
 
 def _train(job: RunJob, started: float) -> RunResult:
     """Validate the spec again in this process and train it with the runner."""
-    from seqlab.registry import build_registry
-    from seqlab.runner import RunError, train
+    from seqlab.registry.components import build_registry
+    from seqlab.run.runner import RunError, train
     from seqlab.spec import resolve_spec
 
     try:
@@ -185,7 +185,7 @@ def close_runs_left_running(job: RunJob, since: float, status: str, reason: str)
     """
     from mlflow import MlflowClient
 
-    from seqlab import tracking
+    from seqlab.store import tracking
 
     client = MlflowClient(tracking_uri=job.tracking_uri)
     experiment = client.get_experiment_by_name(job.experiment)

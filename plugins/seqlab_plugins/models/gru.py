@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seqlab import hookimpl
-from seqlab_plugins.models.recurrent import RecurrentParams
+from seqlab_plugins.models.recurrent_params import RecurrentParams
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry import RegisterComponent
+    from seqlab.registry.components import RegisterComponent
 
 
 class GRUParams(RecurrentParams):
@@ -27,7 +27,7 @@ def build_gru(params: GRUParams, input_size: int) -> nn.Module:
     """Gated recurrent unit: reset and update gates, one state; torch's fused kernel."""
     from torch import nn
 
-    from seqlab_plugins.models.fused import FusedRecurrent
+    from seqlab_plugins.models.fused_recurrent_module import FusedRecurrent
     from seqlab_plugins.models.initialization import initialize_recurrent
 
     layer = nn.GRU(

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, model_validator
 
 from seqlab import hookimpl
-from seqlab_plugins.models.recurrent import RecurrentParams
+from seqlab_plugins.models.recurrent_params import RecurrentParams
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry import RegisterComponent
+    from seqlab.registry.components import RegisterComponent
 
 Variant = Literal[
     "full", "no_forget_gate", "no_input_gate", "no_output_gate", "cifg", "no_output_activation"
@@ -75,7 +75,7 @@ def build_lstm(params: LSTMParams, input_size: int) -> nn.Module:
     from seqlab_plugins.models.initialization import initialize_recurrent, set_forget_bias
 
     if params.unfused:
-        from seqlab_plugins.models.unfused_lstm import UnfusedLSTM
+        from seqlab_plugins.models.unfused_lstm_module import UnfusedLSTM
 
         model = UnfusedLSTM(
             input_size,
@@ -87,7 +87,7 @@ def build_lstm(params: LSTMParams, input_size: int) -> nn.Module:
         )
         weights = model
     else:
-        from seqlab_plugins.models.fused import FusedRecurrent
+        from seqlab_plugins.models.fused_recurrent_module import FusedRecurrent
 
         layer = nn.LSTM(
             input_size,

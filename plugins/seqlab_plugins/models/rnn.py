@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from seqlab import hookimpl
-from seqlab_plugins.models.recurrent import RecurrentParams
+from seqlab_plugins.models.recurrent_params import RecurrentParams
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry import RegisterComponent
+    from seqlab.registry.components import RegisterComponent
 
 
 class RNNParams(RecurrentParams):
@@ -34,7 +34,7 @@ def build_rnn(params: RNNParams, input_size: int) -> nn.Module:
     """Vanilla (Elman) RNN, h_t = act(W x_t + U h_t-1 + b); torch's fused kernel."""
     from torch import nn
 
-    from seqlab_plugins.models.fused import FusedRecurrent
+    from seqlab_plugins.models.fused_recurrent_module import FusedRecurrent
     from seqlab_plugins.models.initialization import initialize_recurrent
 
     layer = nn.RNN(

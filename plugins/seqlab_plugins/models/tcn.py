@@ -12,7 +12,7 @@ from seqlab import Params, hookimpl
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry import RegisterComponent
+    from seqlab.registry.components import RegisterComponent
 
 
 class TCNParams(Params):
@@ -32,7 +32,7 @@ def register_models(register: RegisterComponent) -> None:
 
 def build_tcn(params: TCNParams, input_size: int) -> nn.Module:
     """Temporal convolutional network: causal dilated convolutions, parallel over time."""
-    from seqlab_plugins.models.temporal_conv import TemporalConvNet
+    from seqlab_plugins.models.tcn_module import TemporalConvNet
 
     return TemporalConvNet(
         input_size, params.hidden_size, params.num_layers, params.kernel_size, params.dropout

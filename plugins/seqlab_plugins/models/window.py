@@ -12,7 +12,7 @@ from seqlab import Params, hookimpl
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry import RegisterComponent
+    from seqlab.registry.components import RegisterComponent
 
 
 class WindowParams(Params):
@@ -32,7 +32,7 @@ def register_models(register: RegisterComponent) -> None:
 
 def build_window(params: WindowParams, input_size: int) -> nn.Module:
     """Memory-less MLP over the last k inputs only; nothing older reaches it."""
-    from seqlab_plugins.models.window_mlp import WindowMLP
+    from seqlab_plugins.models.window_module import WindowMLP
 
     return WindowMLP(
         input_size, params.window, params.hidden_size, params.num_layers, params.dropout

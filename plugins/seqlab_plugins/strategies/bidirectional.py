@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seqlab import hookimpl
-from seqlab.params import NoParams
+from seqlab.api.params import NoParams
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
-    from seqlab.registry import Component, RegisterComponent
-    from seqlab.system import RunParts
+    from seqlab.registry.components import Component, RegisterComponent
+    from seqlab.api.strategy import RunParts
 
 
 @hookimpl
@@ -41,6 +41,6 @@ def check_combination(model: Component, task: Component, strategy: Component) ->
 
 def build_bidirectional(params: NoParams, parts: RunParts) -> pl.LightningModule:
     """Bidirectional: a forward and a backward model side by side, full BPTT."""
-    from seqlab_plugins.strategies.two_way import Bidirectional
+    from seqlab_plugins.strategies.bidirectional_system import Bidirectional
 
     return Bidirectional(parts)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seqlab import hookimpl
-from seqlab.params import NoParams
+from seqlab.api.params import NoParams
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
-    from seqlab.registry import RegisterComponent
-    from seqlab.system import RunParts
+    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.strategy import RunParts
 
 
 @hookimpl
@@ -22,6 +22,6 @@ def register_strategies(register: RegisterComponent) -> None:
 
 def build_bptt(params: NoParams, parts: RunParts) -> pl.LightningModule:
     """Full BPTT: one forward pass over the sequence, gradients through every step."""
-    from seqlab.system import SequenceSystem
+    from seqlab.api.strategy import SequenceSystem
 
     return SequenceSystem(parts)

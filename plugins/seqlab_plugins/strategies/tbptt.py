@@ -17,8 +17,8 @@ from seqlab import Params, hookimpl
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
-    from seqlab.registry import Component, RegisterComponent
-    from seqlab.system import RunParts
+    from seqlab.registry.components import Component, RegisterComponent
+    from seqlab.api.strategy import RunParts
 
 
 class TBPTTParams(Params):
@@ -66,6 +66,6 @@ def check_combination(model: Component, strategy: Component) -> str | None:
 
 def build_tbptt(params: TBPTTParams, parts: RunParts) -> pl.LightningModule:
     """Truncated BPTT(k1, k2): an update every k1 steps, gradients k2 steps back."""
-    from seqlab_plugins.strategies.truncated import TruncatedBPTT
+    from seqlab_plugins.strategies.tbptt_system import TruncatedBPTT
 
     return TruncatedBPTT(parts, params.k1, params.truncation)

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from seqlab import Params, hookimpl
-from seqlab.task import Batch, Task
+from seqlab.api.task import Batch, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry import RegisterComponent
+    from seqlab.registry.components import RegisterComponent
 
 BLANK = 0
 """Input and target category of a blank step; symbols are 1..A, the delimiter A + 1."""

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from seqlab import Params, hookimpl
-from seqlab.task import Batch, Task, is_validation
+from seqlab.api.task import Batch, Task, is_validation
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry import RegisterComponent
+    from seqlab.registry.components import RegisterComponent
 
 HELD_OUT = 360
 SPLIT_SEED = 0

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from pydantic import Field, model_validator
 
 from seqlab import Params, hookimpl
-from seqlab.task import Batch, Task
+from seqlab.api.task import Batch, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry import RegisterComponent
+    from seqlab.registry.components import RegisterComponent
 
 
 class LabelingParams(Params):

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from seqlab import Params, hookimpl
-from seqlab.task import Batch, Task, is_validation
+from seqlab.api.task import Batch, Task, is_validation
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry import RegisterComponent
+    from seqlab.registry.components import RegisterComponent
 
 DELAY, BETA, GAMMA, POWER = 17.0, 0.2, 0.1, 10
 EULER_STEP = 0.1

@@ -91,6 +91,6 @@ def is_validation(generator: torch.Generator) -> bool:
     Tasks drawing from a finite pool (a fixed trajectory, a bundled data set) use it to keep
     a held-out part of the pool for validation.
     """
-    from seqlab.data import VALIDATION_SEED
+    from seqlab.run.data import VALIDATION_SEED
 
     return generator.initial_seed() == VALIDATION_SEED

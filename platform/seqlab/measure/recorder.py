@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 
-from seqlab import record
+from seqlab.store import record
 
 if TYPE_CHECKING:
     import torch

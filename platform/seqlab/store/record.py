@@ -71,7 +71,7 @@ CLIP_EVENTS = "stab/clip_events"
 """Cumulative number of steps whose gradient norm exceeded trainer.grad_clip."""
 LOSS_SPIKES = "stab/loss_spikes"
 """Cumulative number of loss spikes: an interval's mean loss above ``SPIKE_FACTOR`` times the
-median of the previous ``SPIKE_WINDOW`` interval means (see :mod:`seqlab.stability`)."""
+median of the previous ``SPIKE_WINDOW`` interval means (see :mod:`seqlab.measure.stability`)."""
 DIVERGED = "stab/diverged"
 """1 if training stopped on a NaN/Inf loss or gradient, else 0 (final)."""
 TAG_DIVERGED = "seqlab.diverged"

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqlab import record
+from seqlab.store import record
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -139,7 +139,7 @@ def close_orphaned_runs(client: MlflowClient, experiment_id: str) -> list[str]:
 
     A process killed outright (SIGKILL, the out-of-memory killer) cannot close its run; a
     sweep calls this before it resumes. Runs trained on other hosts, and runs without a
-    :data:`seqlab.record.TAG_PROCESS` tag, are left alone.
+    :data:`seqlab.store.record.TAG_PROCESS` tag, are left alone.
 
     :returns: the ids of the runs it closed.
     """

@@ -7,8 +7,8 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import TQDMProgressBar
 
-from seqlab import record
-from seqlab.recorder import MlflowRecorder
+from seqlab.store import record
+from seqlab.measure.recorder import MlflowRecorder
 
 _SHOWN_PREFIXES = (record.TRAIN_LOSS, record.validation_metric(""))
 

@@ -8,9 +8,9 @@ from typing import NamedTuple
 
 import torch
 
-from seqlab.system import RunParts, SequenceSystem
-from seqlab.task import Batch, select_rows
-from seqlab_plugins.models.fused import State, map_state
+from seqlab.api.strategy import RunParts, SequenceSystem
+from seqlab.api.task import Batch, select_rows
+from seqlab.api.model import State, map_state
 
 
 class _Chunk(NamedTuple):

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 
-from seqlab import record
+from seqlab.store import record
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.recorder import MlflowRecorder
+    from seqlab.measure.recorder import MlflowRecorder
 
 SPIKE_FACTOR = 2.0
 """An interval's mean loss above this many times the recent median is a spike."""

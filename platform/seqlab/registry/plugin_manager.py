@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pluggy
 
-from seqlab import hookspecs
+from seqlab.api import hookspecs
 
 ENTRY_POINT_GROUP = "seqlab"
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 
-from seqlab import record
+from seqlab.store import record
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.recorder import MlflowRecorder
+    from seqlab.measure.recorder import MlflowRecorder
 
 MIB = 1024 * 1024
 _PROC_STATUS = Path("/proc/self/status")

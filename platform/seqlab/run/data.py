@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
-    from seqlab.task import Batch, Task
+    from seqlab.api.task import Batch, Task
 
 VALIDATION_SEED = 2**40 + 7
 """Seeds the validation set; beyond the range of run seeds, so the two never coincide."""

@@ -8,21 +8,11 @@ its state unchanged and outputs zeros.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
-
-
-def map_state(function: Callable[[torch.Tensor], torch.Tensor], state: State) -> State:
-    """Apply ``function`` to a state tensor, or to each tensor of an LSTM's ``(h, c)``."""
-    if isinstance(state, tuple):
-        return tuple(function(part) for part in state)  # type: ignore[return-value]
-    return function(state)
-
+from seqlab.api.model import State, map_state
 
 class FusedRecurrent(nn.Module):
     """A batch-first ``nn.RNN``/``nn.LSTM``/``nn.GRU`` with the seqlab model interface.

@@ -7,9 +7,9 @@ from typing import Any, Literal, get_args, get_origin
 from rich.console import Console
 from rich.table import Table
 
-from seqlab.params import Params
-from seqlab.plugins import get_plugins, plugin_info
-from seqlab.registry import KINDS, build_registry
+from seqlab.api.params import Params
+from seqlab.registry.plugin_manager import get_plugins, plugin_info
+from seqlab.registry.components import KINDS, build_registry
 
 
 def plugin_rows() -> list[dict[str, Any]]:

@@ -12,15 +12,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from seqlab import record
+from seqlab.store import record
 from seqlab.spec import COMPONENT_KINDS
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
-    from seqlab.registry import Component, Registry
+    from seqlab.registry.components import Component, Registry
     from seqlab.spec import RunSpec
-    from seqlab.task import Batch
+    from seqlab.api.task import Batch
 
 
 class RunError(RuntimeError):
@@ -44,7 +44,7 @@ class RunOutcome:
 
 
 def _plugin_tags(components: dict[str, Component]) -> dict[str, str]:
-    from seqlab.plugins import plugin_info
+    from seqlab.registry.plugin_manager import plugin_info
 
     tags = {}
     for kind, component in components.items():
@@ -102,17 +102,19 @@ def train(
     import torch
     from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
-    from seqlab import __version__, tracking
-    from seqlab.callback_group import CallbackGroup
-    from seqlab.data import training_loader, validation_loader
-    from seqlab.efficiency import EfficiencyMeter, device_name
-    from seqlab.gradient_flow import GradientFlowProbe
-    from seqlab.interruption import StopSignals
-    from seqlab.progress import RecordedValuesBar
-    from seqlab.recorder import MlflowRecorder
-    from seqlab.scoring import ScoreKeeper
-    from seqlab.stability import StabilityMonitor
-    from seqlab.system import RunParts
+    from seqlab import __version__
+
+    from seqlab.store import tracking
+    from seqlab.measure.callback_group import CallbackGroup
+    from seqlab.run.data import training_loader, validation_loader
+    from seqlab.measure.efficiency import EfficiencyMeter, device_name
+    from seqlab.measure.gradient_flow import GradientFlowProbe
+    from seqlab.run.interruption import StopSignals
+    from seqlab.measure.progress import RecordedValuesBar
+    from seqlab.measure.recorder import MlflowRecorder
+    from seqlab.measure.scoring import ScoreKeeper
+    from seqlab.measure.stability import StabilityMonitor
+    from seqlab.api.strategy import RunParts
 
     _quiet_lightning()
     components = {kind: registry.get(kind, getattr(spec, kind).name) for kind in COMPONENT_KINDS}

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from seqlab.listing import table_console
+from seqlab.console.listing import table_console
 
 if TYPE_CHECKING:
-    from seqlab.runner import RunOutcome
+    from seqlab.run.runner import RunOutcome
 
 
 def run_headline(outcome: RunOutcome) -> str:

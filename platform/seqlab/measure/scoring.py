@@ -5,10 +5,10 @@ is solved, and the normalized score ``(baseline - best) / (baseline - optimum)``
 1 at the optimum) that puts runs on different tasks and lengths on one scale. The first
 validation that reaches the task's solved threshold records the time to solve.
 
-Tasks that define :meth:`seqlab.task.Task.profile` (metrics as 1-D tensors over position or
+Tasks that define :meth:`seqlab.api.task.Task.profile` (metrics as 1-D tensors over position or
 dependency distance) get it averaged over the validation set by the system
 (``validation_profiles``, beside ``validation_metrics``) and written as the artifact
-:data:`seqlab.record.PROFILES_ARTIFACT`.
+:data:`seqlab.store.record.PROFILES_ARTIFACT`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 import pytorch_lightning as pl
 
-from seqlab import record
-from seqlab.recorder import json_number
+from seqlab.store import record
+from seqlab.measure.recorder import json_number
 
 if TYPE_CHECKING:
-    from seqlab.recorder import MlflowRecorder
-    from seqlab.task import Task
+    from seqlab.measure.recorder import MlflowRecorder
+    from seqlab.api.task import Task
 
 
 def normalized_score(task: Task, value: float) -> float:

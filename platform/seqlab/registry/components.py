@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
-from seqlab.params import NoParams, Params
-from seqlab.plugins import load_plugins, pm
+from seqlab.api.params import NoParams, Params
+from seqlab.registry.plugin_manager import load_plugins, pm
 
 Kind = Literal["model", "task", "strategy"]
 KINDS: tuple[Kind, ...] = ("model", "task", "strategy")

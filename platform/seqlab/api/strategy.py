@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from seqlab.spec import TrainerSettings
-from seqlab.task import Batch, Task
+from seqlab.api.task import Batch, Task
 
 
 @dataclass

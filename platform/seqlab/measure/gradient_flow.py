@@ -6,7 +6,7 @@ kernels, cuDNN included: no unrolled Python loop is needed. The norm at position
 ``||dloss/dx_t||``, is the 2-norm of the gradient over the probe batch's (sequence, feature)
 slice at t. It is captured before training and at every validation (or every
 ``trainer.gradient_flow_every`` optimizer steps and at the end), and written as the artifact
-:data:`seqlab.record.GRADIENT_FLOW_ARTIFACT`.
+:data:`seqlab.store.record.GRADIENT_FLOW_ARTIFACT`.
 
 The probe runs the system's ``predict``: the whole sequence with full backpropagation, also
 for strategies that train with truncated gradients, so it shows what the model can pass back.
@@ -21,19 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 
-from seqlab import record
-from seqlab.recorder import json_number
-from seqlab.state_trace import state_rms_by_position
+from seqlab.store import record
+from seqlab.measure.recorder import json_number
+from seqlab.measure.state_trace import state_rms_by_position
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.recorder import MlflowRecorder
-    from seqlab.task import Batch, Task
+    from seqlab.measure.recorder import MlflowRecorder
+    from seqlab.api.task import Batch, Task
 
 PROBE_SEED = 2**40 + 11
 """Seeds the probe batch: the same sequences for every run of a task (and not the validation
-set's, see :data:`seqlab.data.VALIDATION_SEED`)."""
+set's, see :data:`seqlab.run.data.VALIDATION_SEED`)."""
 PROBE_SIZE = 32
 """Sequences in the probe batch."""
 MAX_POSITIONS = 1000
@@ -84,7 +84,7 @@ def recorded_positions(length: int) -> list[int]:
 class GradientFlowProbe(pl.Callback):
     """Capture ``||dloss/dx_t||`` on a fixed probe batch before training, then at validations
     or at a fixed interval; with ``trace_state``, the state trace of the same batch
-    (:mod:`seqlab.state_trace`) before training and at its end (it steps through the sequence
+    (:mod:`seqlab.measure.state_trace`) before training and at its end (it steps through the sequence
     one position at a time, so it is kept off the training's course).
 
     :param recorder: the run's recorder (its client and run id receive the artifacts).

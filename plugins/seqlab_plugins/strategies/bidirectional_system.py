@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from seqlab.system import RunParts, SequenceSystem, last_valid_step
-from seqlab.task import Batch
+from seqlab.api.strategy import RunParts, SequenceSystem, last_valid_step
+from seqlab.api.task import Batch
 
 
 def reversal_index(steps: int, lengths: torch.Tensor | None, batch_size: int) -> torch.Tensor:

@@ -13,7 +13,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from seqlab.evidence.kinds import RegisterHypothesisKind
-    from seqlab.registry import Component, RegisterComponent
+    from seqlab.registry.components import Component, RegisterComponent
     from seqlab_dashboard.panels import RegisterPanel
 
 hookspec = pluggy.HookspecMarker("seqlab")
@@ -46,7 +46,7 @@ def register_tasks(register: RegisterComponent) -> None:
     """Offer tasks (data, loss and metric) to seqlab.
 
     :param register: call ``register(name, build, params, **traits)`` once per task;
-        ``build(params)`` returns a :class:`seqlab.task.Task`. Declare ``causal=True`` when a
+        ``build(params)`` returns a :class:`seqlab.api.task.Task`. Declare ``causal=True`` when a
         prediction must not see the future of the sequence.
 
     Called once when the registry is built.
@@ -59,7 +59,7 @@ def register_strategies(register: RegisterComponent) -> None:
 
     :param register: call ``register(name, build, params, **traits)`` once per strategy;
         ``build(params, parts)`` returns a ``pytorch_lightning.LightningModule`` training the
-        model of ``parts`` (a :class:`seqlab.system.RunParts`) on its task.
+        model of ``parts`` (a :class:`seqlab.api.strategy.RunParts`) on its task.
 
     Called once when the registry is built.
     """

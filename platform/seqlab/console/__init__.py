@@ -1,0 +1,1 @@
+"""Console: what the command line prints (plugin listings, component descriptions, run reports)."""
