@@ -170,6 +170,55 @@ def sweep(
 
 
 @app.command()
+def evidence(
+    suite_file: Annotated[
+        Path, typer.Argument(help="A suite YAML file with an evidence: section (docs/evidence.md).")
+    ],
+    size: Annotated[
+        Optional[str], typer.Option(help="The suite's size whose runs to judge (default: quick).")
+    ] = None,
+    experiment: Annotated[
+        Optional[str],
+        typer.Option(
+            help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or the suite name)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    html: Annotated[
+        Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report.")
+    ] = None,
+) -> None:
+    """Judge a suite's hypotheses on its finished runs: verdicts with effects and intervals.
+
+    Exit code 0 whatever the verdicts; 2 for a malformed suite or evidence: section; 1 when
+    the store has no finished runs of the suite.
+    """
+    from seqlab.evidence.hypotheses import EvidenceError
+    from seqlab.evidence.report import build_report
+    from seqlab.evidence.runs import NoRunsError
+    from seqlab.sweep.suite import SuiteError
+
+    try:
+        report = build_report(suite_file, size, experiment)
+    except (SuiteError, EvidenceError) as exc:
+        fail(str(exc))
+    except NoRunsError as exc:
+        fail(str(exc).strip("'\""), code=1)
+    if html is not None:
+        from seqlab.evidence.html import write_html
+
+        write_html(report, html)
+    if as_json:
+        typer.echo(report.to_json())
+        return
+    from seqlab.evidence.console import print_verdicts
+
+    print_verdicts(report)
+    if html is not None:
+        typer.echo(f"report written to {html}")
+
+
+@app.command()
 def dash(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,

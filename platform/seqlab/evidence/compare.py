@@ -1,7 +1,7 @@
 """The ``compare`` kind: group a is better than group b on a metric, pooled over strata.
 
-The effect is ``stat(a) - stat(b)`` (``stat``: mean or IQM over seeds) averaged over the strata
-both groups have, in metric units; its interval comes from a stratified bootstrap (each
+The effect is ``stat(a) - stat(b)`` (``stat``: mean or IQM over seeds; ``stat(a) - than`` when
+a is compared with a fixed value) averaged over the strata both groups have, in metric units; its interval comes from a stratified bootstrap (each
 group's seeds resampled within each stratum). The probability of improvement, P(a run of a
 beats a run of b), is the Mann-Whitney U over ``n_a · n_b`` averaged over strata, with its
 bootstrap interval.
@@ -30,7 +30,8 @@ def register_hypothesis_kinds(register: RegisterHypothesisKind) -> None:
 def estimate_compare(
     hypothesis: CompareHypothesis, runs: pd.DataFrame, resampling: Resampling
 ) -> Estimate:
-    """Measure a ``compare`` hypothesis: the pooled difference a - b and P(a better than b)."""
+    """Measure a ``compare`` hypothesis: the pooled difference a - b (or a - than) and
+    P(a better than b)."""
     import numpy as np
 
     from seqlab.evidence import statistics
@@ -42,54 +43,53 @@ def estimate_compare(
         return Estimate(reason=selection.reason, strata=selection.strata)
     column = metric(hypothesis.metric)
     cells_a = selection.cells("a", column)
-    cells_b = selection.cells("b", column)
-    shared = [stratum for stratum in cells_a if stratum in cells_b]
+    against_value = hypothesis.than is not None
+    cells_b = {} if against_value else selection.cells("b", column)
+    shared = [s for s in cells_a if against_value or s in cells_b]
     base = Estimate(strata=selection.strata, strata_count=len(shared), run_ids=selection.run_ids)
     if not shared:
         base.reason = "no stratum has runs of both a and b"
         return base
-    base.n = {
-        "a": min(len(cells_a[s]) for s in shared), "b": min(len(cells_b[s]) for s in shared)
-    }
-    short = seeds_reason(
-        {"a": {s: len(cells_a[s]) for s in shared}, "b": {s: len(cells_b[s]) for s in shared}},
-        selection.strata,
-    )
+    counts = {"a": {s: len(cells_a[s]) for s in shared}}
+    if not against_value:
+        counts["b"] = {s: len(cells_b[s]) for s in shared}
+    base.n = {group: min(by_stratum.values()) for group, by_stratum in counts.items()}
+    short = seeds_reason(counts, selection.strata)
     if short:
         base.reason = short
         return base
     rng = np.random.default_rng(resampling.seed)
     higher = hypothesis.better == "higher"
-    differences, improvements = [], []
+    statistic = hypothesis.statistic
+    differences, improvements, points, pairs = [], [], [], []
     for stratum in shared:
         a = statistics.resample(cells_a[stratum], resampling.resamples, rng)
+        if against_value:
+            differences.append(statistics.summarise(a, statistic) - hypothesis.than)
+            points.append(statistics.summarise(cells_a[stratum], statistic) - hypothesis.than)
+            continue
         b = statistics.resample(cells_b[stratum], resampling.resamples, rng)
-        differences.append(
-            statistics.summarise(a, hypothesis.statistic)
-            - statistics.summarise(b, hypothesis.statistic)
-        )
+        differences.append(statistics.summarise(a, statistic) - statistics.summarise(b, statistic))
         improvements.append(statistics.probability_of_improvement(a, b, higher))
-    point = float(np.mean([
-        statistics.summarise(cells_a[s], hypothesis.statistic)
-        - statistics.summarise(cells_b[s], hypothesis.statistic)
-        for s in shared
-    ]))
-    improvement = float(np.mean([
-        statistics.probability_of_improvement(cells_a[s], cells_b[s], higher) for s in shared
-    ]))
+        points.append(statistics.summarise(cells_a[stratum], statistic)
+                      - statistics.summarise(cells_b[stratum], statistic))
+        pairs.append(statistics.probability_of_improvement(cells_a[stratum], cells_b[stratum],
+                                                           higher))
     weight = 1 / len(shared)
-    form = statistics.LinearForm.of_cells(
-        [cells_a[s] for s in shared] + [cells_b[s] for s in shared],
-        [weight] * len(shared) + [-weight] * len(shared),
-    )
+    cells = [cells_a[s] for s in shared] + [cells_b[s] for s in shared if not against_value]
+    weights = [weight] * len(shared) + [-weight] * (len(cells) - len(shared))
+    form = statistics.LinearForm.of_cells(cells, weights)
     edge = hypothesis.min_effect
-    base.effect = point
+    base.effect = float(np.mean(points))
     base.draws = np.mean(differences, axis=0)
     base.supported = Region(low=edge) if higher else Region(high=-edge)
     base.contradicted = (Region(high=0.0),) if higher else (Region(low=0.0),)
     base.expansion = form.expansion()
     base.form = form
-    base.secondary = {"p_improvement": (improvement, np.mean(improvements, axis=0))}
+    if improvements:
+        base.secondary = {
+            "p_improvement": (float(np.mean(pairs)), np.mean(improvements, axis=0))
+        }
     return base
 
 
@@ -97,6 +97,7 @@ def figure_compare(hypothesis: CompareHypothesis, runs: pd.DataFrame) -> Any:
     """Each seed's metric by stratum, a box per group: the runs behind the effect."""
     import plotly.graph_objects as go
 
+    from seqlab.evidence.figures import group_title, plain
     from seqlab.evidence.selection import label, metric, select
 
     selection = select(runs, hypothesis)
@@ -105,12 +106,14 @@ def figure_compare(hypothesis: CompareHypothesis, runs: pd.DataFrame) -> Any:
         if name not in selection.groups:
             continue
         cells = selection.cells(name, metric(hypothesis.metric))
-        xs = [label(s, selection.strata) for s, values in cells.items() for _ in values]
+        xs = [plain(label(s, selection.strata)) for s, values in cells.items() for _ in values]
         ys = [v for values in cells.values() for v in values]
-        title = " ".join(f"{k}={v}" for k, v in wanted.items())
-        figure.add_trace(go.Box(x=xs, y=ys, name=f"{name}: {title}", boxpoints="all",
+        figure.add_trace(go.Box(x=xs, y=ys, name=group_title(name, wanted), boxpoints="all",
                                 jitter=0.3, pointpos=0))
-    figure.update_layout(boxmode="group", yaxis_title=hypothesis.metric,
-                         xaxis_title=" ".join(selection.strata) or None,
+    if hypothesis.than is not None:
+        figure.add_hline(y=hypothesis.than, line_dash="dash",
+                         annotation_text=f"than {hypothesis.than:g}")
+    figure.update_layout(boxmode="group", yaxis_title=plain(hypothesis.metric),
+                         xaxis_title=plain(" ".join(selection.strata)) or None,
                          margin={"t": 30}, legend={"orientation": "h", "y": -0.25})
     return figure

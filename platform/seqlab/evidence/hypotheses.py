@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from seqlab.api.params import Params
 
-Scalar = str | int | float | bool
+Scalar = str | int | float | bool | None
 Filter = dict[str, Scalar | list[Scalar]]
 """Params a run must have, by dotted key; a list value matches any of its values."""
 
@@ -44,7 +44,12 @@ class CompareHypothesis(Hypothesis):
 
     kind: Literal["compare"] = "compare"
     a: Filter = Field(min_length=1, description="the params of the group claimed better")
-    b: Filter = Field(min_length=1, description="the params of the group it is compared with")
+    b: Filter | None = Field(
+        default=None, description="the params of the group it is compared with (or give than)"
+    )
+    than: float | None = Field(
+        default=None, description="a fixed value a is compared with instead of a group b"
+    )
     better: Literal["lower", "higher"] = Field(description="which direction of metric is better")
     within: list[str] | None = Field(
         default=None,
@@ -58,9 +63,15 @@ class CompareHypothesis(Hypothesis):
         default=0.0, ge=0, description="the smallest difference, in metric units, that counts"
     )
 
+    @model_validator(mode="after")
+    def _b_or_than(self) -> CompareHypothesis:
+        if (self.b is None) == (self.than is None):
+            raise ValueError("give exactly one of b (a group) and than (a value)")
+        return self
+
     def groups(self) -> dict[str, Filter]:
-        """``a`` and ``b``."""
-        return {"a": self.a, "b": self.b}
+        """``a``, and ``b`` unless compared with a value."""
+        return {"a": self.a} if self.b is None else {"a": self.a, "b": self.b}
 
 
 class TrendHypothesis(Hypothesis):
