@@ -38,22 +38,23 @@ def print_verdicts(report: EvidenceReport, console: Console | None = None) -> No
     table = Table(title=f"evidence: {report.suite.name}{size}", show_lines=True)
     for column, options in (
         ("claim", {"no_wrap": True}),
-        ("statement", {"ratio": 3}),
+        ("statement, and why", {"ratio": 4, "min_width": 24}),
         ("verdict", {"no_wrap": True}),
-        ("effect [CI]", {"no_wrap": True}),
-        ("n", {"no_wrap": True}),
-        ("why", {"ratio": 3}),
+        ("effect [CI]", {"ratio": 2, "min_width": 12}),
+        ("n", {"ratio": 1}),
     ):
         table.add_column(column, overflow="fold", **options)
     records = report.records()
     for row in records:
+        statement = Text(row["statement"])
+        if row["reason"]:
+            statement.append("\n" + row["reason"], style="dim")
         table.add_row(
             Text(row["claim"]),
-            Text(row["statement"]),
+            statement,
             Text(row["verdict"], style=VERDICT_STYLES.get(row["verdict"], "")),
             Text(effect_text(row)),
             Text(n_text(row)),
-            Text(row["reason"] or ""),
         )
     console.print(table)
     counts = {v: sum(r["verdict"] == v for r in records) for v in VERDICT_STYLES}

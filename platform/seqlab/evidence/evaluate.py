@@ -103,24 +103,26 @@ def judge(
                            p_improvement_high=s_high)
             else:
                 row["secondary"][name] = {"value": point, "ci_low": s_low, "ci_high": s_high}
-        if stopped:
-            row["reason"] = ("Holm's procedure stopped at a hypothesis with a smaller p-value "
-                             "that was not decided")
-            continue
         if estimate.supported.holds(low, high):
-            row.update(verdict="supported",
-                       reason=f"the whole interval lies {estimate.supported}")
+            verdict, reason = "supported", f"the whole interval lies {estimate.supported}"
         elif any(region.holds(low, high) for region in estimate.contradicted):
             side = next(r for r in estimate.contradicted if r.holds(low, high))
-            row.update(verdict="contradicted", reason=f"the whole interval lies {side}, "
-                       f"against the claim ({estimate.supported})")
+            verdict = "contradicted"
+            reason = f"the whole interval lies {side}, against the claim ({estimate.supported})"
         else:
-            stopped = True
-            row["reason"] = f"the interval reaches both sides; the claim needs it {estimate.supported}"
+            verdict = "inconclusive"
+            reason = (f"the interval [{low:.4g}, {high:.4g}] lies neither wholly "
+                      f"{estimate.supported} nor wholly against it")
             row["seeds_needed"] = _seeds_needed(estimate, level)
             if row["seeds_needed"]:
-                row["reason"] += (f"; about {row['seeds_needed']} seeds per group and setting "
-                                  "would likely settle it (from the spread so far)")
+                reason += (f"; about {row['seeds_needed']} seeds per group and setting would "
+                           "likely settle it (from the spread so far)")
+        if stopped and verdict != "inconclusive":
+            verdict = "inconclusive"
+            reason = (f"{reason}, but Holm's procedure stopped at a hypothesis with a smaller "
+                      "p-value that was not decided")
+        stopped = stopped or verdict == "inconclusive"
+        row.update(verdict=verdict, reason=reason)
     return rows
 
 

@@ -60,8 +60,8 @@ def probability_of_improvement(
 
 def log_log_slopes(lengths: np.ndarray, log_values: np.ndarray) -> np.ndarray:
     """Least-squares slopes of ``log_values`` (shape ``(..., k)``) against ``log(lengths)``."""
-    weights = slope_weights(lengths)
-    return log_values @ weights
+    centred = log_values - log_values.mean(axis=-1, keepdims=True)  # exact 0 for a flat line
+    return centred @ slope_weights(lengths)
 
 
 def slope_weights(lengths: np.ndarray) -> np.ndarray:
