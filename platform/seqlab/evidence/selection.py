@@ -155,8 +155,8 @@ def seeds_reason(counts: Mapping[str, Mapping[Stratum, int]], strata: list[str])
     for name, by_stratum in counts.items():
         for stratum, count in by_stratum.items():
             if count < MIN_SEEDS:
-                where = label(stratum, strata)
-                return (f"group {name} has {count} seed{'s' * (count != 1)} at {where} "
+                where = f" at {label(stratum, strata)}" if strata else ""
+                return (f"group {name} has {count} seed{'s' * (count != 1)}{where} "
                         f"(at least {MIN_SEEDS} needed)")
     return None
 
