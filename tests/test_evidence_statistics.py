@@ -11,7 +11,12 @@ from seqlab.evidence import evaluate_frame
 from seqlab.evidence.estimate import Resampling
 from seqlab.evidence.hypotheses import CompareHypothesis, HorizonHypothesis, TrendHypothesis
 from seqlab.evidence.kinds import collect_kinds
-from seqlab.evidence.statistics import holm_divisors, probability_of_improvement
+from seqlab.evidence.statistics import (
+    holm_divisors,
+    probability_of_improvement,
+    resample,
+    summarise,
+)
 
 FAST = Resampling(resamples=2000)
 
@@ -148,11 +153,34 @@ def test_holm_tests_hypotheses_in_order_of_p_at_shrinking_levels(kinds) -> None:
 
 def test_probability_of_improvement_is_scipys_mann_whitney_u() -> None:
     rng = np.random.default_rng(9)
-    a, b = rng.integers(0, 4, size=(50, 5)).astype(float), rng.integers(0, 4, size=(50, 7))
-    for higher in (True, False):
-        first, second = (a, b) if higher else (b, a)
-        expected = stats.mannwhitneyu(first, second, axis=1).statistic / 35
-        assert np.allclose(probability_of_improvement(a, b, higher), expected)
+    for _ in range(20):
+        a, b = rng.integers(0, 4, size=5).astype(float), rng.integers(0, 4, size=7).astype(float)
+        counts_a, counts_b = resample(5, 3, rng), resample(7, 3, rng)
+        for higher in (True, False):
+            first, second = (a, b) if higher else (b, a)
+            expected = stats.mannwhitneyu(first, second).statistic / 35
+            assert probability_of_improvement(a, b, higher)[0] == pytest.approx(expected)
+            drawn = probability_of_improvement(a, b, higher, counts_a, counts_b)
+            for row in range(3):
+                first, second = np.repeat(a, counts_a[row].astype(int)), np.repeat(b, counts_b[row].astype(int))
+                if not higher:
+                    first, second = second, first
+                assert drawn[row] == pytest.approx(
+                    stats.mannwhitneyu(first, second).statistic / 35
+                )
+
+
+@pytest.mark.parametrize("size", [3, 4, 5, 8, 13])
+def test_iqm_of_resample_counts_is_scipys_trimmed_mean(size: int) -> None:
+    rng = np.random.default_rng(size)
+    values = rng.normal(size=size)
+    counts = resample(size, 50, rng)
+    assert summarise(values, "iqm")[0] == pytest.approx(stats.trim_mean(values, 0.25))
+    expected = [stats.trim_mean(np.repeat(values, row.astype(int)), 0.25) for row in counts]
+    assert summarise(values, "iqm", counts) == pytest.approx(expected)
+    assert summarise(values, "mean", counts) == pytest.approx(
+        [np.repeat(values, row.astype(int)).mean() for row in counts]
+    )
 
 
 def slope_runs(rng: np.random.Generator, exponents: dict[str, float]) -> pd.DataFrame:

@@ -50,33 +50,35 @@ def estimate_compare(
     if not shared:
         base.reason = "no stratum has runs of both a and b"
         return base
-    counts = {"a": {s: len(cells_a[s]) for s in shared}}
+    counts = {"a": {s: len(cells_a[s].values) for s in shared}}
     if not against_value:
-        counts["b"] = {s: len(cells_b[s]) for s in shared}
+        counts["b"] = {s: len(cells_b[s].values) for s in shared}
     base.n = {group: min(by_stratum.values()) for group, by_stratum in counts.items()}
     short = seeds_reason(counts, selection.strata)
     if short:
         base.reason = short
         return base
-    rng = np.random.default_rng(resampling.seed)
     higher = hypothesis.better == "higher"
     statistic = hypothesis.statistic
     differences, improvements, points, pairs = [], [], [], []
     for stratum in shared:
-        a = statistics.resample(cells_a[stratum], resampling.resamples, rng)
+        values_a, counts_a = cells_a[stratum].values, resampling.counts(cells_a[stratum])
+        mean_a = statistics.summarise(values_a, statistic, counts_a)
+        point_a = float(statistics.summarise(values_a, statistic)[0])
         if against_value:
-            differences.append(statistics.summarise(a, statistic) - hypothesis.than)
-            points.append(statistics.summarise(cells_a[stratum], statistic) - hypothesis.than)
+            differences.append(mean_a - hypothesis.than)
+            points.append(point_a - hypothesis.than)
             continue
-        b = statistics.resample(cells_b[stratum], resampling.resamples, rng)
-        differences.append(statistics.summarise(a, statistic) - statistics.summarise(b, statistic))
-        improvements.append(statistics.probability_of_improvement(a, b, higher))
-        points.append(statistics.summarise(cells_a[stratum], statistic)
-                      - statistics.summarise(cells_b[stratum], statistic))
-        pairs.append(statistics.probability_of_improvement(cells_a[stratum], cells_b[stratum],
-                                                           higher))
+        values_b, counts_b = cells_b[stratum].values, resampling.counts(cells_b[stratum])
+        differences.append(mean_a - statistics.summarise(values_b, statistic, counts_b))
+        points.append(point_a - float(statistics.summarise(values_b, statistic)[0]))
+        improvements.append(statistics.probability_of_improvement(
+            values_a, values_b, higher, counts_a, counts_b
+        ))
+        pairs.append(float(statistics.probability_of_improvement(values_a, values_b, higher)[0]))
     weight = 1 / len(shared)
-    cells = [cells_a[s] for s in shared] + [cells_b[s] for s in shared if not against_value]
+    cells = [cells_a[s].values for s in shared]
+    cells += [cells_b[s].values for s in shared if not against_value]
     weights = [weight] * len(shared) + [-weight] * (len(cells) - len(shared))
     form = statistics.LinearForm.of_cells(cells, weights)
     edge = hypothesis.min_effect
@@ -106,8 +108,8 @@ def figure_compare(hypothesis: CompareHypothesis, runs: pd.DataFrame) -> Any:
         if name not in selection.groups:
             continue
         cells = selection.cells(name, metric(hypothesis.metric))
-        xs = [plain(label(s, selection.strata)) for s, values in cells.items() for _ in values]
-        ys = [v for values in cells.values() for v in values]
+        xs = [plain(label(s, selection.strata)) for s, cell in cells.items() for _ in cell.run_ids]
+        ys = [v for cell in cells.values() for v in cell.values]
         figure.add_trace(go.Box(x=xs, y=ys, name=group_title(name, wanted), boxpoints="all",
                                 jitter=0.3, pointpos=0))
     if hypothesis.than is not None:

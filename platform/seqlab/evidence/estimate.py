@@ -6,14 +6,27 @@ A kind measures; it does not decide. :mod:`seqlab.evidence.evaluate` turns every
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import numpy as np
 
     from seqlab.evidence.statistics import Expansion, LinearForm
+
+class Cell(NamedTuple):
+    """The runs of one group in one stratum (one setting of every param but the seed).
+
+    :param values: the metric of each run, one per seed.
+    :param run_ids: the runs, in the same order.
+    """
+
+    values: np.ndarray
+    run_ids: tuple[str, ...]
+
 
 MIN_SEEDS = 3
 """Fewer seeds than this in a group (in any stratum it is judged in) is inconclusive by rule."""
@@ -41,11 +54,39 @@ class Region:
 
 @dataclass(frozen=True)
 class Resampling:
-    """How estimates are bootstrapped: resamples per cell, family-wise level, random seed."""
+    """How estimates are bootstrapped: resamples per cell, family-wise level, random seed.
+
+    The resamples of a cell are a function of the seed and the cell's run ids alone, so
+    hypotheses over the same runs share them (computed once per evaluation) and the order of
+    the hypotheses changes nothing.
+    """
 
     resamples: int = 10_000
     level: float = 0.95
     seed: int = 0
+    _cache: dict[tuple[str, ...], np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def counts(self, cell: Cell) -> np.ndarray:
+        """The cell's bootstrap resamples as counts per run, shape ``(resamples, runs)``."""
+        import numpy as np
+
+        from seqlab.evidence.statistics import resample
+
+        if cell.run_ids not in self._cache:
+            digest = hashlib.sha256("\0".join(cell.run_ids).encode()).digest()
+            rng = np.random.default_rng([self.seed, int.from_bytes(digest[:8], "big")])
+            self._cache[cell.run_ids] = resample(len(cell.run_ids), self.resamples, rng)
+        return self._cache[cell.run_ids]
+
+    def means(self, cells: Sequence[Cell]) -> np.ndarray:
+        """Each cell's mean in every resample: shape ``(cells, resamples)``."""
+        import numpy as np
+
+        from seqlab.evidence.statistics import summarise
+
+        return np.stack([summarise(c.values, "mean", self.counts(c)) for c in cells])
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from seqlab.evidence.estimate import Estimate, Resampling
@@ -63,7 +64,7 @@ def evaluate_frame(
 
     from seqlab.evidence.kinds import collect_kinds
 
-    resampling = resampling or Resampling()
+    resampling = replace(resampling or Resampling())  # resamples cached for this call only
     kinds = kinds or collect_kinds()
     estimates = []
     for hypothesis in hypotheses:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from seqlab.evidence.estimate import Estimate, Resampling
+    from seqlab.evidence.estimate import Cell, Estimate, Resampling
     from seqlab.evidence.kinds import RegisterHypothesisKind
     from seqlab.evidence.selection import Selection, Stratum
 
@@ -39,17 +39,17 @@ def horizons(xs: np.ndarray, means: np.ndarray, threshold: float, higher: bool) 
 
 def _cells(
     selection: Selection, group: str, hypothesis: HorizonHypothesis
-) -> dict[Stratum, dict[float, np.ndarray]] | str:
-    """A group's metric values by stratum and ``along`` value, or a reason."""
+) -> dict[Stratum, dict[float, Cell]] | str:
+    """A group's cells by stratum and ``along`` value, or a reason."""
     from seqlab.evidence.selection import metric
 
-    out: dict[Stratum, dict[float, np.ndarray]] = {}
-    for key, values in selection.cells(group, metric(hypothesis.metric), hypothesis.along).items():
+    out: dict[Stratum, dict[float, Cell]] = {}
+    for key, cell in selection.cells(group, metric(hypothesis.metric), hypothesis.along).items():
         try:
             x = float(key[-1])
         except ValueError:
             return f"{hypothesis.along}={key[-1]!r} is not a number"
-        out.setdefault(key[:-1], {})[x] = values
+        out.setdefault(key[:-1], {})[x] = cell
     return out
 
 
@@ -79,25 +79,22 @@ def estimate_horizon(
     if not shared:
         base.reason = "no stratum has runs of both a and b"
         return base
-    counts = {g: {s + (str(x),): len(v) for s in shared for x, v in cells[g][s].items()}
+    counts = {g: {s + (str(x),): len(c.values) for s in shared for x, c in cells[g][s].items()}
               for g in ("a", "b")}
     base.n = {g: min(c.values()) for g, c in counts.items()}
     short = seeds_reason(counts, [*selection.strata, hypothesis.along])
     if short:
         base.reason = short
         return base
-    rng = np.random.default_rng(resampling.seed)
     higher = hypothesis.better == "higher"
     points: dict[str, list[float]] = {"a": [], "b": []}
     draws: dict[str, list[np.ndarray]] = {"a": [], "b": []}
     for group in ("a", "b"):
         for stratum in shared:
             xs = np.array(sorted(cells[group][stratum]))
-            values = [cells[group][stratum][x] for x in xs]
-            means = np.array([v.mean() for v in values])
-            resampled = np.stack(
-                [statistics.resample(v, resampling.resamples, rng).mean(axis=1) for v in values]
-            )
+            by_x = [cells[group][stratum][x] for x in xs]
+            means = np.array([cell.values.mean() for cell in by_x])
+            resampled = resampling.means(by_x)
             points[group].append(float(horizons(xs, means, hypothesis.threshold, higher)))
             draws[group].append(horizons(xs, resampled, hypothesis.threshold, higher))
     horizon_a, horizon_b = float(np.mean(points["a"])), float(np.mean(points["b"]))

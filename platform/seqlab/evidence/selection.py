@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from seqlab.evidence.estimate import MIN_SEEDS
+from seqlab.evidence.estimate import MIN_SEEDS, Cell
 
 if TYPE_CHECKING:
     from seqlab.evidence.hypotheses import Filter, Hypothesis
@@ -82,16 +82,15 @@ class Selection:
         """The ids of every selected run, group by group."""
         return [run for frame in self.groups.values() for run in frame["run_id"]]
 
-    def cells(self, group: str, column: str, *keys: str) -> dict[Stratum, np.ndarray]:
-        """A group's values of ``column`` by stratum (plus ``keys``), one value per seed."""
+    def cells(self, group: str, column: str, *keys: str) -> dict[Stratum, Cell]:
+        """A group's cells of ``column`` by stratum (plus ``keys``), one value per seed."""
         frame = self.groups[group]
         by = [param(key) for key in [*self.strata, *keys]]
-        if not by:
-            return {(): frame[column].to_numpy(dtype=float)}
+        parts = frame.groupby(by, dropna=False, sort=True) if by else [((), frame)]
         return {
             tuple(str(v) for v in (values if isinstance(values, tuple) else (values,))):
-            part[column].to_numpy(dtype=float)
-            for values, part in frame.groupby(by, dropna=False, sort=True)
+            Cell(part[column].to_numpy(dtype=float), tuple(part["run_id"]))
+            for values, part in parts
         }
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from seqlab.evidence.estimate import Estimate, Resampling
+    from seqlab.evidence.estimate import Cell, Estimate, Resampling
     from seqlab.evidence.kinds import RegisterHypothesisKind
     from seqlab.evidence.selection import Selection, Stratum
     from seqlab.evidence.statistics import LinearForm
@@ -31,24 +31,25 @@ def register_hypothesis_kinds(register: RegisterHypothesisKind) -> None:
 
 def _slopes(
     selection: Selection, group: str, hypothesis: TrendHypothesis
-) -> dict[Stratum, tuple[np.ndarray, list[np.ndarray]]] | str:
-    """A group's ``(along values, log-metric per along value)`` by stratum, or a reason."""
+) -> dict[Stratum, tuple[np.ndarray, list[Cell]]] | str:
+    """A group's ``(along values, cells of log(metric))`` by stratum, or a reason."""
     import numpy as np
 
+    from seqlab.evidence.estimate import Cell
     from seqlab.evidence.selection import label, metric
 
     cells = selection.cells(group, metric(hypothesis.metric), hypothesis.along)
-    by_stratum: dict[Stratum, dict[float, np.ndarray]] = {}
-    for key, values in cells.items():
+    by_stratum: dict[Stratum, dict[float, Cell]] = {}
+    for key, cell in cells.items():
         stratum, along = key[:-1], key[-1]
         try:
             x = float(along)
         except ValueError:
             return f"{hypothesis.along}={along!r} is not a number"
-        if x <= 0 or np.any(values <= 0):
+        if x <= 0 or np.any(cell.values <= 0):
             where = label(key, [*selection.strata, hypothesis.along])
             return f"a log-log slope needs positive values ({hypothesis.metric} at {where})"
-        by_stratum.setdefault(stratum, {})[x] = np.log(values)
+        by_stratum.setdefault(stratum, {})[x] = Cell(np.log(cell.values), cell.run_ids)
     out = {}
     for stratum, by_x in by_stratum.items():
         if len(by_x) < 2:
@@ -86,28 +87,24 @@ def estimate_trend(
     if not shared:
         base.reason = "no stratum has runs of both a and b"
         return base
-    counts = {g: {s + (str(x),): len(v) for s in shared
-                  for x, v in zip(*slopes[g][s])} for g in groups}
+    counts = {g: {s + (str(x),): len(c.values) for s in shared
+                  for x, c in zip(*slopes[g][s])} for g in groups}
     base.n = {g: min(c.values()) for g, c in counts.items()}
     short = seeds_reason(counts, [*selection.strata, hypothesis.along])
     if short:
         base.reason = short
         return base
-    rng = np.random.default_rng(resampling.seed)
     per_group: dict[str, tuple[float, np.ndarray, LinearForm]] = {}
     for group in groups:
         points, draws, forms = [], [], []
         for stratum in shared:
             xs, logs = slopes[group][stratum]
-            means = np.array([values.mean() for values in logs])
-            resampled = np.stack(
-                [statistics.resample(v, resampling.resamples, rng).mean(axis=1) for v in logs],
-                axis=1,
-            )
+            means = np.array([cell.values.mean() for cell in logs])
+            resampled = resampling.means(logs).T
             points.append(float(statistics.log_log_slopes(xs, means)))
             draws.append(statistics.log_log_slopes(xs, resampled))
             forms.append(statistics.LinearForm.of_cells(
-                logs, statistics.slope_weights(xs) / len(shared)
+                [cell.values for cell in logs], statistics.slope_weights(xs) / len(shared)
             ))
         form = forms[0]
         for other in forms[1:]:
