@@ -10,7 +10,7 @@ from scipy import stats
 from seqlab.evidence import evaluate_frame
 from seqlab.evidence.estimate import Resampling
 from seqlab.evidence.hypotheses import CompareHypothesis, HorizonHypothesis, TrendHypothesis
-from seqlab.evidence.kinds import collect_kinds
+from seqlab.evidence.kinds import Kinds, collect_kinds
 from seqlab.evidence.statistics import (
     holm_divisors,
     probability_of_improvement,
@@ -22,7 +22,7 @@ FAST = Resampling(resamples=2000)
 
 
 @pytest.fixture(scope="module")
-def kinds():  # type: ignore[no-untyped-def]
+def kinds() -> Kinds:
     return collect_kinds()
 
 
@@ -54,7 +54,7 @@ LSTM_LOWER = CompareHypothesis(
 )
 
 
-def test_a_real_effect_is_supported(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_a_real_effect_is_supported(kinds: Kinds) -> None:
     frame = runs(np.random.default_rng(0), {"lstm": [0.0, 1.0], "rnn": [3.0, 4.0]})
     [row] = evaluate_frame(frame, [LSTM_LOWER], FAST, kinds).to_dict("records")
     assert row["verdict"] == "supported"
@@ -66,29 +66,29 @@ def test_a_real_effect_is_supported(kinds) -> None:  # type: ignore[no-untyped-d
     assert len(row["run_ids"]) == 20 and "Holm" in row["method"]
 
 
-def test_a_reversed_effect_is_contradicted(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_a_reversed_effect_is_contradicted(kinds: Kinds) -> None:
     frame = runs(np.random.default_rng(1), {"lstm": [3.0, 4.0], "rnn": [0.0, 1.0]})
     [row] = evaluate_frame(frame, [LSTM_LOWER], FAST, kinds).to_dict("records")
     assert row["verdict"] == "contradicted" and 0 < row["ci_low"]
     assert row["p_improvement"] < 0.1
 
 
-def test_no_effect_gives_false_positives_near_the_stated_level(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_no_effect_gives_false_positives_near_the_stated_level(kinds: Kinds) -> None:
     """Over many synthetic stores without any effect, a verdict other than inconclusive comes
     about as often as the 5 % level says (a two-sided error: supported or contradicted)."""
     rng = np.random.default_rng(2)
-    draws = 300
+    draws = 200
     decided = 0
     for draw in range(draws):
         frame = runs(rng, {"lstm": [0.0, 5.0], "rnn": [0.0, 5.0]}, seeds=4)
-        [row] = evaluate_frame(frame, [LSTM_LOWER], Resampling(500, seed=draw),
+        [row] = evaluate_frame(frame, [LSTM_LOWER], Resampling(400, seed=draw),
                                kinds).to_dict("records")
         decided += row["verdict"] != "inconclusive"
     rate = decided / draws
     assert 0.01 <= rate <= 0.085, rate
 
 
-def test_strata_are_pooled_as_strata_not_as_seeds(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_strata_are_pooled_as_strata_not_as_seeds(kinds: Kinds) -> None:
     """Strata far apart (lengths whose metrics differ by 1000) do not blur a small, steady
     difference; with unequal seeds per stratum the effect is the mean of per-stratum
     differences, not a difference of pooled means."""
@@ -105,7 +105,7 @@ def test_strata_are_pooled_as_strata_not_as_seeds(kinds) -> None:  # type: ignor
     assert row["verdict"] == "supported" and (row["n_a"], row["n_b"]) == (3, 3)
 
 
-def test_fewer_than_three_seeds_is_inconclusive_with_the_reason(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_fewer_than_three_seeds_is_inconclusive_with_the_reason(kinds: Kinds) -> None:
     frame = runs(np.random.default_rng(4), {"lstm": [0.0], "rnn": [100.0]},
                  seeds={"lstm": 2, "rnn": 5})
     [row] = evaluate_frame(frame, [LSTM_LOWER], FAST, kinds).to_dict("records")
@@ -113,7 +113,7 @@ def test_fewer_than_three_seeds_is_inconclusive_with_the_reason(kinds) -> None: 
     assert row["reason"] == "group a has 2 seeds (at least 3 needed)"
 
 
-def test_a_param_varying_besides_the_seed_is_a_reason_not_extra_seeds(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_a_param_varying_besides_the_seed_is_a_reason_not_extra_seeds(kinds: Kinds) -> None:
     frame = runs(np.random.default_rng(5), {"lstm": [0.0, 0.0], "rnn": [3.0, 3.0]})
     explicit = LSTM_LOWER.model_copy(update={"within": []})
     [row] = evaluate_frame(frame, [explicit], FAST, kinds).to_dict("records")
@@ -121,7 +121,7 @@ def test_a_param_varying_besides_the_seed_is_a_reason_not_extra_seeds(kinds) -> 
     assert "differ in task.length besides the seed" in row["reason"]
 
 
-def test_a_fixed_value_minimal_effect_and_iqm(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_a_fixed_value_minimal_effect_and_iqm(kinds: Kinds) -> None:
     frame = runs(np.random.default_rng(6), {"lstm": [5.0, 5.0]}, spread=0.2)
     above = CompareHypothesis(claim="C2", statement="above chance", metric="val/mse",
                               a={"model": "lstm"}, than=4.0, better="higher", statistic="iqm")
@@ -132,14 +132,14 @@ def test_a_fixed_value_minimal_effect_and_iqm(kinds) -> None:  # type: ignore[no
     assert rows[1]["verdict"] == "inconclusive"  # 1 is not beyond a minimal effect of 3
 
 
-def test_an_inconclusive_estimate_says_how_many_seeds_would_settle_it(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_an_inconclusive_estimate_says_how_many_seeds_would_settle_it(kinds: Kinds) -> None:
     frame = runs(np.random.default_rng(7), {"lstm": [0.0], "rnn": [1.0]}, seeds=3)
     [row] = evaluate_frame(frame, [LSTM_LOWER], FAST, kinds).to_dict("records")
     assert row["verdict"] == "inconclusive"
     assert row["seeds_needed"] > 3 and f"about {row['seeds_needed']} seeds" in row["reason"]
 
 
-def test_holm_tests_hypotheses_in_order_of_p_at_shrinking_levels(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_holm_tests_hypotheses_in_order_of_p_at_shrinking_levels(kinds: Kinds) -> None:
     assert holm_divisors([0.04, 0.001, 0.5]).tolist() == [2, 3, 1]
     frame = runs(np.random.default_rng(13), {"lstm": [0.0], "rnn": [3.0], "gru": [0.0]})
     strong = LSTM_LOWER
@@ -162,7 +162,8 @@ def test_probability_of_improvement_is_scipys_mann_whitney_u() -> None:
             assert probability_of_improvement(a, b, higher)[0] == pytest.approx(expected)
             drawn = probability_of_improvement(a, b, higher, counts_a, counts_b)
             for row in range(3):
-                first, second = np.repeat(a, counts_a[row].astype(int)), np.repeat(b, counts_b[row].astype(int))
+                first = np.repeat(a, counts_a[row].astype(int))
+                second = np.repeat(b, counts_b[row].astype(int))
                 if not higher:
                     first, second = second, first
                 assert drawn[row] == pytest.approx(
@@ -195,7 +196,7 @@ def slope_runs(rng: np.random.Generator, exponents: dict[str, float]) -> pd.Data
     ])
 
 
-def test_trend_measures_log_log_slopes(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_trend_measures_log_log_slopes(kinds: Kinds) -> None:
     frame = slope_runs(np.random.default_rng(10), {"lstm": 1.0, "tcn": 0.0})
     grows = TrendHypothesis(claim="C3", statement="grows", metric="eff/step_time_s",
                             along="task.length", a={"model": "lstm"}, expect="grows")
@@ -209,7 +210,7 @@ def test_trend_measures_log_log_slopes(kinds) -> None:  # type: ignore[no-untype
     assert rows[2]["secondary"]["slope_b"]["value"] == pytest.approx(0.0, abs=0.05)
 
 
-def test_horizon_finds_how_far_each_group_passes(kinds) -> None:  # type: ignore[no-untyped-def]
+def test_horizon_finds_how_far_each_group_passes(kinds: Kinds) -> None:
     rng = np.random.default_rng(11)
     reach = {"lstm": 64, "window": 8}
     frame = pd.DataFrame([

@@ -1,8 +1,9 @@
 """The ``compare`` kind: group a is better than group b on a metric, pooled over strata.
 
 The effect is ``stat(a) - stat(b)`` (``stat``: mean or IQM over seeds; ``stat(a) - than`` when
-a is compared with a fixed value) averaged over the strata both groups have, in metric units; its interval comes from a stratified bootstrap (each
-group's seeds resampled within each stratum). The probability of improvement, P(a run of a
+a is compared with a fixed value) averaged over the strata both groups have, in metric units;
+its interval comes from a stratified bootstrap (each group's seeds resampled within each
+stratum). The probability of improvement, P(a run of a
 beats a run of b), is the Mann-Whitney U over ``n_a · n_b`` averaged over strata, with its
 bootstrap interval.
 """

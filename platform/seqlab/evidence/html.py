@@ -74,7 +74,9 @@ generated {_e(generated)}</p>
 """
 
 
-def _section(index: int, report: EvidenceReport, hypothesis: Hypothesis, row: dict[str, Any]) -> str:
+def _section(
+    index: int, report: EvidenceReport, hypothesis: Hypothesis, row: dict[str, Any]
+) -> str:
     """One hypothesis: statement, badge, effect with interval, n, figure, runs, command."""
     import plotly.io as pio
 

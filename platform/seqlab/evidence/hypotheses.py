@@ -135,7 +135,9 @@ def parse_hypothesis(
     """
     name = describe(index, entry)
     if not isinstance(entry, Mapping):
-        raise EvidenceError(f"{name}: expected a mapping with claim, statement, kind..., got {entry!r}")
+        raise EvidenceError(
+            f"{name}: expected a mapping with claim, statement, kind..., got {entry!r}"
+        )
     kind = entry.get("kind")
     if kind not in kinds:
         raise EvidenceError(

@@ -47,7 +47,9 @@ def matching(frame: pd.DataFrame, wanted: Filter) -> pd.Series:
             return pd.Series(False, index=frame.index)
         options = value if isinstance(value, list) else [value]
         column = frame[param(key)]
-        numbers = [float(o) for o in options if isinstance(o, int | float) and not isinstance(o, bool)]
+        numbers = [
+            float(o) for o in options if isinstance(o, int | float) and not isinstance(o, bool)
+        ]
         as_text = column.astype(str).isin(["null" if o is None else str(o) for o in options])
         as_number = pd.to_numeric(column, errors="coerce").isin(numbers) if numbers else False
         mask &= as_text | as_number

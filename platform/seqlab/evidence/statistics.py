@@ -84,7 +84,7 @@ def log_log_slopes(lengths: np.ndarray, log_values: np.ndarray) -> np.ndarray:
 
 
 def slope_weights(lengths: np.ndarray) -> np.ndarray:
-    """The weights ``w`` with ``slope = w · y`` for a least-squares line of y on ``log(lengths)``."""
+    """The weights ``w`` with ``slope = w · y``: a least-squares line of y on ``log(lengths)``."""
     centred = np.log(lengths) - np.log(lengths).mean()
     return centred / np.sum(centred**2)
 
