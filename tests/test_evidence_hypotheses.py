@@ -34,16 +34,16 @@ GOOD = {"claim": "C6", "statement": "lstm beats rnn", "kind": "compare", "metric
                               "(known: compare, horizon, trend)"),
         ({"better": "smaller"}, "evidence[0] (C6): better='smaller': Input should be 'lower' "
                                 "or 'higher'"),
-        ({"stat": "iqm"}, "evidence[0] (C6): stat: unknown key (allowed: claim, statement, "
-                          "kind, metric, where, a, b, than, better, within, statistic, "
-                          "min_effect)"),
+        ({"stat": "iqm"}, "evidence[0] (C6): unknown key stat; did you mean 'statistic'? "
+                          "(allowed: a, b, better, claim, kind, metric, min_effect, statement, "
+                          "statistic, than, where, within)"),
         ({"metric": None}, "evidence[0] (C6): metric=None: Input should be a valid string"),
         ({"than": 0.5}, "evidence[0] (C6): give exactly one of b (a group) and than (a value)"),
         ({"min_effect": -1}, "evidence[0] (C6): min_effect=-1: Input should be greater than or "
                              "equal to 0"),
         ({"kind": "trend", "along": "task.length", "expect": "flat", "tolerance": 0.1,
-          "b": None}, "evidence[0] (C6): better: unknown key (allowed: claim, statement, kind, "
-                      "metric, where, along, a, b, expect, tolerance)"),
+          "b": None}, "evidence[0] (C6): unknown key better (allowed: a, along, b, claim, "
+                      "expect, kind, metric, statement, tolerance, where)"),
     ],
 )
 def test_a_malformed_hypothesis_is_one_line_naming_it_the_key_and_what_is_allowed(
@@ -64,7 +64,7 @@ def test_a_flat_trend_needs_a_tolerance_and_a_missing_key_is_named() -> None:
             "along": "task.length", "a": {"model": "lstm"}, "expect": "flat"}
     with pytest.raises(EvidenceError, match=r"expect=flat needs a tolerance > 0"):
         parse_hypotheses([flat], kinds)
-    with pytest.raises(EvidenceError, match=r"^evidence\[1\] \(C3\): along: missing \(the numeric"):
+    with pytest.raises(EvidenceError, match=r"^evidence\[1\] \(C3\): along: missing \(required\)"):
         parse_hypotheses([{**flat, "tolerance": 0.1},
                           {key: value for key, value in flat.items() if key != "along"}], kinds)
 

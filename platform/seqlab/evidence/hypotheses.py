@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from seqlab.api.params import Params
+from seqlab.spec import describe_validation_errors
 
 Scalar = str | int | float | bool | None
 Filter = dict[str, Scalar | list[Scalar]]
@@ -147,7 +148,7 @@ def parse_hypothesis(
     try:
         return model.model_validate(dict(entry))
     except ValidationError as exc:
-        raise EvidenceError(f"{name}: {_problems(exc, model)}") from None
+        raise EvidenceError(f"{name}: {describe_validation_errors(exc, '', model)}") from None
 
 
 def parse_hypotheses(
@@ -159,20 +160,3 @@ def parse_hypotheses(
     """
     return [parse_hypothesis(index, entry, kinds) for index, entry in enumerate(entries)]
 
-
-def _problems(exc: ValidationError, model: type[Hypothesis]) -> str:
-    """pydantic's errors as ``key=value: what is wrong``, joined on one line."""
-    problems = []
-    for error in exc.errors():
-        key = ".".join(map(str, error["loc"]))
-        message = error["msg"].removeprefix("Value error, ")
-        field = model.model_fields.get(key)
-        if not key:
-            problems.append(message)
-        elif error["type"] == "extra_forbidden":
-            problems.append(f"{key}: unknown key (allowed: {', '.join(model.model_fields)})")
-        elif error["type"] == "missing":
-            problems.append(f"{key}: missing ({field.description if field else 'required'})")
-        else:
-            problems.append(f"{key}={error.get('input')!r}: {message}".replace("\n", " "))
-    return "; ".join(problems)
