@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import json
 import sys
 import types
 from pathlib import Path
@@ -94,6 +94,14 @@ def test_the_cli_says_clearly_when_the_store_has_no_runs_of_the_suite(
                     f"run `seqlab sweep {suite}` first")
 
 
+def test_seqlab_plugins_lists_the_hypothesis_kinds() -> None:
+    rows = json.loads(run_seqlab("plugins", "--json").stdout)
+    kinds = {row["name"]: row for row in rows if row["component"] == "hypothesis kind"}
+    assert set(kinds) >= {"compare", "trend", "horizon"}
+    assert kinds["trend"]["plugin"] == "seqlab.evidence.trend" and kinds["trend"]["builtin"]
+    assert kinds["compare"]["status"] == "ok" and kinds["compare"]["summary"]
+
+
 def test_seqlab_sweep_accepts_and_ignores_the_evidence_section(tmp_path: Path) -> None:
     suite = tmp_path / "with-evidence.yaml"
     suite.write_text(yaml.safe_dump({"name": "with-evidence", "base": {"model": "lstm"},
@@ -166,8 +174,9 @@ def test_a_plugin_adds_a_kind_through_the_hook_and_a_clash_is_refused() -> None:
         with registered_plugin(clash):
             kinds = collect_kinds()
             assert "compare" not in kinds.by_name
-            assert any(re.search(r"kind 'compare' is registered by both", p)
-                       for p in kinds.problems)
+            assert ("seqlab.evidence.compare and compare_clash_plugin",
+                    "kind 'compare' is registered by both seqlab.evidence.compare and "
+                    "compare_clash_plugin") in kinds.problems
 
 
 def load_suite_text(*entries: dict[str, Any]) -> Any:

@@ -60,7 +60,8 @@ class Kinds:
     """Every usable kind by name, and the plugins' problems met while collecting them."""
 
     by_name: dict[str, HypothesisKind] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    """``(plugin, one-line message)`` per problem; a clash names both plugins, joined by "and"."""
 
     def models(self) -> dict[str, type[Hypothesis]]:
         """Each kind's pydantic class, by name (what the suite's section is checked against)."""
@@ -92,9 +93,9 @@ def collect_kinds() -> Kinds:
         try:
             impl.function(**({"register": register} if "register" in impl.argnames else {}))
         except Exception as exc:  # the plugin loses its kinds, nothing else
-            kinds.problems.append(
-                f"{impl.plugin_name}: register_hypothesis_kinds raised {type(exc).__name__}: {exc}"
-            )
+            kinds.problems.append((
+                impl.plugin_name, f"register_hypothesis_kinds raised {type(exc).__name__}: {exc}"
+            ))
             continue
         for kind in registered:
             owners.setdefault(kind.name, []).append(kind)
@@ -103,5 +104,5 @@ def collect_kinds() -> Kinds:
             kinds.by_name[name] = entries[0]
         else:
             plugins = " and ".join(entry.plugin for entry in entries)
-            kinds.problems.append(f"kind {name!r} is registered by both {plugins}")
+            kinds.problems.append((plugins, f"kind {name!r} is registered by both {plugins}"))
     return kinds
