@@ -66,6 +66,26 @@ def test_a_real_effect_is_supported(kinds: Kinds) -> None:
     assert len(row["run_ids"]) == 20 and "Holm" in row["method"]
 
 
+def test_a_frame_as_the_dashboard_reads_it_gives_the_same_verdict(kinds: Kinds) -> None:
+    """Params read as numbers, nulls as missing values, and runs not finished (left out)."""
+    frame = runs(np.random.default_rng(0), {"lstm": [0.0, 1.0], "rnn": [3.0, 4.0]})
+    frame["params.task.min_length"] = "null"
+    frame["status"] = "FINISHED"
+    as_read = frame.copy()
+    for column in ("params.task.length", "params.seed"):
+        as_read[column] = pd.to_numeric(as_read[column])
+    as_read["params.task.min_length"] = None
+    running = {**as_read.iloc[0].to_dict(), "run_id": "live", "status": "RUNNING",
+               "metrics.val/mse": 1e6, "params.seed": 99}
+    as_read = pd.concat([as_read, pd.DataFrame([running])], ignore_index=True)
+    hypothesis = LSTM_LOWER.model_copy(update={"where": {"task.min_length": None}})
+    expected = evaluate_frame(frame, [hypothesis], FAST, kinds)
+    got = evaluate_frame(as_read, [hypothesis], FAST, kinds)
+    assert got["verdict"].tolist() == expected["verdict"].tolist() == ["supported"]
+    assert got["effect"].tolist() == pytest.approx(expected["effect"].tolist())
+    assert "live" not in got["run_ids"][0]
+
+
 def test_a_reversed_effect_is_contradicted(kinds: Kinds) -> None:
     frame = runs(np.random.default_rng(1), {"lstm": [3.0, 4.0], "rnn": [0.0, 1.0]})
     [row] = evaluate_frame(frame, [LSTM_LOWER], FAST, kinds).to_dict("records")

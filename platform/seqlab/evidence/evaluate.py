@@ -54,7 +54,8 @@ def evaluate_frame(
 
     :param runs: one row per run with ``run_id``, ``params.*`` and ``metrics.*`` columns,
         as ``mlflow.search_runs(output_format="pandas")`` and the dashboard's ``data.py``
-        return it. Only FINISHED runs should be in it.
+        return it (params as text or as numbers). With a ``status`` column, only FINISHED
+        runs count.
     :param hypotheses: validated hypotheses (see :func:`seqlab.evidence.load_hypotheses`).
     :param resampling: resamples, family-wise level and random seed (default: 10,000, 95 %, 0).
     :param kinds: the registered kinds (default: collected from the plugins).
@@ -65,6 +66,8 @@ def evaluate_frame(
     from seqlab.evidence.kinds import collect_kinds
 
     resampling = replace(resampling or Resampling())  # resamples cached for this call only
+    if "status" in runs:
+        runs = runs[runs["status"] == "FINISHED"]
     kinds = kinds or collect_kinds()
     estimates = []
     for hypothesis in hypotheses:

@@ -38,8 +38,8 @@ def metric(name: str) -> str:
 def matching(frame: pd.DataFrame, wanted: Filter) -> pd.Series:
     """Which runs have every param of ``wanted`` (a list value: any of its values).
 
-    Values match as text (``lstm``, ``True``; ``None`` is ``null``, as params are stored) or
-    as numbers (``0.001`` matches ``1e-3``).
+    Values match as text (``lstm``, ``True``; ``None`` is ``null``, as params are stored, or
+    missing) or as numbers (``0.001`` matches ``1e-3``), so params read as numbers work too.
     """
     mask = pd.Series(True, index=frame.index)
     for key, value in wanted.items():
@@ -52,7 +52,8 @@ def matching(frame: pd.DataFrame, wanted: Filter) -> pd.Series:
         ]
         as_text = column.astype(str).isin(["null" if o is None else str(o) for o in options])
         as_number = pd.to_numeric(column, errors="coerce").isin(numbers) if numbers else False
-        mask &= as_text | as_number
+        missing = column.isna() if None in options else False
+        mask &= as_text | as_number | missing
     return mask
 
 
