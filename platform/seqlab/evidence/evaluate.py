@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from seqlab.evidence.hypotheses import Hypothesis
     from seqlab.evidence.kinds import Kinds
 
-VERDICTS = ("supported", "contradicted", "inconclusive")
-
 COLUMNS = (
     "claim", "statement", "kind", "metric", "verdict", "effect", "ci_low", "ci_high",
     "ci_level", "p_value", "p_improvement", "p_improvement_low",
