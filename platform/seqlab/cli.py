@@ -109,6 +109,13 @@ def run(
     print_run_report(outcome, tracking_uri())
 
 
+SuiteExperiment = Annotated[
+    Optional[str],
+    typer.Option(help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or the suite name)."),
+]
+"""The ``--experiment`` of the commands that read or write a suite's runs."""
+
+
 class ExecutorChoice(str, Enum):
     """Where a sweep's runs execute."""
 
@@ -129,12 +136,7 @@ def sweep(
         Optional[int],
         typer.Option(min=1, help="Torch threads per run (default: cores / workers; Ray: 1)."),
     ] = None,
-    experiment: Annotated[
-        Optional[str],
-        typer.Option(
-            help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or the suite name)."
-        ),
-    ] = None,
+    experiment: SuiteExperiment = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the expanded runs and exit.")
     ] = False,
@@ -185,12 +187,7 @@ def evidence(
     size: Annotated[
         Optional[str], typer.Option(help="The suite's size whose runs to judge (default: quick).")
     ] = None,
-    experiment: Annotated[
-        Optional[str],
-        typer.Option(
-            help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or the suite name)."
-        ),
-    ] = None,
+    experiment: SuiteExperiment = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     html: Annotated[
         Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report.")
@@ -198,8 +195,7 @@ def evidence(
 ) -> None:
     """Judge a suite's hypotheses on its finished runs: verdicts with effects and intervals.
 
-    Exit code 0 whatever the verdicts; 2 for a malformed suite or evidence: section; 1 when
-    the store has no finished runs of the suite.
+    Exits 0 whatever the verdicts, 2 for a malformed suite or evidence: section, 1 without runs.
     """
     from seqlab.evidence.hypotheses import EvidenceError
     from seqlab.evidence.report import build_report

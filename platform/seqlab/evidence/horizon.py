@@ -18,9 +18,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from seqlab.evidence.estimate import Cell, Estimate, Resampling
+    from seqlab.evidence.estimate import Estimate, Resampling
     from seqlab.evidence.kinds import RegisterHypothesisKind
-    from seqlab.evidence.selection import Selection, Stratum
 
 
 @hookimpl
@@ -37,22 +36,6 @@ def horizons(xs: np.ndarray, means: np.ndarray, threshold: float, higher: bool) 
     return np.where(passes, xs.reshape(-1, *([1] * (means.ndim - 1))), 0.0).max(axis=0)
 
 
-def _cells(
-    selection: Selection, group: str, hypothesis: HorizonHypothesis
-) -> dict[Stratum, dict[float, Cell]] | str:
-    """A group's cells by stratum and ``along`` value, or a reason."""
-    from seqlab.evidence.selection import metric
-
-    out: dict[Stratum, dict[float, Cell]] = {}
-    for key, cell in selection.cells(group, metric(hypothesis.metric), hypothesis.along).items():
-        try:
-            x = float(key[-1])
-        except ValueError:
-            return f"{hypothesis.along}={key[-1]!r} is not a number"
-        out.setdefault(key[:-1], {})[x] = cell
-    return out
-
-
 def estimate_horizon(
     hypothesis: HorizonHypothesis, runs: pd.DataFrame, resampling: Resampling
 ) -> Estimate:
@@ -61,7 +44,7 @@ def estimate_horizon(
 
     from seqlab.evidence import statistics
     from seqlab.evidence.estimate import Estimate, Region
-    from seqlab.evidence.selection import seeds_reason, select
+    from seqlab.evidence.selection import cells_along, metric, seeds_reason, select
 
     selection = select(runs, hypothesis, exclude=[hypothesis.along])
     if selection.reason:
@@ -69,7 +52,7 @@ def estimate_horizon(
     base = Estimate(strata=selection.strata, run_ids=selection.run_ids)
     cells = {}
     for group in ("a", "b"):
-        found = _cells(selection, group, hypothesis)
+        found = cells_along(selection, group, metric(hypothesis.metric), hypothesis.along)
         if isinstance(found, str):
             base.reason = found
             return base

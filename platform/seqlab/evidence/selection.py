@@ -97,6 +97,20 @@ class Selection:
         }
 
 
+def cells_along(
+    selection: Selection, group: str, column: str, along: str
+) -> dict[Stratum, dict[float, Cell]] | str:
+    """A group's cells by stratum and by the numeric param ``along``, or a reason."""
+    out: dict[Stratum, dict[float, Cell]] = {}
+    for key, cell in selection.cells(group, column, along).items():
+        try:
+            x = float(key[-1])
+        except ValueError:
+            return f"{along}={key[-1]!r} is not a number"
+        out.setdefault(key[:-1], {})[x] = cell
+    return out
+
+
 def select(
     runs: pd.DataFrame, hypothesis: Hypothesis, exclude: Iterable[str] = ()
 ) -> Selection:

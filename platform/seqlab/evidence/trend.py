@@ -36,20 +36,18 @@ def _slopes(
     import numpy as np
 
     from seqlab.evidence.estimate import Cell
-    from seqlab.evidence.selection import label, metric
+    from seqlab.evidence.selection import cells_along, label, metric
 
-    cells = selection.cells(group, metric(hypothesis.metric), hypothesis.along)
+    found = cells_along(selection, group, metric(hypothesis.metric), hypothesis.along)
+    if isinstance(found, str):
+        return found
     by_stratum: dict[Stratum, dict[float, Cell]] = {}
-    for key, cell in cells.items():
-        stratum, along = key[:-1], key[-1]
-        try:
-            x = float(along)
-        except ValueError:
-            return f"{hypothesis.along}={along!r} is not a number"
-        if x <= 0 or np.any(cell.values <= 0):
-            where = label(key, [*selection.strata, hypothesis.along])
-            return f"a log-log slope needs positive values ({hypothesis.metric} at {where})"
-        by_stratum.setdefault(stratum, {})[x] = Cell(np.log(cell.values), cell.run_ids)
+    for stratum, by_x in found.items():
+        for x, cell in by_x.items():
+            if x <= 0 or np.any(cell.values <= 0):
+                where = label((*stratum, f"{x:g}"), [*selection.strata, hypothesis.along])
+                return f"a log-log slope needs positive values ({hypothesis.metric} at {where})"
+            by_stratum.setdefault(stratum, {})[x] = Cell(np.log(cell.values), cell.run_ids)
     out = {}
     for stratum, by_x in by_stratum.items():
         if len(by_x) < 2:
