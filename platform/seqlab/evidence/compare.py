@@ -84,6 +84,9 @@ def estimate_compare(
     form = statistics.LinearForm.of_cells(cells, weights)
     edge = hypothesis.min_effect
     base.effect = float(np.mean(points))
+    other = f"{hypothesis.than:g}" if against_value else f"{statistic} of b"
+    base.measure = (f"{statistic} {hypothesis.metric} of a - {other}, averaged over "
+                    f"{len(shared)} strata")
     base.draws = np.mean(differences, axis=0)
     base.supported = Region(low=edge) if higher else Region(high=-edge)
     base.contradicted = (Region(high=0.0),) if higher else (Region(low=0.0),)

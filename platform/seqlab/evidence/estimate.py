@@ -94,6 +94,7 @@ class Estimate:
     """A kind's measurement of one hypothesis on some runs.
 
     :param effect: the point estimate, in the units the kind documents.
+    :param measure: what the effect is, in words with its units (``mean val/mse of a - of b``).
     :param draws: its bootstrap distribution, one value per resample.
     :param supported: the region an interval must lie in for the claim to hold.
     :param contradicted: regions an interval lying in contradicts the claim.
@@ -110,6 +111,7 @@ class Estimate:
     """
 
     effect: float = math.nan
+    measure: str = ""
     draws: np.ndarray | None = None
     supported: Region = field(default_factory=Region)
     contradicted: tuple[Region, ...] = ()

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from seqlab.evidence.kinds import Kinds
 
 COLUMNS = (
-    "claim", "statement", "kind", "metric", "verdict", "effect", "ci_low", "ci_high",
+    "claim", "statement", "kind", "metric", "verdict", "effect", "effect_measure", "ci_low",
+    "ci_high",
     "ci_level", "p_value", "p_improvement", "p_improvement_low",
     "p_improvement_high", "n_a", "n_b", "n", "strata", "strata_count", "reason",
     "seeds_needed", "secondary", "run_ids", "method",
@@ -139,6 +140,7 @@ def _row(
         "metric": hypothesis.metric,
         "verdict": "inconclusive",
         "effect": estimate.effect,
+        "effect_measure": estimate.measure,
         "ci_low": math.nan,
         "ci_high": math.nan,
         "ci_level": math.nan,

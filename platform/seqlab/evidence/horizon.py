@@ -83,6 +83,9 @@ def estimate_horizon(
     horizon_a, horizon_b = float(np.mean(points["a"])), float(np.mean(points["b"]))
     draws_a, draws_b = np.mean(draws["a"], axis=0), np.mean(draws["b"], axis=0)
     base.effect = horizon_a - horizon_b
+    passing = ">=" if higher else "<="
+    base.measure = (f"largest {hypothesis.along} whose mean {hypothesis.metric} "
+                    f"{passing} {hypothesis.threshold:g}, of a - of b")
     base.draws = draws_a - draws_b
     base.supported, base.contradicted = Region(low=0.0), (Region(high=0.0),)
     base.expansion = statistics.Expansion()

@@ -102,7 +102,7 @@ def _section(
 <p><span class="badge {_e(verdict)}">{_e(verdict)}</span> {_e(row['reason'] or '')}</p>
 <ul>
 <li>{_e(row['kind'])} on <code>{_e(row['metric'])}</code>; effect [interval]:
-{_e(effect_text(row))}</li>
+{_e(effect_text(row))}{_e(f" ({row['effect_measure']})" if row['effect_measure'] else "")}</li>
 {improvement}{secondary}
 <li>seeds per group: {_e(n_text(row))}; strata: {_e(strata)} ({_e(row['strata_count'])})</li>
 </ul>

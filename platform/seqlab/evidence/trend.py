@@ -117,6 +117,8 @@ def estimate_trend(
         }
     tolerance = hypothesis.tolerance
     base.effect, base.draws, base.form = effect, draws, form
+    base.measure = (f"slope of log {hypothesis.metric} against log {hypothesis.along}"
+                    + (" of a - of b" if "b" in per_group else ""))
     base.expansion = form.expansion()
     if hypothesis.expect == "grows":
         base.supported, base.contradicted = Region(low=tolerance), (Region(high=0.0),)
