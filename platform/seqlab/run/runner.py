@@ -134,7 +134,10 @@ def train(
     except Exception as exc:
         raise RunError(f"building the run failed: {type(exc).__name__}: {exc}") from exc
 
-    client = tracking.open_client()
+    try:
+        client = tracking.open_client()
+    except tracking.StoreError as exc:
+        raise RunError(str(exc)) from None
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     stop_signals = StopSignals()

@@ -29,7 +29,6 @@ def tracking_uri() -> str:
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if uri:
         return uri
-    DEFAULT_STORE_DIR.mkdir(exist_ok=True)
     return f"sqlite:///{(DEFAULT_STORE_DIR / 'mlflow.db').resolve()}"
 
 
@@ -75,9 +74,45 @@ def open_client() -> MlflowClient:
 
     bound_store_retries()
     uri = tracking_uri()
-    client = MlflowClient(tracking_uri=uri)
+    if uri.startswith("sqlite:"):
+        client = _open_sqlite_store(uri)
+    else:
+        client = MlflowClient(tracking_uri=uri)
     recover_unsent(client, uri)
     return client
+
+
+class StoreError(RuntimeError):
+    """A store seqlab cannot write to; the message is one line."""
+
+
+def _open_sqlite_store(uri: str) -> MlflowClient:
+    """A client on an SQLite store, created (schema and migrations) by one process at a time.
+
+    :raises StoreError: at once, when the database or its folder cannot be written.
+    """
+    from mlflow import MlflowClient
+    from sqlalchemy.engine import make_url
+
+    from seqlab.store.locks import held, lock_dir
+
+    database = make_url(uri).database
+    if database and database != ":memory:":
+        path = Path(database)
+        folder = path.parent
+        if not folder.exists() and folder == DEFAULT_STORE_DIR.resolve():
+            try:
+                folder.mkdir()
+            except OSError as exc:
+                raise StoreError(f"cannot create the store folder {folder}: {exc.strerror}") from None
+        writable = os.access(path, os.W_OK) if path.exists() else os.access(folder, os.W_OK)
+        if not folder.is_dir() or not writable or not os.access(folder, os.W_OK):
+            raise StoreError(
+                f"the store {uri} cannot be written: {folder} is not a writable folder "
+                "(set MLFLOW_TRACKING_URI to a store you can write)"
+            )
+    with held(lock_dir(uri) / "create-store", wait=True):
+        return MlflowClient(tracking_uri=uri)
 
 
 def ensure_experiment(client: MlflowClient, name: str) -> str:
