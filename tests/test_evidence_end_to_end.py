@@ -79,6 +79,7 @@ def test_json_has_a_verdict_per_hypothesis_with_its_numbers(
     compare, trend, horizon = evidence_json
     assert compare["statement"] == HOSTILE and compare["strata"] == ["task.length"]
     assert len(compare["run_ids"]) == 12 and 0 <= compare["p_improvement"] <= 1
+    assert compare["effect_measure"] == "mean val/mse of a - mean of b, averaged over 2 strata"
     assert trend["verdict"] == "supported" and trend["effect"] == 0  # weights reused
     assert horizon["kind"] == "horizon" and "horizon_a" in horizon["secondary"]
 

@@ -94,6 +94,17 @@ def test_the_cli_says_clearly_when_the_store_has_no_runs_of_the_suite(
                     f"run `seqlab sweep {suite}` first")
 
 
+def test_a_store_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
+    suite = tmp_path / "away.yaml"
+    suite.write_text(yaml.safe_dump({"name": "away", "base": {"model": "lstm"},
+                                     "evidence": [GOOD]}))
+    env = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9", "SEQLAB_STORE_TIMEOUT": "6"}
+    result = run_seqlab("evidence", str(suite), cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: the store http://127.0.0.1:9 did not answer: ")
+
+
 def test_seqlab_plugins_lists_the_hypothesis_kinds() -> None:
     rows = json.loads(run_seqlab("plugins", "--json").stdout)
     kinds = {row["name"]: row for row in rows if row["component"] == "hypothesis kind"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from seqlab.store import record
+from seqlab.store import record, tracking
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 
 class NoRunsError(LookupError):
-    """The store has no finished runs of the suite; the message says where it looked."""
+    """No finished runs of the suite can be read (none there, or the store did not answer);
+    the message says where it looked."""
 
 
 def read_sweep_runs(tracking_uri: str, experiment: str, sweep: str) -> pd.DataFrame:
@@ -28,8 +29,21 @@ def read_sweep_runs(tracking_uri: str, experiment: str, sweep: str) -> pd.DataFr
     :returns: the frame ``mlflow.search_runs(output_format="pandas")`` would return (``run_id``,
         ``status``, ``start_time``, ``params.*``, ``metrics.*``, ``tags.*``), newest first;
         read through a client on ``tracking_uri``, leaving MLflow's global tracking URI alone.
-    :raises NoRunsError: when the experiment does not exist.
+    :raises NoRunsError: when the experiment does not exist, or the store does not answer
+        (within ``$SEQLAB_STORE_TIMEOUT``).
     """
+    from mlflow.exceptions import MlflowException
+
+    tracking.bound_store_retries()
+    try:
+        return _read(tracking_uri, experiment, sweep)
+    except (MlflowException, OSError) as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise NoRunsError(f"the store {tracking_uri} did not answer: {problem}") from None
+
+
+def _read(tracking_uri: str, experiment: str, sweep: str) -> pd.DataFrame:
+    """The search itself (see :func:`read_sweep_runs`)."""
     import pandas as pd
     from mlflow import MlflowClient
 
