@@ -105,6 +105,25 @@ def test_a_store_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
     assert line.startswith("error: the store http://127.0.0.1:9 did not answer: ")
 
 
+def test_the_notebook_api_imports_light_and_survives_its_submodules() -> None:
+    import importlib
+    import pkgutil
+    import subprocess
+
+    import seqlab.evidence
+
+    heavy = ["numpy", "scipy", "pandas", "mlflow", "torch", "plotly"]
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, seqlab.evidence; "
+         f"print([m for m in {heavy!r} if m in sys.modules])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert loaded == "[]"
+    for module in pkgutil.iter_modules(seqlab.evidence.__path__):
+        importlib.import_module(f"seqlab.evidence.{module.name}")
+    assert callable(seqlab.evidence.evaluate) and callable(seqlab.evidence.evaluate_frame)
+
+
 def test_seqlab_plugins_lists_the_hypothesis_kinds() -> None:
     rows = json.loads(run_seqlab("plugins", "--json").stdout)
     kinds = {row["name"]: row for row in rows if row["component"] == "hypothesis kind"}

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["evaluate", "evaluate_frame", "load_hypotheses", "Resampling"]
 
 _LAZY = {
-    "evaluate_frame": "seqlab.evidence.evaluate",
+    "evaluate_frame": "seqlab.evidence.verdicts",
     "load_hypotheses": "seqlab.evidence.report",
     "Resampling": "seqlab.evidence.estimate",
 }

@@ -1,6 +1,6 @@
 """What a hypothesis kind hands back: an effect, its bootstrap draws, and where it must lie.
 
-A kind measures; it does not decide. :mod:`seqlab.evidence.evaluate` turns every kind's
+A kind measures; it does not decide. :mod:`seqlab.evidence.verdicts` turns every kind's
 :class:`Estimate` into a verdict by the same rules (interval, Holm's correction, seeds rule).
 """
 

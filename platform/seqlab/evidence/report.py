@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqlab.evidence.estimate import Resampling
-from seqlab.evidence.evaluate import COLUMNS
+from seqlab.evidence.verdicts import COLUMNS
 from seqlab.evidence.hypotheses import EvidenceError, Hypothesis, parse_hypotheses
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def build_report(
     :raises seqlab.evidence.runs.NoRunsError: when the store has no finished run of it.
     """
     from seqlab.store import tracking
-    from seqlab.evidence.evaluate import evaluate_frame
+    from seqlab.evidence.verdicts import evaluate_frame
     from seqlab.evidence.kinds import collect_kinds
     from seqlab.evidence.runs import NoRunsError, read_sweep_runs, runs_of_plan
     from seqlab.registry.components import build_registry
