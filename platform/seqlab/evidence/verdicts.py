@@ -61,6 +61,7 @@ def evaluate_frame(
     :returns: a DataFrame with the columns of :data:`COLUMNS`.
     """
     import pandas as pd
+    from threadpoolctl import threadpool_limits
 
     from seqlab.evidence.kinds import collect_kinds
 
@@ -69,13 +70,15 @@ def evaluate_frame(
         runs = runs[runs["status"] == "FINISHED"]
     kinds = kinds or collect_kinds()
     estimates = []
-    for hypothesis in hypotheses:
-        kind = kinds.by_name.get(hypothesis.kind)
-        if kind is None:
-            estimates.append(Estimate(reason=f"kind {hypothesis.kind!r} is not registered"))
-            continue
-        estimates.append(kind.estimate(hypothesis, runs, resampling))
-    rows = judge(hypotheses, estimates, resampling)
+    # The products are small (10,000 x seeds); BLAS threads only contend for the cores.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for hypothesis in hypotheses:
+            kind = kinds.by_name.get(hypothesis.kind)
+            if kind is None:
+                estimates.append(Estimate(reason=f"kind {hypothesis.kind!r} is not registered"))
+                continue
+            estimates.append(kind.estimate(hypothesis, runs, resampling))
+        rows = judge(hypotheses, estimates, resampling)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     return frame.astype({"n_a": "Int64", "n_b": "Int64", "seeds_needed": "Int64"})
 
