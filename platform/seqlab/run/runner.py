@@ -120,6 +120,7 @@ def train(
     from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
     from seqlab import __version__
+    from seqlab.api.baselines import baseline_values
 
     from seqlab.store import tracking
     from seqlab.measure.callback_group import CallbackGroup
@@ -153,6 +154,7 @@ def train(
         system = components["strategy"].build(spec.strategy.params, parts)
         train_data = training_loader(task, spec.trainer.batch_size, spec.seed)
         validation_data = validation_loader(task, spec.trainer.val_size)
+        baselines = baseline_values(task, list(validation_data))
     except RunError:
         raise
     except Exception as exc:
@@ -165,9 +167,8 @@ def train(
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     stop_signals = StopSignals()
-    measurements: list[pl.Callback] = [
-        stop_signals, recorder, stability, ScoreKeeper(recorder, task)
-    ]
+    scores = ScoreKeeper(recorder, task, baselines)
+    measurements: list[pl.Callback] = [stop_signals, recorder, stability, scores]
     if spec.trainer.gradient_flow:
         carries_state = bool(components["model"].traits.get("carries_state", False))
         every = spec.trainer.gradient_flow_every
@@ -205,6 +206,7 @@ def train(
         record.TAG_DEVICE: str(trainer.strategy.root_device),
         record.TAG_DEVICE_NAME: device_name(trainer.strategy.root_device),
         record.TAG_PROCESS: tracking.process_identity() or "",
+        record.TAG_BASELINE_KIND: scores.baseline_kind,
         **_plugin_tags(components),
         **(extra_tags or {}),
     }

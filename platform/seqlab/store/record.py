@@ -78,8 +78,20 @@ TAG_DIVERGED = "seqlab.diverged"
 
 # Long-term dependency
 NORMALIZED_SCORE = "ltd/normalized_score"
-"""(baseline - best) / (baseline - optimum) on the task's metric: 0 chance, 1 perfect.
+"""(baseline - best) / (baseline - optimum) on the task's metric, ``baseline`` the strongest
+naive baseline on the validation set (:data:`BASELINE`): 0 there, 1 perfect.
 Logged at every validation (as are SOLVED and BEST_METRIC); the last value is the run's."""
+BASELINE = "ltd/baseline"
+"""The normalized score's zero point: the strongest naive baseline's metric on the validation
+set (its kind in :data:`TAG_BASELINE_KIND`), recorded at the start of training."""
+TAG_BASELINE_KIND = "seqlab.baseline_kind"
+
+
+def baseline_metric(kind: str) -> str:
+    """The metric of one naive baseline of the run's task: ``ltd/baseline_persistence``."""
+    return f"ltd/baseline_{kind}"
+
+
 SOLVED = "ltd/solved"
 """1 once the best validation metric has reached the task's solved threshold, else 0."""
 BEST_METRIC = "ltd/best_metric"
