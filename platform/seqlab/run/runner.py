@@ -82,15 +82,18 @@ def unavailable_accelerator(accelerator: str) -> str | None:
 def validation_interval(
     system: pl.LightningModule, spec: RunSpec, validation_data: Iterable[Batch]
 ) -> int:
-    """Lightning's ``val_check_interval``, in batches, for ``trainer.val_every`` updates.
+    """Lightning's ``val_check_interval``, in batches, for ``trainer.val_every``.
 
-    A strategy making several optimizer updates per batch (``updates_per_batch``, counted on
-    the first validation batch) validates at the batch nearest every ``val_every`` updates.
+    Under ``trainer.budget=updates``, a strategy making several optimizer updates per batch
+    (``updates_per_batch``, counted on the first validation batch) validates at the batch
+    nearest every ``val_every`` updates; under ``sequences``, ``val_every`` counts batches.
     """
-    first = next(iter(validation_data))
-    count = getattr(system, "updates_per_batch", lambda batch: 1)(first)
-    per_batch = max(int(count), 1)
     settings = spec.trainer
+    per_batch = 1
+    if settings.budget == "updates":
+        first = next(iter(validation_data))
+        count = getattr(system, "updates_per_batch", lambda batch: 1)(first)
+        per_batch = max(int(count), 1)
     every = max(round(settings.val_every / per_batch), 1)
     return min(every, -(-settings.max_steps // per_batch))
 
@@ -179,8 +182,11 @@ def train(
     if progress:
         callbacks.append(RecordedValuesBar(recorder))
     try:
+        by_batches = spec.trainer.budget == "sequences"  # max_steps batches, whatever the updates
         trainer = pl.Trainer(
-            max_steps=spec.trainer.max_steps,
+            max_steps=-1 if by_batches else spec.trainer.max_steps,
+            max_epochs=1 if by_batches else None,
+            limit_train_batches=spec.trainer.max_steps if by_batches else None,
             accelerator=spec.trainer.accelerator,
             devices=1,
             val_check_interval=validation_interval(system, spec, validation_data),

@@ -33,6 +33,8 @@ def plugin_tag(kind: str) -> str:
 # Metrics
 TRAIN_LOSS = "train/loss"
 """Mean training loss over each logging interval (``trainer.log_every`` steps)."""
+TRAIN_SEQUENCES = "train/sequences"
+"""Training sequences seen so far, at each logging interval: the data a run trained on."""
 
 
 def validation_metric(name: str) -> str:
