@@ -124,6 +124,7 @@ def train(
 
     from seqlab import __version__
     from seqlab.api.baselines import baseline_values
+    from seqlab.measure import allocator
 
     from seqlab.store import tracking
     from seqlab.measure.callback_group import CallbackGroup
@@ -139,6 +140,7 @@ def train(
     from seqlab.api.strategy import RunParts
 
     _quiet_lightning()
+    allocator.apply_in_process()
     missing_device = unavailable_accelerator(spec.trainer.accelerator)
     if missing_device:
         raise RunError(missing_device, status=REFUSED)
