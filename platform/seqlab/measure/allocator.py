@@ -6,8 +6,8 @@ which large tensors stay in the heap: the resident set then keeps memory a run n
 uses, and peaks depend on what ran before. A fixed threshold (``MALLOC_MMAP_THRESHOLD_``,
 :data:`MMAP_THRESHOLD` bytes) turns that adjustment off. glibc reads the variable when a
 process starts, so a sweep puts it in its workers' environment (:func:`set_for_children`);
-``seqlab run`` trains in its own process and sets the same threshold with ``mallopt``
-(:func:`apply_in_process`). A value the user set in the environment is kept.
+a process that trains without it (``seqlab run``, a Ray worker) sets the same threshold with
+``mallopt`` (:func:`apply_in_process`). A value the user set in the environment is kept.
 """
 
 from __future__ import annotations
