@@ -38,6 +38,8 @@ def test_efficiency_stability_and_scores_are_recorded(store: str, tmp_path: Path
     assert 0 <= metrics[record.MEMORY_GROWTH_MB] < metrics[record.PEAK_MEMORY_MB]
     assert record.TIME_TO_SOLVE_STEPS not in metrics  # mse 0.01 is out of reach in 6 steps
     assert tags[record.TAG_DEVICE] == "cpu" and tags[record.TAG_DEVICE_NAME]
+    threads, _, cores = tags[record.TAG_THREADS].partition(" of ")
+    assert int(threads) == torch.get_num_threads() and cores.endswith(" cores")
 
     # stability: one value per logging interval (log_every=2, max_steps=6)
     norms = _history(client, outcome.run_id, record.GRAD_NORM)

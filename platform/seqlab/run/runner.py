@@ -132,6 +132,7 @@ def train(
     from seqlab.measure.efficiency import EfficiencyMeter, device_name
     from seqlab.measure.gradient_flow import GradientFlowProbe
     from seqlab.run.interruption import StopSignals
+    from seqlab.sweep.local import usable_cores
     from seqlab.run.memory_estimate import estimate_memory, refusal
     from seqlab.measure.progress import RecordedValuesBar
     from seqlab.measure.recorder import MlflowRecorder
@@ -213,6 +214,7 @@ def train(
         record.TAG_TORCH_VERSION: torch.__version__,
         record.TAG_DEVICE: str(trainer.strategy.root_device),
         record.TAG_DEVICE_NAME: device_name(trainer.strategy.root_device),
+        record.TAG_THREADS: f"{torch.get_num_threads()} of {usable_cores()} cores",
         record.TAG_PROCESS: tracking.process_identity() or "",
         record.TAG_BASELINE_KIND: scores.baseline_kind,
         **_plugin_tags(components),
