@@ -19,10 +19,14 @@ if TYPE_CHECKING:
     from seqlab.registry.components import RegisterComponent
 
 
+MAX_WIDTH = 8192
+"""The most channels ``hidden_size`` allows."""
+
+
 class TCNParams(Params):
     """Parameters of the ``tcn`` model."""
 
-    hidden_size: int = Field(64, ge=1, le=8192, description="channels of every block")
+    hidden_size: int = Field(64, ge=1, le=MAX_WIDTH, description="channels of every block")
     num_layers: int = Field(4, ge=1, le=16, description="residual blocks; block l dilates by 2**l")
     kernel_size: int = Field(3, ge=2, le=16, description="taps of each causal convolution")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout after each convolution")
@@ -99,9 +103,13 @@ built; a task's few input features change the count by a few hundred)."""
 
 
 def widest_within(parameters: int, num_layers: int, kernel_size: int) -> int:
-    """The most channels whose network has at most ``parameters`` weights (at least 1)."""
+    """The most channels (at least 1, at most ``MAX_WIDTH``) whose network has at most
+    ``parameters`` weights."""
     width = 1
-    while weight_count(width + 1, num_layers, kernel_size, WIDTH_INPUT_SIZE) <= parameters:
+    while (
+        width < MAX_WIDTH
+        and weight_count(width + 1, num_layers, kernel_size, WIDTH_INPUT_SIZE) <= parameters
+    ):
         width += 1
     return width
 
