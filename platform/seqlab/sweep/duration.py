@@ -92,6 +92,8 @@ def run_seconds(settings: dict[str, Any]) -> float:
     step_cost = directions * layers * (per_time_step + FLOP_S * batch * hidden**2 * cost.gate_blocks)
     steps = int(settings["trainer.max_steps"])
     validations = steps // int(settings["trainer.val_every"]) + 1
+    if settings.get("trainer.budget") == "sequences" and settings["strategy"] == "tbptt":
+        steps *= math.ceil(length / int(settings.get("strategy.k1") or length))  # updates per batch
     val_batches = validations * math.ceil(int(settings["trainer.val_size"]) / batch)
     return (
         RUN_OVERHEAD_S
