@@ -74,7 +74,7 @@ class MeanOutputTask(Task):
     def __init__(self, length: int) -> None:
         self.length = length
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: str = "train") -> Batch:
         """Noise inputs and dummy targets."""
         x = torch.randn(batch_size, self.length, 1, generator=generator)
         return {"x": x, "y": torch.zeros(batch_size, 1)}

@@ -1,31 +1,84 @@
 """seqlab: compare sequence models with evidence.
 
-Plugin authors import :data:`hookimpl` to mark their hook implementations::
+The plugin API, importable from here (``from seqlab import hookimpl, Params, Task``):
 
-    from seqlab import hookimpl
+- :data:`hookimpl` marks hook implementations (:mod:`seqlab.api.hookspecs` lists the hooks);
+- :class:`Params`, :class:`NoParams`: a component's parameters;
+- :class:`SequenceModel`, :data:`State`, :func:`map_state`: the model contract;
+- :class:`Task`, :data:`Batch`, :data:`Split`: the task contract;
+- :class:`SequenceSystem`, :class:`RunParts`: what strategies build on;
+- :class:`RegisterModel`, :class:`RegisterTask`, :class:`RegisterStrategy` and the factory
+  Protocols :class:`BuildModel`, :class:`BuildTask`, :class:`BuildStrategy`: the typed
+  ``register`` callbacks; :data:`TRAITS`: the traits a component may declare;
+- :class:`Component`: a registration, as ``check_combination`` receives it;
+- :class:`RegisterPanel`, :class:`Panel`: dashboard views.
 
-Nothing heavy is imported here: torch, Lightning, MLflow and Dash load only where a command
-needs them.
+Nothing heavy is imported here: each name is resolved on first use (module ``__getattr__``),
+and torch, Lightning, MLflow and Dash load only where a command needs them.
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from seqlab.api.model import SequenceModel, State, map_state
+    from seqlab.api.params import NoParams, Params
+    from seqlab.api.register import (
+        BuildModel,
+        BuildStrategy,
+        BuildTask,
+        RegisterModel,
+        RegisterStrategy,
+        RegisterTask,
+    )
+    from seqlab.api.strategy import RunParts, SequenceSystem
+    from seqlab.api.task import Batch, Split, Task
+    from seqlab.api.traits import TRAITS
+    from seqlab.api.view import Panel, RegisterPanel
+    from seqlab.registry.components import Component
 
 hookimpl = pluggy.HookimplMarker("seqlab")
 """Marker for plugin hook implementations (see :mod:`seqlab.api.hookspecs`)."""
 
-__all__ = ["hookimpl", "Params"]
+_LAZY: dict[str, str] = {
+    "Params": "seqlab.api.params",
+    "NoParams": "seqlab.api.params",
+    "SequenceModel": "seqlab.api.model",
+    "State": "seqlab.api.model",
+    "map_state": "seqlab.api.model",
+    "Task": "seqlab.api.task",
+    "Batch": "seqlab.api.task",
+    "Split": "seqlab.api.task",
+    "SequenceSystem": "seqlab.api.strategy",
+    "RunParts": "seqlab.api.strategy",
+    "BuildModel": "seqlab.api.register",
+    "BuildTask": "seqlab.api.register",
+    "BuildStrategy": "seqlab.api.register",
+    "RegisterModel": "seqlab.api.register",
+    "RegisterTask": "seqlab.api.register",
+    "RegisterStrategy": "seqlab.api.register",
+    "TRAITS": "seqlab.api.traits",
+    "Component": "seqlab.registry.components",
+    "RegisterPanel": "seqlab.api.view",
+    "Panel": "seqlab.api.view",
+}
+"""Each public name and the module defining it (``SequenceSystem`` and ``RunParts`` import
+torch and Lightning)."""
+
+__all__ = ["hookimpl", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    """Resolve ``seqlab.__version__`` and ``seqlab.Params`` lazily."""
+    """Resolve ``seqlab.__version__`` and the public API names on first use."""
     if name == "__version__":
         from importlib.metadata import version
 
         return version("seqlab")
-    if name == "Params":
-        from seqlab.api.params import Params
+    if name in _LAZY:
+        import importlib
 
-        return Params
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'seqlab' has no attribute {name!r}")

@@ -38,11 +38,19 @@ def fail(message: str, code: int = 2) -> NoReturn:
 @app.command()
 def plugins(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Also build each model with its defaults and check one tiny forward pass "
+            "(loads torch: a few seconds).",
+        ),
+    ] = False,
 ) -> None:
-    """List plugins, the components each registers, and any that failed."""
+    """List plugins, the components each registers, and any that failed or break a rule."""
     from seqlab.console.listing import plugin_rows, print_plugin_table
 
-    rows = plugin_rows()
+    rows = plugin_rows(check_models=check)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
     else:

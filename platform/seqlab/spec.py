@@ -22,7 +22,9 @@ from seqlab.api.params import Params
 if TYPE_CHECKING:
     from seqlab.registry.components import Registry
 
-COMPONENT_KINDS = ("model", "task", "strategy")
+Kind = Literal["model", "task", "strategy"]
+"""A component kind: what a run is made of."""
+COMPONENT_KINDS: tuple[Kind, ...] = ("model", "task", "strategy")
 DEFAULT_COMPONENTS = {"model": "lstm", "task": "adding", "strategy": "bptt"}
 
 

@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     import torch
 
+Split = Literal["train", "validation"]
+"""Which part of its data a task samples from: a task drawing from a finite pool (a fixed
+trajectory, a bundled data set) keeps the ``validation`` part out of ``train``; a task that
+generates fresh sequences may ignore it."""
+
 Batch = dict[str, "torch.Tensor"]
 """A batch: ``x`` (batch, time, input_size) float inputs, ``y`` targets, optionally ``lengths``
 (batch,) for variable-length sequences padded at the end."""
@@ -47,8 +52,8 @@ class Task(ABC):
     time_keys: tuple[str, ...] = ("x",)
 
     @abstractmethod
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
-        """Generate one batch, drawing all randomness from ``generator``."""
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
+        """Generate one batch of ``split``, drawing all randomness from ``generator``."""
 
     @abstractmethod
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
@@ -83,14 +88,3 @@ class Task(ABC):
 def select_rows(batch: Batch, rows: torch.Tensor) -> Batch:
     """The sequences ``rows`` (an index tensor) of ``batch``: every entry is cut along dim 0."""
     return {key: value[rows] for key, value in batch.items()}
-
-
-def is_validation(generator: torch.Generator) -> bool:
-    """Whether ``generator`` is the validation set's (seeded with ``VALIDATION_SEED``).
-
-    Tasks drawing from a finite pool (a fixed trajectory, a bundled data set) use it to keep
-    a held-out part of the pool for validation.
-    """
-    from seqlab.run.data import VALIDATION_SEED
-
-    return generator.initial_seed() == VALIDATION_SEED

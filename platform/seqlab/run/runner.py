@@ -115,6 +115,7 @@ def train(
     from seqlab.measure.scoring import ScoreKeeper
     from seqlab.measure.stability import StabilityMonitor
     from seqlab.api.strategy import RunParts
+    from seqlab.registry.checks import model_output_problem
 
     _quiet_lightning()
     components = {kind: registry.get(kind, getattr(spec, kind).name) for kind in COMPONENT_KINDS}
@@ -125,10 +126,20 @@ def train(
         def new_model() -> torch.nn.Module:
             return components["model"].build(spec.model.params, input_size=task.input_size)
 
-        parts = RunParts(new_model(), task, spec.trainer, new_model)
+        model = new_model()
+        wrong_output = model_output_problem(model, task.input_size)
+        if wrong_output:
+            plugin = components["model"].plugin
+            raise RunError(
+                f"model={spec.model.name} (plugin {plugin}) breaks the model contract: "
+                f"{wrong_output}"
+            )
+        parts = RunParts(model, task, spec.trainer, new_model)
         system = components["strategy"].build(spec.strategy.params, parts)
         train_data = training_loader(task, spec.trainer.batch_size, spec.seed)
         validation_data = validation_loader(task, spec.trainer.val_size)
+    except RunError:
+        raise
     except Exception as exc:
         raise RunError(f"building the run failed: {type(exc).__name__}: {exc}") from exc
 

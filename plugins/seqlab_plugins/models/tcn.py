@@ -12,7 +12,7 @@ from seqlab import Params, hookimpl
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterModel
 
 
 class TCNParams(Params):
@@ -25,7 +25,7 @@ class TCNParams(Params):
 
 
 @hookimpl
-def register_models(register: RegisterComponent) -> None:
+def register_models(register: RegisterModel) -> None:
     """Register ``tcn``."""
     register("tcn", build_tcn, TCNParams, bidirectional=True, carries_state=False)
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from pydantic import Field, model_validator
 
 from seqlab import Params, hookimpl
-from seqlab.api.task import Batch, Task
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 CHANCE_MSE = 1 / 6
 """MSE of always predicting 1: the variance of a sum of two uniforms on [0, 1)."""
@@ -49,7 +49,7 @@ class AddingParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``adding``."""
     register("adding", build_adding, AddingParams, causal=False)
 
@@ -75,7 +75,7 @@ class AddingTask(Task):
         self.length = length
         self.min_length = min_length
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """Numbers, two marks (one per half) and the sum of the marked numbers; with
         ``min_length``, also ``lengths`` and zeros past each sequence's end."""
         import torch
