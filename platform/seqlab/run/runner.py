@@ -105,16 +105,11 @@ def train(
     from seqlab import __version__
 
     from seqlab.store import tracking
-    from seqlab.measure.callback_group import CallbackGroup
-    from seqlab.run.data import training_loader, validation_loader
-    from seqlab.measure.efficiency import EfficiencyMeter, device_name
-    from seqlab.measure.gradient_flow import GradientFlowProbe
-    from seqlab.run.interruption import StopSignals
-    from seqlab.measure.progress import RecordedValuesBar
-    from seqlab.measure.recorder import MlflowRecorder
-    from seqlab.measure.scoring import ScoreKeeper
-    from seqlab.measure.stability import StabilityMonitor
     from seqlab.api.strategy import RunParts
+    from seqlab.measure.efficiency import device_name
+    from seqlab.measure.measurements import build_measurements
+    from seqlab.run.data import training_loader, validation_loader
+    from seqlab.run.interruption import StopSignals
     from seqlab.registry.checks import model_output_problem
 
     _quiet_lightning()
@@ -144,21 +139,12 @@ def train(
         raise RunError(f"building the run failed: {type(exc).__name__}: {exc}") from exc
 
     client = tracking.open_client()
-    recorder = MlflowRecorder(client, "", spec.trainer.log_every)
-    stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     stop_signals = StopSignals()
-    measurements: list[pl.Callback] = [
-        stop_signals, recorder, stability, ScoreKeeper(recorder, task)
-    ]
-    if spec.trainer.gradient_flow:
-        carries_state = bool(components["model"].traits.get("carries_state", False))
-        every = spec.trainer.gradient_flow_every
-        measurements.append(GradientFlowProbe(recorder, task, every, trace_state=carries_state))
-    # last: its peak-memory reset at the end of a validation must follow the probe's capture
-    measurements.append(EfficiencyMeter(recorder))
-    callbacks: list[pl.Callback] = [CallbackGroup(measurements)]
-    if progress:
-        callbacks.append(RecordedValuesBar(recorder))
+    carries_state = bool(components["model"].traits.get("carries_state", False))
+    measured = build_measurements(
+        client, task, spec.trainer, carries_state, progress, first=[stop_signals]
+    )
+    recorder, stability = measured.recorder, measured.stability
     try:
         trainer = pl.Trainer(
             max_steps=spec.trainer.max_steps,
@@ -168,11 +154,12 @@ def train(
             check_val_every_n_epoch=None,
             num_sanity_val_steps=0,
             gradient_clip_val=spec.trainer.grad_clip if system.automatic_optimization else None,
-            logger=False,
+            logger=measured.logger,
+            log_every_n_steps=spec.trainer.log_every,
             enable_checkpointing=False,
             enable_model_summary=False,
             enable_progress_bar=progress,
-            callbacks=callbacks,
+            callbacks=measured.callbacks,
         )
     except MisconfigurationException as exc:  # e.g. trainer.accelerator=cuda without a GPU
         raise RunError(f"trainer.accelerator={spec.trainer.accelerator}: {exc}") from exc

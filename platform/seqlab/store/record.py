@@ -35,6 +35,11 @@ TRAIN_LOSS = "train/loss"
 """Mean training loss over each logging interval (``trainer.log_every`` steps)."""
 
 
+LEARNING_RATE = "train/lr"
+"""The learning rate (first optimizer, first parameter group): at the start of training and at
+each step where a schedule changed it."""
+
+
 def validation_metric(name: str) -> str:
     """The key of a validation value: ``val/loss`` or ``val/<task metric>``."""
     return f"val/{name}"
