@@ -100,12 +100,13 @@ def run(
         fail(str(exc))
     from seqlab.console.run_report import print_run_report
     from seqlab.run.runner import RunError, train
+    from seqlab.store.status import RunStatus
     from seqlab.store.tracking import tracking_uri
 
     try:
         outcome = train(spec, registry, experiment=experiment, progress=progress)
     except RunError as exc:
-        fail(str(exc), code=130 if exc.status == "KILLED" else 1)
+        fail(str(exc), code=130 if exc.status == RunStatus.KILLED else 1)
     print_run_report(outcome, tracking_uri())
 
 

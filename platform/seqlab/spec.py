@@ -26,6 +26,29 @@ Kind = Literal["model", "task", "strategy"]
 """A component kind: what a run is made of."""
 COMPONENT_KINDS: tuple[Kind, ...] = ("model", "task", "strategy")
 DEFAULT_COMPONENTS = {"model": "lstm", "task": "adding", "strategy": "bptt"}
+NAME = "name"
+"""The key of a component's registered name: ``model: {name: lstm, hidden_size: 64}``."""
+
+
+# The bare-name rule, in its three readings: a component kind given a plain value names the
+# component, so ``model=lstm`` means ``model.name=lstm`` and ``model: lstm`` means
+# ``model: {name: lstm}``.
+
+
+def with_bare_name(key: str, value: Any) -> Any:
+    """``{name: value}`` for a component kind given a plain value; ``value`` otherwise."""
+    return {NAME: value} if key in COMPONENT_KINDS and not isinstance(value, Mapping) else value
+
+
+def name_key(key: str) -> str:
+    """The dotted key a ``key=value`` override sets: ``model`` -> ``model.name``."""
+    return f"{key}.{NAME}" if key in COMPONENT_KINDS else key
+
+
+def bare_name_key(dotted: str) -> str:
+    """The short form of a dotted key: ``model.name`` -> ``model``; other keys unchanged."""
+    head, _, last = dotted.rpartition(".")
+    return head if last == NAME and head in COMPONENT_KINDS else dotted
 
 
 class SpecError(ValueError):
@@ -95,7 +118,7 @@ class RunSpec:
         out: dict[str, Any] = {}
         for kind in COMPONENT_KINDS:
             choice: Choice = getattr(self, kind)
-            out[kind] = {"name": choice.name, **choice.params.model_dump(mode="json")}
+            out[kind] = {NAME: choice.name, **choice.params.model_dump(mode="json")}
         out["trainer"] = self.trainer.model_dump(mode="json")
         out["seed"] = self.seed
         return out
@@ -108,7 +131,7 @@ class RunSpec:
                 flat[section] = value
                 continue
             for key, item in value.items():
-                flat[section if key == "name" else f"{section}.{key}"] = item
+                flat[bare_name_key(f"{section}.{key}")] = item
         return flat
 
     def to_yaml(self) -> str:
@@ -129,8 +152,7 @@ def nest_dotted_keys(flat: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in flat.items():
         if isinstance(value, Mapping):
             value = nest_dotted_keys(value)
-        if key in COMPONENT_KINDS and not isinstance(value, Mapping):
-            value = {"name": value}
+        value = with_bare_name(str(key), value)
         head, _, rest = str(key).partition(".")
         if rest:
             value = nest_dotted_keys({rest: value})
@@ -163,9 +185,8 @@ def read_overrides(overrides: Sequence[str], config: Path | None = None) -> dict
     for item in overrides:
         if "=" not in item:
             raise SpecError(f"override {item!r} is not of the form key=value")
-        key, _, _ = item.partition("=")
-        if key in COMPONENT_KINDS:
-            item = f"{key}.name={item[len(key) + 1:]}"
+        key, _, value = item.partition("=")
+        item = f"{name_key(key)}={value}"
         try:
             layers.append(OmegaConf.from_dotlist([item]))
         except OmegaConfBaseException as exc:
@@ -205,7 +226,7 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
     components = {}
     for kind in COMPONENT_KINDS:
         settings = dict(getattr(top, kind))
-        name = str(settings.pop("name", DEFAULT_COMPONENTS[kind]))
+        name = str(settings.pop(NAME, DEFAULT_COMPONENTS[kind]))
         try:
             component = registry.get(kind, name)  # type: ignore[arg-type]
         except ComponentError as exc:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqlab.store import record
 from seqlab.spec import COMPONENT_KINDS
+from seqlab.store.status import RunStatus
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 class RunError(RuntimeError):
     """A run that did not finish; ``run_id`` is its MLflow run, if one was created."""
 
-    def __init__(self, message: str, run_id: str | None = None, status: str = "FAILED") -> None:
+    def __init__(self, message: str, run_id: str | None = None, status: RunStatus = RunStatus.FAILED) -> None:
         super().__init__(message)
         self.run_id = run_id
         self.status = status
@@ -185,7 +186,7 @@ def train(
         except BaseException as exc:
             cause = recorder.exception or exc
             interrupted = isinstance(cause, (KeyboardInterrupt, SystemExit))
-            status = "KILLED" if interrupted else "FAILED"
+            status = RunStatus.KILLED if interrupted else RunStatus.FAILED
             reason = f"{type(cause).__name__}: {cause}"
             recorder.flush()
             tracking.end_run(client, run_id, status, reason)
@@ -195,5 +196,5 @@ def train(
     recorder.flush()
     client.set_tag(run_id, record.TAG_DIVERGED, str(diverged).lower())
     reason = f"diverged: {stability.divergence}" if diverged else None
-    tracking.end_run(client, run_id, "FINISHED", reason)
+    tracking.end_run(client, run_id, RunStatus.FINISHED, reason)
     return RunOutcome(run_id, experiment_id, dict(recorder.latest), stability.divergence)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, ValidationError
 
 from seqlab.api.params import Params
-from seqlab.spec import COMPONENT_KINDS, SpecError, nest_dotted_keys, resolve_spec
+from seqlab.spec import SpecError, bare_name_key, nest_dotted_keys, resolve_spec
 
 if TYPE_CHECKING:
     from seqlab.registry.components import Registry
@@ -167,8 +167,7 @@ def flatten(settings: Mapping[str, Any], prefix: str = "") -> Settings:
     flat: Settings = {}
     for key, value in settings.items():
         dotted = f"{prefix}{key}"
-        if dotted.endswith(".name") and dotted[: -len(".name")] in COMPONENT_KINDS:
-            dotted = dotted[: -len(".name")]
+        dotted = bare_name_key(dotted)
         if isinstance(value, Mapping):
             flat.update(flatten(value, f"{dotted}."))
         else:
