@@ -5,7 +5,7 @@ The plugin API, importable from here (``from seqlab import hookimpl, Params, Tas
 - :data:`hookimpl` marks hook implementations (:mod:`seqlab.api.hookspecs` lists the hooks);
 - :class:`Params`, :class:`NoParams`: a component's parameters;
 - :class:`SequenceModel`, :data:`State`, :func:`map_state`: the model contract;
-- :class:`Task`, :data:`Batch`, :data:`Split`: the task contract;
+- :class:`Task`, :data:`Batch`, :data:`Split`, :func:`masked_mean`: the task contract;
 - :class:`SequenceSystem`, :class:`RunParts`: what strategies build on;
 - :class:`RegisterModel`, :class:`RegisterTask`, :class:`RegisterStrategy` and the factory
   Protocols :class:`BuildModel`, :class:`BuildTask`, :class:`BuildStrategy`: the typed
@@ -23,22 +23,28 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-if TYPE_CHECKING:
-    from seqlab.api.model import SequenceModel, State, map_state
-    from seqlab.api.params import NoParams, Params
-    from seqlab.api.register import (
-        BuildModel,
-        BuildStrategy,
-        BuildTask,
-        RegisterModel,
-        RegisterStrategy,
-        RegisterTask,
-    )
-    from seqlab.api.strategy import RunParts, SequenceSystem
-    from seqlab.api.task import Batch, Split, Task
-    from seqlab.api.traits import TRAITS
-    from seqlab.api.view import Panel, RegisterPanel
-    from seqlab.registry.components import Component
+if TYPE_CHECKING:  # the names below, for type checkers (``X as X`` marks a re-export)
+    from seqlab.api.component import Component as Component
+    from seqlab.api.model import SequenceModel as SequenceModel
+    from seqlab.api.model import State as State
+    from seqlab.api.model import map_state as map_state
+    from seqlab.api.params import NoParams as NoParams
+    from seqlab.api.params import Params as Params
+    from seqlab.api.register import BuildModel as BuildModel
+    from seqlab.api.register import BuildStrategy as BuildStrategy
+    from seqlab.api.register import BuildTask as BuildTask
+    from seqlab.api.register import RegisterModel as RegisterModel
+    from seqlab.api.register import RegisterStrategy as RegisterStrategy
+    from seqlab.api.register import RegisterTask as RegisterTask
+    from seqlab.api.strategy import RunParts as RunParts
+    from seqlab.api.strategy import SequenceSystem as SequenceSystem
+    from seqlab.api.task import Batch as Batch
+    from seqlab.api.task import Split as Split
+    from seqlab.api.task import Task as Task
+    from seqlab.api.task import masked_mean as masked_mean
+    from seqlab.api.traits import TRAITS as TRAITS
+    from seqlab.api.view import Panel as Panel
+    from seqlab.api.view import RegisterPanel as RegisterPanel
 
 hookimpl = pluggy.HookimplMarker("seqlab")
 """Marker for plugin hook implementations (see :mod:`seqlab.api.hookspecs`)."""
@@ -52,6 +58,7 @@ _LAZY: dict[str, str] = {
     "Task": "seqlab.api.task",
     "Batch": "seqlab.api.task",
     "Split": "seqlab.api.task",
+    "masked_mean": "seqlab.api.task",
     "SequenceSystem": "seqlab.api.strategy",
     "RunParts": "seqlab.api.strategy",
     "BuildModel": "seqlab.api.register",
@@ -61,7 +68,7 @@ _LAZY: dict[str, str] = {
     "RegisterTask": "seqlab.api.register",
     "RegisterStrategy": "seqlab.api.register",
     "TRAITS": "seqlab.api.traits",
-    "Component": "seqlab.registry.components",
+    "Component": "seqlab.api.component",
     "RegisterPanel": "seqlab.api.view",
     "Panel": "seqlab.api.view",
 }

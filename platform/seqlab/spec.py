@@ -138,7 +138,8 @@ class RunSpec:
         """The resolved spec as YAML, readable back by ``seqlab run --config``."""
         import yaml
 
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+        text: str = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        return text
 
     def spec_hash(self) -> str:
         """A short stable hash of the resolved spec: equal specs, equal hashes."""
@@ -181,7 +182,7 @@ def read_overrides(overrides: Sequence[str], config: Path | None = None) -> dict
             raise SpecError(f"--config {config}: cannot read it: {exc}".replace("\n", " ")) from exc
         if not isinstance(loaded, dict):
             raise SpecError(f"--config {config}: expected a mapping of keys, got {loaded!r}")
-        layers.append(OmegaConf.create(nest_dotted_keys(loaded)))
+        layers.append(OmegaConf.create(nest_dotted_keys({str(k): v for k, v in loaded.items()})))
     for item in overrides:
         if "=" not in item:
             raise SpecError(f"override {item!r} is not of the form key=value")
@@ -216,8 +217,6 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
     :raises SpecError: naming the key, the value and what is allowed, for unknown names, keys,
         wrong types, values out of range, and combinations a plugin refuses.
     """
-    from seqlab.registry.components import ComponentError, check_combination
-
     try:
         top = _TopLevel.model_validate(raw)
     except ValidationError as exc:
@@ -228,8 +227,8 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
         settings = dict(getattr(top, kind))
         name = str(settings.pop(NAME, DEFAULT_COMPONENTS[kind]))
         try:
-            component = registry.get(kind, name)  # type: ignore[arg-type]
-        except ComponentError as exc:
+            component = registry.get(kind, name)
+        except LookupError as exc:  # the registry's ComponentError: unknown or unusable
             raise SpecError(f"{kind}={name}: {exc}") from None
         try:
             params = component.params.model_validate(settings)
@@ -237,7 +236,7 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
             raise SpecError(_describe_errors(exc, kind, component.params)) from None
         choices[kind] = Choice(name, params)
         components[kind] = component
-    reasons = check_combination(**components)
+    reasons = registry.check_combination(**components)
     if reasons:
         names = ", ".join(f"{kind}={choices[kind].name}" for kind in COMPONENT_KINDS)
         raise SpecError(f"{names} refused: {'; '.join(reasons)}")

@@ -13,7 +13,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from seqlab.api.register import RegisterModel, RegisterStrategy, RegisterTask
-    from seqlab.registry.components import Component
+    from seqlab.api.component import Component
     from seqlab.api.view import RegisterPanel
 
 hookspec = pluggy.HookspecMarker("seqlab")

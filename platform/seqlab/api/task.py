@@ -20,7 +20,9 @@ generates fresh sequences may ignore it."""
 
 Batch = dict[str, "torch.Tensor"]
 """A batch: ``x`` (batch, time, input_size) float inputs, ``y`` targets, optionally ``lengths``
-(batch,) for variable-length sequences padded at the end."""
+(batch,) for variable-length sequences padded at the end and ``mask`` (batch, time) marking the
+positions that carry a target, for a task reading out at every position; any other entries the
+task needs (docs/writing-plugins.md, "The Task contract")."""
 
 
 class Task(ABC):
@@ -71,6 +73,14 @@ class Task(ABC):
         """
         return {}
 
+    def has_targets(self, batch: Batch) -> bool:
+        """Whether ``batch`` (or a window of it) holds any target to learn from.
+
+        True unless the batch has a ``mask`` with no position set: truncated BPTT makes no
+        update for such a window (its loss would be 0/0).
+        """
+        return "mask" not in batch or bool(batch["mask"].any())
+
     def window(self, batch: Batch, start: int, stop: int) -> Batch:
         """The part of ``batch`` between positions ``start`` and ``stop`` (for TBPTT chunks).
 
@@ -83,6 +93,17 @@ class Task(ABC):
         if "lengths" in batch:
             part["lengths"] = (batch["lengths"] - start).clamp(0, stop - start)
         return part
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The mean of ``values`` over the positions ``mask`` sets, and 0 where it sets none.
+
+    :param values: per-position values, e.g. a loss per (sequence, step).
+    :param mask: of the same shape, 1 (or True) where a position counts.
+    :returns: a scalar that is never 0/0, so a window without targets gives no NaN.
+    """
+    weights = mask.to(values.dtype)
+    return (values * weights).sum() / weights.sum().clamp(min=1)
 
 
 def select_rows(batch: Batch, rows: torch.Tensor) -> Batch:

@@ -12,7 +12,8 @@ from seqlab.api.params import Params
 from seqlab.registry.hookcall import Problem
 from seqlab.registry.plugin_manager import get_plugins, plugin_info
 from seqlab.registry.views import VIEW, collect_panels
-from seqlab.registry.components import Component, build_registry
+from seqlab.api.component import Component
+from seqlab.registry.components import build_registry
 from seqlab.spec import COMPONENT_KINDS
 
 
@@ -49,7 +50,10 @@ def _model_status(component: Component) -> str:
         model = component.build(component.params(), input_size=CHECK_INPUT_SIZE)
     except Exception as exc:
         return f"error: build with default parameters raised {type(exc).__name__}: {exc}"
-    problem = model_output_problem(model, CHECK_INPUT_SIZE)
+    try:
+        problem = model_output_problem(model, CHECK_INPUT_SIZE)
+    except Exception as exc:
+        return f"error: forward(x) raised {type(exc).__name__}: {exc}"
     return f"error: {problem}" if problem else "ok"
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from seqlab.api.component import Component
 from seqlab.api.params import NoParams, Params
 from seqlab.spec import COMPONENT_KINDS, Kind
 from seqlab.api.traits import trait_conflicts
@@ -28,32 +29,6 @@ _HOOK_OF_KIND: dict[Kind, str] = {
     "task": "register_tasks",
     "strategy": "register_strategies",
 }
-
-
-@dataclass(frozen=True)
-class Component:
-    """A registered model, task or strategy.
-
-    :param kind: ``"model"``, ``"task"`` or ``"strategy"``.
-    :param name: the name users type (``model=lstm``).
-    :param build: the factory the runner calls.
-    :param params: the pydantic class of its parameters.
-    :param plugin: the name of the plugin that registered it.
-    :param traits: its declared traits (:data:`seqlab.api.traits.TRAITS`).
-    """
-
-    kind: Kind
-    name: str
-    build: Callable[..., Any]
-    params: type[Params]
-    plugin: str
-    traits: Mapping[str, bool] = field(default_factory=dict)
-
-    @property
-    def summary(self) -> str:
-        """The first line of the factory's docstring: the component's one-line help."""
-        doc = (self.build.__doc__ or "").strip()
-        return doc.splitlines()[0] if doc else ""
 
 
 class ComponentError(LookupError):
@@ -95,6 +70,12 @@ class Registry:
     def find(self, name: str) -> list[Component]:
         """Every component, of any kind, registered under ``name``."""
         return [table[name] for table in self.components.values() if name in table]
+
+    def check_combination(
+        self, model: Component, task: Component, strategy: Component
+    ) -> list[str]:
+        """The reasons the combination cannot work (see :func:`check_combination`)."""
+        return check_combination(model, task, strategy)
 
     def problems_about(self, name: str) -> list[Problem]:
         """The problems concerning components called ``name`` (left out, or clashing)."""

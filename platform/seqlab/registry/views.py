@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from seqlab.api.view import Panel
 from seqlab.registry.hookcall import Problem, call_each_plugin
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from seqlab.api.view import RegisterPanel
 
-VIEW = "dashboard view"
+VIEW: Final = "dashboard view"
 """The kind of component a view is, in problems and listings."""
 
 
