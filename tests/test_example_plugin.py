@@ -4,6 +4,7 @@ and used through the CLI."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,19 @@ def test_example_task_and_strategy_train_with_the_example_model(installed_exampl
     assert warmup == [0.5, 1.0, 1.0]
     rates = [(m.step, m.value) for m in client.get_metric_history(run.info.run_id, "train/lr")]
     assert rates == [(0, 0.0025), (1, 0.005), (2, 0.0075), (3, 0.01)]
+
+
+def test_the_tutorials_test_recipes_work_as_written(installed_example, tmp_path: Path) -> None:
+    """The pytest recipes of docs/writing-plugins.md ("8. Test it"), run as written by this
+    virtualenv's Python with the example installed."""
+    tutorial = (Path(__file__).parents[1] / "docs" / "writing-plugins.md").read_text()
+    section = tutorial.split("\n## 8. Test it\n", 1)[1].split("\n## ", 1)[0]
+    recipes = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    assert len(recipes) == 2
+    for number, recipe in enumerate(recipes):
+        (tmp_path / f"test_recipe_{number}.py").write_text(recipe)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             str(tmp_path)], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
