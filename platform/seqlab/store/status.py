@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class RunStatus(StrEnum):
-    """A run's status; the first four are MLflow's own, the last two only shown by seqlab.
+    """A run's status; the first four are MLflow's own, the others only seqlab's.
 
     Members are strings, so they compare equal to the status MLflow returns.
     """
@@ -19,6 +19,9 @@ class RunStatus(StrEnum):
     """Stopped by an error."""
     KILLED = "KILLED"
     """Stopped by Ctrl-C, SIGTERM or a stopped sweep."""
+    REFUSED = "REFUSED"
+    """A run refused before anything was built or recorded (bad input: exit code 2; never in
+    the store)."""
     NOT_STARTED = "NOT_STARTED"
     """A sweep's run the sweep was stopped before it began (never in the store)."""
     DIVERGED = "DIVERGED"
