@@ -10,7 +10,7 @@ built-in one) and reports the newcomer; so does a function named like a hook but
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
 from dataclasses import dataclass, field
 from types import MappingProxyType

@@ -10,7 +10,7 @@ import logging
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from seqlab.messages import clipped
 from seqlab.spec import COMPONENT_KINDS

@@ -14,7 +14,7 @@ from seqlab.sweep.worker import RunJob, RunResult
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from seqlab.sweep.suite import PlannedRun, SweepPlan
+    from seqlab.sweep.suite import SweepPlan
 
 Executor = Literal["local", "ray"]
 
