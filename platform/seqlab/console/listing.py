@@ -33,6 +33,7 @@ def plugin_rows(check_models: bool = False) -> list[dict[str, Any]]:
         for name, component in sorted(registry.components[kind].items())
     ]
     rows += _dashboard_view_rows()
+    rows += _hypothesis_kind_rows()
     for problem in registry.problems:
         rows.append(_row(problem.plugin, problem.kind or "-", problem.name or "-",
                          f"{problem.level}: {problem.message}", ""))
@@ -74,6 +75,19 @@ def _row(plugin: str, component: str, name: str, status: str, summary: str) -> d
             "distribution": info.distribution, "version": info.version, "builtin": info.builtin,
             "status": status, "summary": summary}
 
+
+def _hypothesis_kind_rows() -> list[dict[str, Any]]:
+    """One row per hypothesis kind (``register_hypothesis_kinds``) and per problem with one."""
+    from seqlab.evidence.kinds import collect_kinds
+
+    kinds = collect_kinds()
+    rows = []
+    for name, kind in sorted(kinds.by_name.items()):
+        summary = "".join((kind.hypothesis.__doc__ or "").strip().splitlines()[0:1])
+        rows.append(_row(kind.plugin, "hypothesis kind", name, "ok", summary))
+    for plugin, message in kinds.problems:
+        rows.append(_row(plugin, "hypothesis kind", "-", f"error: {message}", ""))
+    return rows
 
 def print_plugin_table(rows: list[dict[str, Any]]) -> None:
     """Print plugin rows as a readable table."""
