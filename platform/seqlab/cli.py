@@ -208,7 +208,7 @@ def suites(
 ) -> None:
     """List the built-in suites: the claims each answers, its sizes, runs and estimated time."""
     from seqlab.console.suite_listing import print_suite_table, suite_rows
-    from seqlab.sweep.local import usable_cores
+    from seqlab.run.cores import usable_cores
 
     workers = workers or usable_cores()
     rows = suite_rows(workers)

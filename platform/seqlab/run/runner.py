@@ -123,7 +123,7 @@ def train(
     from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
     from seqlab import __version__
-    from seqlab.api.baselines import baseline_values
+    from seqlab.api.baselines import baseline_values, strongest_baseline
     from seqlab.measure import allocator
 
     from seqlab.store import tracking
@@ -133,7 +133,7 @@ def train(
     from seqlab.registry.checks import model_output_problem
     from seqlab.run.data import training_loader, validation_loader
     from seqlab.run.interruption import StopSignals
-    from seqlab.sweep.local import usable_cores
+    from seqlab.run.cores import usable_cores
     from seqlab.run.memory_estimate import estimate_memory, refusal
 
     _quiet_lightning()
@@ -216,7 +216,7 @@ def train(
         record.TAG_DEVICE_NAME: device_name(trainer.strategy.root_device),
         record.TAG_THREADS: f"{torch.get_num_threads()} of {usable_cores()} cores",
         record.TAG_PROCESS: tracking.process_identity() or "",
-        record.TAG_BASELINE_KIND: scores.baseline_kind,
+        record.TAG_BASELINE_KIND: strongest_baseline(task, baselines)[0],
         **_plugin_tags(components),
         **(extra_tags or {}),
     }

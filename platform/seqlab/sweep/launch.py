@@ -63,7 +63,7 @@ def run_sweep(
     :param console: where progress and status lines go.
     :raises SweepError: for options that cannot work together.
     """
-    from seqlab.sweep.local import usable_cores
+    from seqlab.run.cores import usable_cores
 
     uri = tracking.tracking_uri()
     if executor == "ray" and address and uri.startswith(("sqlite:", "file:", "/")):

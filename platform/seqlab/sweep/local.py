@@ -37,11 +37,6 @@ STOP_GRACE_SECONDS = 120.0
 """How long a stopped sweep waits for in-flight runs to end KILLED before killing them."""
 
 
-def usable_cores() -> int:
-    """The CPU cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 LOST_WORKER = (
     "its worker process died (this run's or, killed with it, another's: out of memory?); "
     "rerun the sweep to retry"
