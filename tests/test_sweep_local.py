@@ -276,7 +276,7 @@ from seqlab import Params, hookimpl
 
 
 class ProbeParams(Params):
-    hidden_size: int = 8
+    hidden_size: int = Field(8, description="units")
 
 
 def build_probe(params, input_size):

@@ -245,7 +245,8 @@ def describe_validation_errors(
     for err in error.errors():
         key = ".".join([prefix, *map(str, err["loc"])] if prefix else map(str, err["loc"]))
         if not err["loc"]:  # a rule across keys (a model validator): its message says it all
-            parts.append(err["msg"].removeprefix("Value error, "))
+            rule = err["msg"].removeprefix("Value error, ")
+            parts.append(f"{prefix}: {rule}" if prefix else rule)
         elif err["type"] == "extra_forbidden":
             allowed = sorted(model.model_fields)
             close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
