@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 VIEW = "curves"
 X_AXES = {"step": "training step", "time_s": "wall time (s)"}
 SCALES = {"logx": "log x", "logy": "log y"}
-MEMBER_LIMIT = 200
-"""Above this many member runs, faint member lines are drawn with WebGL."""
-MEMBER_POINTS = 40_000
-"""Faint member lines share this many points at most; each run keeps its first and last."""
 
 
 @hookimpl
@@ -89,58 +85,6 @@ def layout(**query: str) -> Component:
     ])
 
 
-def curve_figure(
-    members: pd.DataFrame, groups: pd.DataFrame, metric: str, x_title: str, band_name: str,
-    show_members: bool, log_x: bool, log_y: bool,
-) -> go.Figure:
-    """Bands, center lines and (optionally) faint member lines, one color per group."""
-    import numpy as np
-    import plotly.graph_objects as go
-
-    from seqlab_dashboard.figures import group_colors, styled, translucent
-
-    from seqlab_dashboard.data import downsample
-
-    colors = group_colors(groups["group"])
-    figure = go.Figure()
-    member_count = members["run_id"].nunique()
-    many = member_count > MEMBER_LIMIT
-    per_member = max(MEMBER_POINTS // max(member_count, 1), 10)
-    for group, rows in in_natural_order(groups.groupby("group", sort=False)):
-        color, n = colors[group], int(rows["n"].max())
-        if band_name != "none" and n > 1:
-            figure.add_trace(go.Scatter(
-                x=np.concatenate([rows["x"], rows["x"][::-1]]),
-                y=np.concatenate([rows["upper"], rows["lower"][::-1]]),
-                fill="toself", fillcolor=translucent(color, 0.18), line={"width": 0}, mode="lines",
-                hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} band",
-            ))
-        if show_members:
-            lines = members[members["group"] == group]
-            grid = np.unique(lines["x"].to_numpy())
-            if len(grid) > per_member:
-                lines = lines[lines["x"].isin(grid[downsample(len(grid), per_member)])]
-            ids = lines["run_id"].to_numpy()
-            breaks = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-            member_trace = go.Scattergl if many else go.Scatter
-            figure.add_trace(member_trace(
-                x=np.insert(lines["x"].to_numpy(dtype=np.float32), breaks, np.nan),
-                y=np.insert(lines["value"].to_numpy(dtype=np.float32), breaks, np.nan),
-                mode="lines", line={"color": translucent(color, 0.35), "width": 1},
-                hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} members",
-            ))
-        figure.add_trace(go.Scatter(
-            x=rows["x"], y=rows["center"], mode="lines", line={"color": color, "width": 2.6},
-            name=f"{group} (n={n})", legendgroup=group,
-            customdata=np.stack([rows["lower"], rows["upper"], rows["n"]], axis=-1),
-            hovertemplate="%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}] n=%{customdata[2]}<extra>"
-            + group + "</extra>",
-        ))
-    figure.update_xaxes(type="log" if log_x else "linear")
-    figure.update_yaxes(type="log" if log_y else "linear")
-    return styled(figure, x_title, metric, "group (n runs)")
-
-
 def callbacks(app: Dash) -> None:
     """Redraw the figure when the scope, grouping or a display option changes."""
     from dash import Input, Output
@@ -172,7 +116,7 @@ def draw_curves(
     from seqlab_dashboard.analysis import BANDS, curves, group_labels
     from seqlab_dashboard.controls import in_scope
     from seqlab_dashboard.data import open_store, param_column
-    from seqlab_dashboard.figures import empty_figure
+    from seqlab_dashboard.figures import curve_figure, empty_figure
 
     store = open_store()
     scoped = in_scope(store.runs(), experiments, sweeps, selected)

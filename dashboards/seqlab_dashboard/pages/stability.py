@@ -84,11 +84,12 @@ def draw_stability(
     """The five stability figures, in layout order."""
     import plotly.graph_objects as go
 
-    from seqlab_dashboard.analysis import curves, group_labels, summarize
+    from seqlab_dashboard.analysis import curves, group_labels, in_natural_order, summarize
     from seqlab_dashboard.controls import final_runs, group_columns, in_scope
     from seqlab_dashboard.data import metric_column, open_store, param_column
-    from seqlab_dashboard.figures import empty_figure, group_colors, length_figure, styled, summary_figure
-    from seqlab_dashboard.pages.curves import curve_figure
+    from seqlab_dashboard.figures import (
+        curve_figure, empty_figure, group_colors, length_figure, styled, summary_figure,
+    )
 
     store = open_store()
     scoped = in_scope(store.runs(), experiments, sweeps, selected)
@@ -105,8 +106,7 @@ def draw_stability(
         figures.append(curve_figure(members, groups, "gradient norm", "training step", band_name,
                                     True, False, True))
     runs = final_runs(experiments, sweeps, selected)
-    final_labels = labels[labels.index.isin(runs["run_id"])]
-    frame = runs.assign(group=final_labels.to_numpy())
+    frame = runs.assign(group=runs["run_id"].map(labels).to_numpy())
     clips = metric_column(record.CLIP_EVENTS)
     if clips not in frame or frame[clips].isna().all():
         figures.append(empty_figure(f"No finished run recorded {record.CLIP_EVENTS}."))
@@ -119,7 +119,7 @@ def draw_stability(
         figures.extend([empty_figure("No finished run recorded this metric.")] * 2)
         return figures
     spread = go.Figure()
-    for name, rows in frame.dropna(subset=[column]).groupby("group", sort=True):
+    for name, rows in in_natural_order(frame.dropna(subset=[column]).groupby("group", sort=False)):
         spread.add_trace(go.Box(y=rows[column], name=name, boxpoints="all", jitter=0.4, pointpos=0,
                                 marker={"color": colors[name], "size": 7}, line={"color": colors[name]},
                                 fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"]))
@@ -138,13 +138,15 @@ def _divergence_figure(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure
     """Share of each group's runs that diverged (``stab/diverged``; a FAILED run without it counts)."""
     import plotly.graph_objects as go
 
+    from seqlab_dashboard.analysis import natural_key
     from seqlab_dashboard.data import metric_column
-    from seqlab_dashboard.figures import styled
+    from seqlab_dashboard.figures import styled, top_down
 
     recorded = frame.get(metric_column(record.DIVERGED))
     failed = (frame["status"] == "FAILED").astype(float)
     diverged = failed if recorded is None else recorded.fillna(failed)
-    rates = frame.assign(diverged=diverged.to_numpy()).groupby("group", sort=True)["diverged"].agg(["mean", "sum", "count"])
+    rates = frame.assign(diverged=diverged.to_numpy()).groupby("group", sort=False)["diverged"].agg(["mean", "sum", "count"])
+    rates = rates.loc[sorted(rates.index, key=natural_key)]
     figure = go.Figure(go.Bar(
         x=rates["mean"], y=rates.index, orientation="h",
         marker={"color": [colors[g] for g in rates.index]},
@@ -152,7 +154,7 @@ def _divergence_figure(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure
         name="diverged", hovertemplate="%{x:.0%} (%{text})<extra>%{y}</extra>",
     ))
     figure.update_xaxes(range=[0, 1], tickformat=".0%")
-    figure.update_yaxes(categoryorder="category descending", automargin=True)
+    top_down(figure, rates.index)
     return styled(figure, "runs diverged", "")
 
 
