@@ -201,3 +201,87 @@ def test_empty_store_is_explained(server: dict[str, Any], browser: Any) -> None:
     assert any("No runs in scope" in text for text in figure(browser, "curves")["annotations"])
     shoot(browser, "empty-store")
     assert not server["failures"]
+
+
+def colors(driver: Any, name: str) -> dict[str, str]:
+    """Each group's color in graph ``name``: its center trace's line or marker color."""
+    graph_id = json.dumps({"name": name, "type": "figure"}, separators=(",", ":"))
+    return driver.execute_script("""
+        const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+        const found = {};
+        for (const t of plot.data) {
+            const name = t.name || '';
+            if (!name.includes(' (n=')) { continue; }
+            const group = name.split(' (n=')[0];
+            const color = (t.mode || '').includes('lines') ? t.line.color : t.marker.color;
+            if (typeof color === 'string') { found[group] = color; }
+        }
+        return found;
+    """, graph_id)
+
+
+def test_gradient_flow_never_averages_two_lengths(server: dict[str, Any], browser: Any) -> None:
+    browser.get(server["url"] + "/long-term?group=model.hidden_size")
+    settled(browser)
+    for name in ("gradient-flow", "state-trace"):
+        drawn = centers(figure(browser, name))
+        assert drawn, name
+        for trace in drawn:
+            assert " · length=" in trace, f"{name}: {trace} mixes lengths"
+            assert int(trace.split("(n=")[1].rstrip(")")) <= 2, f"{name}: {trace} counts more than the seeds"
+    assert {"hidden_size=4 · length=4", "hidden_size=4 · length=8"} <= set(colors(browser, "gradient-flow"))
+    assert not server["failures"]
+
+
+def test_default_groups_never_pool_seeds_with_another_varying_param(server: dict[str, Any], browser: Any) -> None:
+    browser.get(server["url"] + "/curves")
+    settled(browser)
+    chosen = browser.find_element("id", "curves-group").text
+    assert "task.length" in chosen and "model.hidden_size" in chosen and "seed" not in chosen
+    plotted = figure(browser, "curves")
+    assert all(int(n.split("(n=")[1].rstrip(")")) <= 2 for n in centers(plotted))
+    assert not any("pool" in text for text in plotted["annotations"])
+    browser.get(server["url"] + "/curves?group=model")
+    settled(browser)
+    assert any("pool several values of" in text and "task.length" in text
+               for text in figure(browser, "curves")["annotations"]), "a pooling group says so"
+    browser.get(server["url"] + "/curves?group=nonsense")
+    settled(browser)
+    assert browser.find_element("id", "curves-group").text == chosen, "a bad group= falls back to the default"
+    assert not server["failures"]
+
+
+def test_one_group_has_one_color_across_figures_and_views(server: dict[str, Any], browser: Any) -> None:
+    seen: dict[str, str] = {}
+    for view, names in (("efficiency", ("step-time", "sequences-per-s", "memory-growth-mb", "parameters", "pareto")),
+                        ("stability", ("grad-norm", "clip-events")),
+                        ("curves", ("curves",))):
+        browser.get(f"{server['url']}/{view}?group=model.hidden_size,task.length")
+        settled(browser)
+        for name in names:
+            for group, color in colors(browser, name).items():
+                assert seen.setdefault(group, color) == color, f"{group} changes color in {view}/{name}"
+    assert len(seen) >= 4 and len(set(seen.values())) == len(seen), "different groups, different colors"
+    assert not server["failures"]
+
+
+def test_heatmap_choice_survives_reloads(server: dict[str, Any], browser: Any) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    browser.get(server["url"] + "/long-term?group=model.hidden_size")
+    settled(browser)
+    choices = browser.execute_script(
+        "return document.getElementById('longterm-heatmap') && true")
+    assert choices
+    target = "group:hidden_size=8 · length=8"
+    link = f"{server['url']}/long-term?group=model.hidden_size&heatmap={target}"
+    for _ in range(4):
+        browser.get(link)
+        settled(browser)
+        assert parse_qs(urlparse(browser.current_url).query).get("heatmap") == [target]
+        assert "hidden_size=8 · length=8" in browser.find_element("id", "longterm-heatmap").text
+        assert "hidden_size=8 · length=8" in browser.execute_script("""
+            const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+            return plot.layout.xaxis.title.text;""", json.dumps({"name": "gradient-heatmap", "type": "figure"},
+                                                               separators=(",", ":")))
+    assert not server["failures"]

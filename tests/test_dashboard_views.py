@@ -85,11 +85,12 @@ def test_selection_narrows_every_view(on_store: str) -> None:
     figures, horizons, choices = draw_longterm(None, None, prefixes, ["model.hidden_size"], "std", None)
     score = figures[0]
     assert [t.name for t in score.data] == ["hidden_size=8"] and list(score.data[0].x) == [4, 8]
-    assert "group: hidden_size=8" in [c["label"] for c in choices]
+    assert "group: hidden_size=8 · length=8" in [c["label"] for c in choices]
     assert figures[2].data[0].type == "heatmap"
     state = [t.name for t in figures[3].data if not t.name.endswith("band")]
-    assert state == ["hidden_size=8 · cell (n=4)", "hidden_size=8 · hidden (n=4)"]
-    assert [t.line.dash for t in figures[3].data if t.name in state] == ["solid", "dot"]
+    assert state == ["hidden_size=8 · length=4 · cell (n=2)", "hidden_size=8 · length=8 · cell (n=2)",
+                     "hidden_size=8 · length=4 · hidden (n=2)", "hidden_size=8 · length=8 · hidden (n=2)"]
+    assert [t.line.dash for t in figures[3].data if t.name in state] == ["solid", "solid", "dot", "dot"]
 
 
 def test_views_explain_missing_data_instead_of_failing(on_store: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]

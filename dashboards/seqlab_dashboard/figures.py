@@ -81,6 +81,66 @@ def group_colors(groups: Iterable[str]) -> dict[str, str]:
     return {group: PALETTE[i % len(PALETTE)] for i, group in enumerate(ordered)}
 
 
+AXIS_PARAMS = ("task.length", "trainer.lr")
+"""Params some figures spread on an axis instead of grouping by them (their groups leave them out)."""
+
+
+def page_colors(runs: pd.DataFrame, group: Sequence[str]) -> dict[str, str]:
+    """One color per group label for every figure of every view, given the runs in scope.
+
+    The groups without :data:`AXIS_PARAMS` set the hues (:func:`group_colors`); a group that
+    also names an axis param (``lstm · length=40``), in a figure that keeps it, gets a shade of
+    its hue, darker to lighter in natural order. Labels leaving out an axis param, the grouping
+    plus ``task.length`` (the long-term view splits by length), or the grouping itself: all are
+    keys, so any figure of a view finds its groups' colors here.
+
+    :param group: the grouping's dotted param keys.
+    """
+    from seqlab_dashboard.analysis import group_labels
+    from seqlab_dashboard.data import param_column
+
+    keys = list(dict.fromkeys(group))
+    base_keys = [k for k in keys if k not in AXIS_PARAMS]
+    base = group_labels(runs, [param_column(k) for k in base_keys])
+    colors = group_colors(base)
+    variants = [keys, list(dict.fromkeys([*keys, AXIS_PARAMS[0]]))]
+    variants += [[k for k in keys if k != axis] for axis in AXIS_PARAMS]
+    for variant in variants:
+        if variant == base_keys:
+            continue
+        labels = group_labels(runs, [param_column(k) for k in variant])
+        pairs = sorted(set(zip(base, labels)), key=lambda pair: natural_key(pair[1]))
+        for hue in set(base):
+            shades = [label for b, label in pairs if b == hue]
+            for rank, label in enumerate(shades):
+                colors.setdefault(label, shade(colors[hue], rank, len(shades)))
+    return colors
+
+
+def shade(color: str, rank: int, count: int) -> str:
+    """``#rrggbb`` darker (first ranks) to lighter (last ranks), itself when ``count`` is 1."""
+    if count <= 1:
+        return color
+    amount = -0.35 + 0.7 * rank / (count - 1)
+    channels = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    target = 255 if amount > 0 else 0
+    mixed = [round(c + (target - c) * abs(amount)) for c in channels]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def noted(figure: go.Figure, note: str) -> go.Figure:
+    """Write ``note`` (what a figure pools, what it leaves out) above the plot area."""
+    if note:
+        import textwrap
+
+        lines = textwrap.wrap(note, 110)
+        figure.add_annotation(text="<br>".join(lines), showarrow=False, x=0, y=1.0, xref="paper", yref="paper",
+                              xanchor="left", yanchor="bottom", align="left",
+                              font={"size": 11.5, "color": "#8d6e63"})
+        figure.update_layout(margin={"t": 24 + 16 * len(lines)})
+    return figure
+
+
 def translucent(color: str, alpha: float) -> str:
     """``#rrggbb`` as an ``rgba(...)`` string with opacity ``alpha``."""
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
@@ -230,15 +290,14 @@ def length_figure(
 
 def curve_figure(
     members: pd.DataFrame, groups: pd.DataFrame, metric: str, x_title: str, band_name: str,
-    show_members: bool, log_x: bool, log_y: bool,
+    show_members: bool, log_x: bool, log_y: bool, colors: dict[str, str],
 ) -> go.Figure:
-    """Bands, center lines and (optionally) faint member lines, one color per group."""
+    """Bands, center lines and (optionally) faint member lines, in each group's color."""
     import numpy as np
     import plotly.graph_objects as go
 
     from seqlab_dashboard.data import spread
 
-    colors = group_colors(groups["group"])
     figure = go.Figure()
     member_count = members["run_id"].nunique()
     many = member_count > MEMBER_LIMIT

@@ -72,7 +72,7 @@ def layout(**query: str) -> Component:
                                           value=query_text(query, "band", list(BANDS), "std"), clearable=False)),
             labelled("Smoothing (EMA)", dcc.Slider(id=ids.control(VIEW, "smoothing"), min=0, max=0.99, step=0.01,
                                                    value=query_number(query, "smoothing", 0.0),
-                                                   marks={0: "0", 0.5: "0.5", 0.9: "0.9", 0.99: ".99"},
+                                                   marks={0: "0", 0.25: "0.25", 0.5: "0.5", 0.75: "0.75", 0.99: "0.99"},
                                                    tooltip={"placement": "bottom"})),
             labelled("Show", dcc.Checklist(id=ids.control(VIEW, "options"),
                                            options=[{"label": "member runs", "value": "members"},
@@ -114,9 +114,9 @@ def draw_curves(
 ) -> tuple[go.Figure, Any]:
     """The curves figure and a one-line summary for the given control values."""
     from seqlab_dashboard.analysis import BANDS, curves, group_labels
-    from seqlab_dashboard.controls import in_scope
-    from seqlab_dashboard.data import open_store, param_column
-    from seqlab_dashboard.figures import curve_figure, empty_figure
+    from seqlab_dashboard.controls import group_columns, in_scope, pooling_note
+    from seqlab_dashboard.data import open_store
+    from seqlab_dashboard.figures import curve_figure, empty_figure, noted, page_colors
 
     store = open_store()
     scoped = in_scope(store.runs(), experiments, sweeps, selected)
@@ -127,12 +127,14 @@ def draw_curves(
     histories = store.histories(list(scoped["run_id"]), metric)
     if histories.empty:
         return empty_figure(f"None of the {len(scoped)} runs in scope recorded {metric} yet."), ""
-    labels = group_labels(scoped, [param_column(k) for k in group or []])
+    labels = group_labels(scoped, group_columns(group))
     members, groups = curves(histories, labels, x=x, center=center, kind=band_name,
                              smoothing=float(smoothing or 0))
     options = options or []
     figure = curve_figure(members, groups, metric, X_AXES.get(x, x), band_name, "members" in options,
-                          "logx" in options, "logy" in options)
+                          "logx" in options, "logy" in options, page_colors(scoped, group or []))
+    drawn = scoped[scoped["run_id"].isin(histories["run_id"].unique())]
+    noted(figure, pooling_note(drawn, group or []))
     missing = len(scoped) - histories["run_id"].nunique()
     running = int((scoped["status"] == "RUNNING").sum())
     notes = [f"{histories['run_id'].nunique()} runs in {groups['group'].nunique()} groups; "

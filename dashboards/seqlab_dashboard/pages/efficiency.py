@@ -20,11 +20,14 @@ VIEW = "efficiency"
 COSTS = {
     record.STEP_TIME: "time per step (s)",
     record.SEQUENCES_PER_S: "throughput (sequences/s)",
-    record.PEAK_MEMORY_MB: "peak memory (MiB)",
+    record.MEMORY_GROWTH_MB: "memory growth in training (MiB)",
+    record.PEAK_MEMORY_MB: "peak memory of the process (MiB)",
     record.PARAMETERS: "trainable parameters",
     record.TRAIN_TIME: "training time (s)",
 }
-CARDS = (record.STEP_TIME, record.SEQUENCES_PER_S, record.PEAK_MEMORY_MB, record.PARAMETERS)
+CARDS = (record.STEP_TIME, record.SEQUENCES_PER_S, record.MEMORY_GROWTH_MB, record.PARAMETERS)
+"""The cost cards; memory is the growth during training (the peak is mostly the process's own
+baseline), the peak where a run recorded no growth."""
 LENGTH = "task.length"
 
 
@@ -84,25 +87,29 @@ def draw_efficiency(
     import plotly.graph_objects as go
 
     from seqlab_dashboard.analysis import group_labels, pareto_front, summarize
-    from seqlab_dashboard.controls import final_runs, group_columns
+    from seqlab_dashboard.controls import final_runs, group_columns, pooling_note, scoped_runs
     from seqlab_dashboard.data import metric_column, param_column
-    from seqlab_dashboard.figures import empty_figure, group_colors, length_figure, styled, summary_figure
+    from seqlab_dashboard.figures import empty_figure, length_figure, noted, page_colors, styled, summary_figure
 
     runs = final_runs(experiments, sweeps, selected)
     if runs.empty:
         return [empty_figure("No finished runs in scope.")] * (len(CARDS) + 2)
+    group = group or []
     labels = group_labels(runs, group_columns(group))
-    colors = group_colors(labels)
+    colors = page_colors(scoped_runs(experiments, sweeps, selected), group)
+    note = pooling_note(runs, group)
     figures = []
     for metric in CARDS:
         column = metric_column(metric)
+        if metric == record.MEMORY_GROWTH_MB and (column not in runs or runs[column].isna().all()):
+            metric, column = record.PEAK_MEMORY_MB, metric_column(record.PEAK_MEMORY_MB)
         if column not in runs or runs[column].isna().all():
             figures.append(empty_figure(f"No run in scope recorded {metric}."))
             continue
         values = runs.assign(group=labels.to_numpy(), value=runs[column])[["group", "value"]]
         summary = summarize(values, "value", kind=band_name)
-        figures.append(summary_figure(values, summary, COSTS[metric], colors,
-                                      log=metric == record.PARAMETERS))
+        figures.append(noted(summary_figure(values, summary, COSTS[metric], colors,
+                                            log=metric == record.PARAMETERS), note))
     score, cost_column = metric_column(record.NORMALIZED_SCORE), metric_column(cost)
     if score not in runs or cost_column not in runs or runs[[score, cost_column]].dropna().empty:
         figures.append(empty_figure(f"No run in scope recorded both {cost} and {record.NORMALIZED_SCORE}."))
@@ -131,7 +138,7 @@ def draw_efficiency(
         figure.add_trace(go.Scatter(x=front["center_x"], y=front["center_y"], mode="lines",
                                     line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
         figure.update_xaxes(type="log")
-        figures.append(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"))
+        figures.append(noted(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"), note))
     step = metric_column(record.STEP_TIME)
     if param_column(LENGTH) not in runs or step not in runs or runs[step].isna().all():
         figures.append(empty_figure(f"Needs runs with {LENGTH} and {record.STEP_TIME}."))
@@ -139,8 +146,9 @@ def draw_efficiency(
         by_length = group_labels(runs, group_columns(group, without=[LENGTH]))
         frame = runs.assign(group=by_length.to_numpy(), length=runs[param_column(LENGTH)])
         table = summarize(frame, step, ("group", "length"), kind=band_name)
-        figures.append(length_figure(table, COSTS[record.STEP_TIME], group_colors(by_length),
-                                     log_x=True, log_y=True))
+        figure = length_figure(table, COSTS[record.STEP_TIME], colors, log_x=True, log_y=True)
+        without = [k for k in group if k != LENGTH]
+        figures.append(noted(figure, pooling_note(runs, without, without=[LENGTH])))
     return figures
 
 

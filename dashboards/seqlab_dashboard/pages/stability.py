@@ -85,10 +85,10 @@ def draw_stability(
     import plotly.graph_objects as go
 
     from seqlab_dashboard.analysis import curves, group_labels, in_natural_order, summarize
-    from seqlab_dashboard.controls import final_runs, group_columns, in_scope
+    from seqlab_dashboard.controls import final_runs, group_columns, in_scope, pooling_note
     from seqlab_dashboard.data import metric_column, open_store, param_column
     from seqlab_dashboard.figures import (
-        curve_figure, empty_figure, group_colors, length_figure, styled, summary_figure,
+        curve_figure, empty_figure, length_figure, noted, page_colors, styled, summary_figure,
     )
 
     store = open_store()
@@ -96,24 +96,29 @@ def draw_stability(
     if scoped.empty:
         return [empty_figure("No runs in scope.")] * len(FIGURES)
     figures: list[go.Figure] = []
+    group = group or []
     labels = group_labels(scoped, group_columns(group))
-    colors = group_colors(labels)
+    colors = page_colors(scoped, group)
     norms = store.histories(list(scoped["run_id"]), record.GRAD_NORM)
     if norms.empty:
         figures.append(empty_figure(f"No run in scope recorded {record.GRAD_NORM}."))
     else:
         members, groups = curves(norms, labels, kind=band_name)
-        figures.append(curve_figure(members, groups, "gradient norm", "training step", band_name,
-                                    True, False, True))
+        figures.append(noted(curve_figure(members, groups, "gradient norm", "training step", band_name,
+                                          True, False, True, colors),
+                             pooling_note(scoped[scoped["run_id"].isin(norms["run_id"])], group)))
     runs = final_runs(experiments, sweeps, selected)
     frame = runs.assign(group=runs["run_id"].map(labels).to_numpy())
+    note = pooling_note(runs, group)
     clips = metric_column(record.CLIP_EVENTS)
     if clips not in frame or frame[clips].isna().all():
         figures.append(empty_figure(f"No finished run recorded {record.CLIP_EVENTS}."))
     else:
         values = frame.assign(value=frame[clips])[["group", "value"]]
-        figures.append(summary_figure(values, summarize(values, "value", kind=band_name), "clipping events", colors))
-    figures.append(_divergence_figure(frame, colors) if len(frame) else empty_figure("No finished runs in scope."))
+        figures.append(noted(summary_figure(values, summarize(values, "value", kind=band_name),
+                                            "clipping events", colors), note))
+    figures.append(noted(_divergence_figure(frame, colors), note) if len(frame)
+                   else empty_figure("No finished runs in scope."))
     column = metric_column(metric) if metric else None
     if column is None or column not in frame or frame[column].isna().all():
         figures.extend([empty_figure("No finished run recorded this metric.")] * 2)
@@ -123,14 +128,15 @@ def draw_stability(
         spread.add_trace(go.Box(y=rows[column], name=name, boxpoints="all", jitter=0.4, pointpos=0,
                                 marker={"color": colors[name], "size": 7}, line={"color": colors[name]},
                                 fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"]))
-    figures.append(styled(spread, "", metric).update_layout(showlegend=False))
+    figures.append(noted(styled(spread, "", metric).update_layout(showlegend=False), note))
     if param_column(LR) not in frame or frame[param_column(LR)].nunique() < 2:
         figures.append(empty_figure(f"Needs finished runs at two or more values of {LR}."))
     else:
         by_lr = group_labels(frame, group_columns(group, without=[LR]))
         table = summarize(frame.assign(group=by_lr.to_numpy(), length=frame[param_column(LR)]),
                           column, ("group", "length"), kind=band_name)
-        figures.append(length_figure(table, metric, group_colors(by_lr), log_x=True, x_title=LR))
+        figure = length_figure(table, metric, colors, log_x=True, x_title=LR)
+        figures.append(noted(figure, pooling_note(runs, [k for k in group if k != LR], without=[LR])))
     return figures
 
 
