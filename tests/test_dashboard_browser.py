@@ -33,8 +33,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     from werkzeug.serving import make_server
 
     folder = tmp_path_factory.getbasetemp() / "dashboard-store"
+    uri = build_store(folder)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", build_store(folder))
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
         from seqlab_dashboard.app import create_app
 
         app = create_app()
@@ -51,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         thread.start()
         try:
             yield {"url": f"http://127.0.0.1:{http.server_port}", "failures": failures,
-                   "patch": patch, "empty": empty_store(folder)}
+                   "patch": patch, "empty": empty_store(folder), "store": uri}
         finally:
             http.shutdown()
 
@@ -203,6 +204,13 @@ def test_empty_store_is_explained(server: dict[str, Any], browser: Any) -> None:
     assert not server["failures"]
 
 
+@pytest.fixture
+def real_runs(server: dict[str, Any]) -> dict[str, Any]:
+    """The server, reading the store of real runs (a test before may have pointed it elsewhere)."""
+    server["patch"].setenv("MLFLOW_TRACKING_URI", server["store"])
+    return server
+
+
 def colors(driver: Any, name: str) -> dict[str, str]:
     """Each group's color in graph ``name``: its center trace's line or marker color."""
     graph_id = json.dumps({"name": name, "type": "figure"}, separators=(",", ":"))
@@ -220,8 +228,8 @@ def colors(driver: Any, name: str) -> dict[str, str]:
     """, graph_id)
 
 
-def test_gradient_flow_never_averages_two_lengths(server: dict[str, Any], browser: Any) -> None:
-    browser.get(server["url"] + "/long-term?group=model.hidden_size")
+def test_gradient_flow_never_averages_two_lengths(real_runs: dict[str, Any], browser: Any) -> None:
+    browser.get(real_runs["url"] + "/long-term?group=model.hidden_size")
     settled(browser)
     for name in ("gradient-flow", "state-trace"):
         drawn = centers(figure(browser, name))
@@ -230,51 +238,51 @@ def test_gradient_flow_never_averages_two_lengths(server: dict[str, Any], browse
             assert " · length=" in trace, f"{name}: {trace} mixes lengths"
             assert int(trace.split("(n=")[1].rstrip(")")) <= 2, f"{name}: {trace} counts more than the seeds"
     assert {"hidden_size=4 · length=4", "hidden_size=4 · length=8"} <= set(colors(browser, "gradient-flow"))
-    assert not server["failures"]
+    assert not real_runs["failures"]
 
 
-def test_default_groups_never_pool_seeds_with_another_varying_param(server: dict[str, Any], browser: Any) -> None:
-    browser.get(server["url"] + "/curves")
+def test_default_groups_never_pool_seeds_with_another_varying_param(real_runs: dict[str, Any], browser: Any) -> None:
+    browser.get(real_runs["url"] + "/curves")
     settled(browser)
     chosen = browser.find_element("id", "curves-group").text
     assert "task.length" in chosen and "model.hidden_size" in chosen and "seed" not in chosen
     plotted = figure(browser, "curves")
     assert all(int(n.split("(n=")[1].rstrip(")")) <= 2 for n in centers(plotted))
     assert not any("pool" in text for text in plotted["annotations"])
-    browser.get(server["url"] + "/curves?group=model")
+    browser.get(real_runs["url"] + "/curves?group=model")
     settled(browser)
     assert any("pool several values of" in text and "task.length" in text
                for text in figure(browser, "curves")["annotations"]), "a pooling group says so"
-    browser.get(server["url"] + "/curves?group=nonsense")
+    browser.get(real_runs["url"] + "/curves?group=nonsense")
     settled(browser)
     assert browser.find_element("id", "curves-group").text == chosen, "a bad group= falls back to the default"
-    assert not server["failures"]
+    assert not real_runs["failures"]
 
 
-def test_one_group_has_one_color_across_figures_and_views(server: dict[str, Any], browser: Any) -> None:
+def test_one_group_has_one_color_across_figures_and_views(real_runs: dict[str, Any], browser: Any) -> None:
     seen: dict[str, str] = {}
     for view, names in (("efficiency", ("step-time", "sequences-per-s", "memory-growth-mb", "parameters", "pareto")),
                         ("stability", ("grad-norm", "clip-events")),
                         ("curves", ("curves",))):
-        browser.get(f"{server['url']}/{view}?group=model.hidden_size,task.length")
+        browser.get(f"{real_runs['url']}/{view}?group=model.hidden_size,task.length")
         settled(browser)
         for name in names:
             for group, color in colors(browser, name).items():
                 assert seen.setdefault(group, color) == color, f"{group} changes color in {view}/{name}"
     assert len(seen) >= 4 and len(set(seen.values())) == len(seen), "different groups, different colors"
-    assert not server["failures"]
+    assert not real_runs["failures"]
 
 
-def test_heatmap_choice_survives_reloads(server: dict[str, Any], browser: Any) -> None:
+def test_heatmap_choice_survives_reloads(real_runs: dict[str, Any], browser: Any) -> None:
     from urllib.parse import parse_qs, urlparse
 
-    browser.get(server["url"] + "/long-term?group=model.hidden_size")
+    browser.get(real_runs["url"] + "/long-term?group=model.hidden_size")
     settled(browser)
     choices = browser.execute_script(
         "return document.getElementById('longterm-heatmap') && true")
     assert choices
     target = "group:hidden_size=8 · length=8"
-    link = f"{server['url']}/long-term?group=model.hidden_size&heatmap={target}"
+    link = f"{real_runs['url']}/long-term?group=model.hidden_size&heatmap={target}"
     for _ in range(4):
         browser.get(link)
         settled(browser)
@@ -284,4 +292,38 @@ def test_heatmap_choice_survives_reloads(server: dict[str, Any], browser: Any) -
             const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
             return plot.layout.xaxis.title.text;""", json.dumps({"name": "gradient-heatmap", "type": "figure"},
                                                                separators=(",", ":")))
-    assert not server["failures"]
+    assert not real_runs["failures"]
+
+
+def test_runs_view_tells_configurations_apart_and_shows_key_columns_at_1600px(
+    real_runs: dict[str, Any], browser: Any
+) -> None:
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.set_window_size(1600, 1000)
+    try:
+        browser.get(real_runs["url"] + "/runs")
+        settled(browser)
+        names = [e.text for e in browser.find_elements(
+            "css selector", ".ag-pinned-left-cols-container .ag-row [col-id='config']")]
+        assert len(names) == 10 and len(set(names)) == 10, names
+        right = browser.execute_script("return window.innerWidth")
+        for column in ("params.task.length", "params.model.hidden_size", "metrics.ltd/normalized_score"):
+            header = browser.find_element("css selector", f".ag-header-cell[col-id='{column}']")
+            box = header.rect
+            assert box["x"] + box["width"] <= right, f"{column} is off-screen at 1600 px"
+        count = browser.find_element("css selector", ".ag-row [col-id='metrics.eff/parameters']").text
+        assert "e+" not in count and count.replace(",", "").isdigit(), count
+        assert not browser.find_elements("css selector", ".ag-header-cell[col-id='params.trainer.lr']")
+        browser.find_element("id", "runs-columns").click()
+        browser.switch_to.active_element.send_keys("trainer.lr")
+        browser.find_element(
+            "xpath", "//div[contains(@class,'dash-dropdown-content')]//label[.//input[@value='params.trainer.lr']]"
+        ).click()
+        browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+        WebDriverWait(browser, 30).until(
+            lambda d: d.find_elements("css selector", ".ag-header-cell[col-id='params.trainer.lr']"))
+    finally:
+        browser.set_window_size(1440, 1100)
+    assert not real_runs["failures"]

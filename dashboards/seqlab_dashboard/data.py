@@ -218,7 +218,8 @@ class RunStore:
         """Every active run, one row each, read again only when the store changed.
 
         Columns: ``run_id``, ``experiment_id``, ``experiment``, ``run_name``, ``status``,
-        ``start_time``, ``end_time``, ``duration_s``, ``sweep``, ``params.*`` (numbers where
+        ``start_time``, ``end_time``, ``duration_s``, ``sweep`` (with the suite size when recorded:
+        ``gradients · quick``), ``params.*`` (numbers where
         every value is one), ``metrics.*`` (last values) and ``tags.*``.
         """
         with self._lock:
@@ -538,6 +539,10 @@ def _read_runs_client(client: MlflowClient, experiment_ids: list[str]) -> pd.Dat
     return frame
 
 
+def _missing_text(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def _tidy_runs(frame: pd.DataFrame, experiments: dict[str, str]) -> pd.DataFrame:
     """Name the columns the views use and turn numeric params into numbers."""
     import pandas as pd
@@ -545,7 +550,12 @@ def _tidy_runs(frame: pd.DataFrame, experiments: dict[str, str]) -> pd.DataFrame
     frame = frame.copy()
     frame["experiment"] = frame["experiment_id"].map(experiments).fillna(frame["experiment_id"])
     frame["run_name"] = frame.get(TAG + record.TAG_RUN_NAME, frame["run_id"])
-    frame["sweep"] = frame.get(TAG + record.TAG_SWEEP, pd.Series(None, index=frame.index))
+    sweep = frame.get(TAG + record.TAG_SWEEP, pd.Series(None, index=frame.index, dtype=object))
+    size = frame.get(TAG + record.TAG_SWEEP_SIZE, pd.Series(None, index=frame.index, dtype=object))
+    frame["sweep"] = pd.Series([
+        name if _missing_text(name) or _missing_text(suite_size) else f"{name} · {suite_size}"
+        for name, suite_size in zip(sweep, size)
+    ], index=frame.index, dtype=object)
     for column in ("start_time", "end_time"):
         if column not in frame:
             frame[column] = pd.NaT

@@ -129,16 +129,55 @@ def shade(color: str, rank: int, count: int) -> str:
 
 
 def noted(figure: go.Figure, note: str) -> go.Figure:
-    """Write ``note`` (what a figure pools, what it leaves out) above the plot area."""
-    if note:
-        import textwrap
+    """Write ``note`` (what a figure pools, what it leaves out) above the plot area, after any
+    note already there."""
+    if not note:
+        return figure
+    import textwrap
 
-        lines = textwrap.wrap(note, 110)
-        figure.add_annotation(text="<br>".join(lines), showarrow=False, x=0, y=1.0, xref="paper", yref="paper",
-                              xanchor="left", yanchor="bottom", align="left",
-                              font={"size": 11.5, "color": "#8d6e63"})
-        figure.update_layout(margin={"t": 24 + 16 * len(lines)})
+    earlier = [a for a in figure.layout.annotations if a.name == "note"]
+    text = " ".join([*(a.text.replace("<br>", " ") for a in earlier), note])
+    figure.layout.annotations = [a for a in figure.layout.annotations if a.name != "note"]
+    lines = textwrap.wrap(text, 110)
+    figure.add_annotation(text="<br>".join(lines), name="note", showarrow=False, x=0, y=1.0,
+                          xref="paper", yref="paper", xanchor="left", yanchor="bottom", align="left",
+                          font={"size": 11.5, "color": "#8d6e63"})
+    figure.update_layout(margin={"t": 24 + 16 * len(lines)})
     return figure
+
+
+MIN_INTERVAL_N = 3
+"""Groups with fewer runs get no 95% interval: from 2 seeds its t quantile (12.7) fills the plot."""
+
+
+def honest_band(table: pd.DataFrame, band_name: str, nonnegative: bool) -> tuple[pd.DataFrame, str]:
+    """``table`` (columns ``n``, ``center``, ``lower``, ``upper``) as a figure should draw it,
+    and a note saying what changed: no 95% interval where ``n`` < :data:`MIN_INTERVAL_N`, and
+    for a metric that is never negative, a band cut at 0 rather than reaching below it."""
+    import numpy as np
+
+    table = table.copy()
+    notes = []
+    if band_name == "ci95" and len(table) and (table["n"] < MIN_INTERVAL_N).any():
+        few = table["n"] < MIN_INTERVAL_N
+        table.loc[few, "lower"] = table.loc[few, "center"]
+        table.loc[few, "upper"] = table.loc[few, "center"]
+        notes.append(f"n < {MIN_INTERVAL_N}: no 95% interval drawn for groups with fewer runs.")
+    if nonnegative and len(table) and (table["lower"] < 0).any():
+        table["lower"] = np.maximum(table["lower"].to_numpy(dtype=float), 0.0)
+        notes.append("Bands cut at 0: the metric is never negative.")
+    return table, " ".join(notes)
+
+
+def log_axis(values: Iterable[float]) -> dict[str, Any]:
+    """Settings of a log axis over ``values`` whose tick labels cannot be misread: powers of
+    ten when the values span a decade or more, full numbers otherwise."""
+    import numpy as np
+
+    finite = np.array([v for v in values if v is not None and np.isfinite(v) and v > 0], dtype=float)
+    if len(finite) and finite.max() / finite.min() >= 10:
+        return {"type": "log", "dtick": 1, "exponentformat": "power", "minor": {"showgrid": True}}
+    return {"type": "log", "tickformat": ".3~g"}
 
 
 def translucent(color: str, alpha: float) -> str:
@@ -228,15 +267,17 @@ def _at(values: Sequence[Any], index: int) -> Any:
 
 def summary_figure(
     values: pd.DataFrame, summary: pd.DataFrame, value_title: str, colors: dict[str, str],
-    log: bool = False,
+    log: bool = False, band_name: str = "std",
 ) -> go.Figure:
     """Each group's center with its band as a horizontal error bar, members as faint dots.
 
     :param values: columns ``group``, ``value`` (one row per member run).
     :param summary: columns ``group``, ``n``, ``center``, ``lower``, ``upper``.
+    :param band_name: the band ``summary`` holds (see :func:`honest_band`).
     """
     import plotly.graph_objects as go
 
+    summary, note = honest_band(summary, band_name, bool((values["value"].dropna() >= 0).all()))
     figure = go.Figure()
     for row in summary.itertuples():
         members = values[values["group"] == row.group]
@@ -253,9 +294,9 @@ def summary_figure(
             name=f"{row.group} (n={row.n})", showlegend=False,
             hovertemplate=f"%{{x:.4g}} [{row.lower:.4g}, {row.upper:.4g}] n={row.n}<extra>{row.group}</extra>",
         ))
-    figure.update_xaxes(type="log" if log else "linear")
+    figure.update_xaxes(**(log_axis(values["value"]) if log else {"type": "linear"}))
     top_down(figure, summary["group"])
-    return styled(figure, value_title, "")
+    return noted(styled(figure, value_title, ""), note)
 
 
 def top_down(figure: go.Figure, groups: Iterable[str]) -> None:
@@ -266,14 +307,18 @@ def top_down(figure: go.Figure, groups: Iterable[str]) -> None:
 
 def length_figure(
     table: pd.DataFrame, value_title: str, colors: dict[str, str], log_x: bool = False,
-    log_y: bool = False, x_title: str = "task.length",
+    log_y: bool = False, x_title: str = "task.length", band_name: str = "std",
+    nonnegative: bool = False,
 ) -> go.Figure:
     """Each group's center against a numeric param (``length``), with error bars of its band.
 
     :param table: columns ``group``, ``length``, ``n``, ``center``, ``lower``, ``upper``.
+    :param band_name: the band ``table`` holds; :param nonnegative: the metric is never
+        negative (see :func:`honest_band`).
     """
     import plotly.graph_objects as go
 
+    table, note = honest_band(table, band_name, nonnegative)
     figure = go.Figure()
     for group, rows in in_natural_order(table.sort_values("length").groupby("group", sort=False)):
         figure.add_trace(go.Scatter(
@@ -283,9 +328,9 @@ def length_figure(
                      "arrayminus": rows["center"] - rows["lower"], "thickness": 1.6, "width": 5},
             customdata=rows["n"], hovertemplate="%{x}: %{y:.4g} n=%{customdata}<extra>" + group + "</extra>",
         ))
-    figure.update_xaxes(type="log" if log_x else "linear")
-    figure.update_yaxes(type="log" if log_y else "linear")
-    return styled(figure, x_title, value_title, "group")
+    figure.update_xaxes(**(log_axis(table["length"]) if log_x else {"type": "linear"}))
+    figure.update_yaxes(**(log_axis(table["center"]) if log_y else {"type": "linear"}))
+    return noted(styled(figure, x_title, value_title, "group"), note)
 
 
 def curve_figure(
@@ -298,13 +343,15 @@ def curve_figure(
 
     from seqlab_dashboard.data import spread
 
+    nonnegative = bool((members["value"] >= 0).all()) if len(members) else bool((groups["center"] >= 0).all())
+    groups, note = honest_band(groups, band_name, nonnegative)
     figure = go.Figure()
     member_count = members["run_id"].nunique()
     many = member_count > MEMBER_LIMIT
     per_member = max(MEMBER_POINTS // max(member_count, 1), 10)
     for group, rows in in_natural_order(groups.groupby("group", sort=False)):
         color, n = colors[group], int(rows["n"].max())
-        if band_name != "none" and n > 1:
+        if band_name != "none" and n > 1 and not (band_name == "ci95" and n < MIN_INTERVAL_N):
             figure.add_trace(go.Scatter(
                 x=np.concatenate([rows["x"], rows["x"][::-1]]),
                 y=np.concatenate([rows["upper"], rows["lower"][::-1]]),
@@ -332,6 +379,6 @@ def curve_figure(
             hovertemplate="%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}] n=%{customdata[2]}<extra>"
             + group + "</extra>",
         ))
-    figure.update_xaxes(type="log" if log_x else "linear")
-    figure.update_yaxes(type="log" if log_y else "linear")
-    return styled(figure, x_title, metric, "group (n runs)")
+    figure.update_xaxes(**(log_axis(groups["x"]) if log_x else {"type": "linear"}))
+    figure.update_yaxes(**(log_axis(groups["center"]) if log_y else {"type": "linear"}))
+    return noted(styled(figure, x_title, metric, "group (n runs)"), note)

@@ -89,7 +89,9 @@ def draw_efficiency(
     from seqlab_dashboard.analysis import group_labels, pareto_front, summarize
     from seqlab_dashboard.controls import final_runs, group_columns, pooling_note, scoped_runs
     from seqlab_dashboard.data import metric_column, param_column
-    from seqlab_dashboard.figures import empty_figure, length_figure, noted, page_colors, styled, summary_figure
+    from seqlab_dashboard.figures import (
+        empty_figure, length_figure, log_axis, noted, page_colors, styled, summary_figure,
+    )
 
     runs = final_runs(experiments, sweeps, selected)
     if runs.empty:
@@ -109,7 +111,7 @@ def draw_efficiency(
         values = runs.assign(group=labels.to_numpy(), value=runs[column])[["group", "value"]]
         summary = summarize(values, "value", kind=band_name)
         figures.append(noted(summary_figure(values, summary, COSTS[metric], colors,
-                                            log=metric == record.PARAMETERS), note))
+                                            log=metric == record.PARAMETERS, band_name=band_name), note))
     score, cost_column = metric_column(record.NORMALIZED_SCORE), metric_column(cost)
     if score not in runs or cost_column not in runs or runs[[score, cost_column]].dropna().empty:
         figures.append(empty_figure(f"No run in scope recorded both {cost} and {record.NORMALIZED_SCORE}."))
@@ -137,7 +139,7 @@ def draw_efficiency(
                                   both["center_y"])].sort_values("center_x")
         figure.add_trace(go.Scatter(x=front["center_x"], y=front["center_y"], mode="lines",
                                     line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
-        figure.update_xaxes(type="log")
+        figure.update_xaxes(**log_axis(both["center_x"]))
         figures.append(noted(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"), note))
     step = metric_column(record.STEP_TIME)
     if param_column(LENGTH) not in runs or step not in runs or runs[step].isna().all():
@@ -146,7 +148,8 @@ def draw_efficiency(
         by_length = group_labels(runs, group_columns(group, without=[LENGTH]))
         frame = runs.assign(group=by_length.to_numpy(), length=runs[param_column(LENGTH)])
         table = summarize(frame, step, ("group", "length"), kind=band_name)
-        figure = length_figure(table, COSTS[record.STEP_TIME], colors, log_x=True, log_y=True)
+        figure = length_figure(table, COSTS[record.STEP_TIME], colors, log_x=True, log_y=True,
+                               band_name=band_name, nonnegative=True)
         without = [k for k in group if k != LENGTH]
         figures.append(noted(figure, pooling_note(runs, without, without=[LENGTH])))
     return figures

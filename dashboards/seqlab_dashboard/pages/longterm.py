@@ -128,7 +128,7 @@ def draw_longterm(
         horizons = _no_horizons()
     else:
         horizons = memory_horizon(table)
-        score_figure = length_figure(table, "normalized score", colors)
+        score_figure = length_figure(table, "normalized score", colors, band_name=band_name)
         score_figure.add_hline(y=0, line={"dash": "dot", "color": "#90a4ae"},
                                annotation_text="chance: the baseline each run recorded")
         score_figure.add_hline(y=1, line={"dash": "dot", "color": "#90a4ae"}, annotation_text="perfect")
@@ -180,11 +180,11 @@ def _flow_figure(
     groups (one per length) with bands."""
     import plotly.graph_objects as go
 
-    from seqlab_dashboard.figures import styled
+    from seqlab_dashboard.figures import log_axis, styled
 
     figure = go.Figure()
     _add_last_step_traces(figure, flows, labels, lengths, colors, band_name)
-    figure.update_yaxes(type="log", exponentformat="power")
+    figure.update_yaxes(**log_axis(v for trace in figure.data for v in trace.y))
     figure.update_xaxes(autorange="reversed")
     return styled(figure, DISTANCE_TITLE, "‖∂loss/∂x_t‖", "group (n seeds)")
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 VIEW = "stability"
 LR = "trainer.lr"
+CLIP = "trainer.grad_clip"
 FIGURES = ("grad-norm", "clip-events", "divergence", "seed-spread", "lr-sensitivity")
 
 
@@ -82,6 +83,7 @@ def draw_stability(
     group: list[str] | None, band_name: str, metric: str | None,
 ) -> list[go.Figure]:
     """The five stability figures, in layout order."""
+    import pandas as pd
     import plotly.graph_objects as go
 
     from seqlab_dashboard.analysis import curves, group_labels, in_natural_order, summarize
@@ -111,12 +113,16 @@ def draw_stability(
     frame = runs.assign(group=runs["run_id"].map(labels).to_numpy())
     note = pooling_note(runs, group)
     clips = metric_column(record.CLIP_EVENTS)
-    if clips not in frame or frame[clips].isna().all():
+    clip_at = pd.to_numeric(frame.get(param_column(CLIP), pd.Series(dtype=float)), errors="coerce")
+    if len(frame) and not (clip_at > 0).any():
+        figures.append(empty_figure(f"Clipping is off ({CLIP} unset) in every finished run in scope: "
+                                    "nothing to count."))
+    elif clips not in frame or frame[clips].isna().all():
         figures.append(empty_figure(f"No finished run recorded {record.CLIP_EVENTS}."))
     else:
         values = frame.assign(value=frame[clips])[["group", "value"]]
         figures.append(noted(summary_figure(values, summarize(values, "value", kind=band_name),
-                                            "clipping events", colors), note))
+                                            "clipping events", colors, band_name=band_name), note))
     figures.append(noted(_divergence_figure(frame, colors), note) if len(frame)
                    else empty_figure("No finished runs in scope."))
     column = metric_column(metric) if metric else None
@@ -135,7 +141,8 @@ def draw_stability(
         by_lr = group_labels(frame, group_columns(group, without=[LR]))
         table = summarize(frame.assign(group=by_lr.to_numpy(), length=frame[param_column(LR)]),
                           column, ("group", "length"), kind=band_name)
-        figure = length_figure(table, metric, colors, log_x=True, x_title=LR)
+        figure = length_figure(table, metric, colors, log_x=True, x_title=LR, band_name=band_name,
+                               nonnegative=bool((frame[column].dropna() >= 0).all()))
         figures.append(noted(figure, pooling_note(runs, [k for k in group if k != LR], without=[LR])))
     return figures
 
@@ -146,13 +153,15 @@ def _divergence_figure(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure
 
     from seqlab_dashboard.analysis import natural_key
     from seqlab_dashboard.data import metric_column
-    from seqlab_dashboard.figures import styled, top_down
+    from seqlab_dashboard.figures import empty_figure, styled, top_down
 
     recorded = frame.get(metric_column(record.DIVERGED))
     failed = (frame["status"] == "FAILED").astype(float)
     diverged = failed if recorded is None else recorded.fillna(failed)
     rates = frame.assign(diverged=diverged.to_numpy()).groupby("group", sort=False)["diverged"].agg(["mean", "sum", "count"])
     rates = rates.loc[sorted(rates.index, key=natural_key)]
+    if not rates["sum"].any():
+        return empty_figure(f"No run diverged (0 of {int(rates['count'].sum())} finished runs in scope).")
     figure = go.Figure(go.Bar(
         x=rates["mean"], y=rates.index, orientation="h",
         marker={"color": [colors[g] for g in rates.index]},
