@@ -18,7 +18,7 @@ from test_dashboard_store import build_store, empty_store
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
-VIEWS = ("runs", "curves", "efficiency", "stability", "long-term")
+VIEWS = ("runs", "curves", "efficiency", "stability", "long-term", "parameters")
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists(),
@@ -261,11 +261,13 @@ def test_default_groups_never_pool_seeds_with_another_varying_param(real_runs: d
 
 def test_one_group_has_one_color_across_figures_and_views(real_runs: dict[str, Any], browser: Any) -> None:
     seen: dict[str, str] = {}
-    for view, names in (("efficiency", ("step-time", "sequences-per-s", "memory-growth-mb", "parameters", "pareto")),
-                        ("stability", ("grad-norm", "clip-events")),
-                        ("curves", ("curves",))):
+    for view in ("efficiency", "stability", "curves"):
         browser.get(f"{real_runs['url']}/{view}?group=model.hidden_size,task.length")
         settled(browser)
+        names = browser.execute_script("""
+            return Array.from(document.querySelectorAll('[id^="{"]'))
+                .map(e => JSON.parse(e.id)).filter(i => i.type === 'figure').map(i => i.name);""")
+        assert len(names) >= 1
         for name in names:
             for group, color in colors(browser, name).items():
                 assert seen.setdefault(group, color) == color, f"{group} changes color in {view}/{name}"
@@ -313,8 +315,9 @@ def test_runs_view_tells_configurations_apart_and_shows_key_columns_at_1600px(
             header = browser.find_element("css selector", f".ag-header-cell[col-id='{column}']")
             box = header.rect
             assert box["x"] + box["width"] <= right, f"{column} is off-screen at 1600 px"
-        count = browser.find_element("css selector", ".ag-row [col-id='metrics.eff/parameters']").text
-        assert "e+" not in count and count.replace(",", "").isdigit(), count
+        counts = [e.text for e in browser.find_elements(
+            "css selector", ".ag-row [col-id='metrics.eff/parameters']") if e.text]
+        assert counts and all(c.replace(",", "").isdigit() for c in counts), counts
         assert not browser.find_elements("css selector", ".ag-header-cell[col-id='params.trainer.lr']")
         browser.find_element("id", "runs-columns").click()
         browser.switch_to.active_element.send_keys("trainer.lr")
@@ -326,4 +329,37 @@ def test_runs_view_tells_configurations_apart_and_shows_key_columns_at_1600px(
             lambda d: d.find_elements("css selector", ".ag-header-cell[col-id='params.trainer.lr']"))
     finally:
         browser.set_window_size(1440, 1100)
+    assert not real_runs["failures"]
+
+
+def test_parallel_coordinates_and_importance_render_and_brushing_selects_runs(
+    real_runs: dict[str, Any], browser: Any
+) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(real_runs["url"] + "/parameters?metric=val/loss")
+    settled(browser)
+    parallel_id = json.dumps({"name": "parallel", "type": "figure"}, separators=(",", ":"))
+    labels = browser.execute_script("""
+        const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+        return plot.data[0].dimensions.map(d => d.label);""", parallel_id)
+    assert "task.length" in labels and labels[-1] == "val/loss"
+    bars = figure(browser, "importance")
+    assert bars["names"] == ["importance", "Spearman correlation"]
+    browser.execute_script("""
+        const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+        Plotly.restyle(plot, {[`dimensions[${arguments[1]}].constraintrange`]: [[3, 5]]}, [0]);
+    """, parallel_id, labels.index("task.length"))
+    WebDriverWait(browser, 30).until(
+        lambda d: "runs inside the brushed ranges" in d.find_element("id", "parameters-brushed-note").text)
+    note = browser.find_element("id", "parameters-brushed-note").text
+    assert note.startswith("4 of 8 runs"), note
+    browser.find_element("id", "parameters-select-brushed").click()
+    WebDriverWait(browser, 30).until(lambda d: "runs=" in d.current_url)
+    chosen = parse_qs(urlparse(browser.current_url).query)["runs"][0].split(",")
+    assert len(chosen) == 4
+    settled(browser)
+    shoot(browser, "parameters")
     assert not real_runs["failures"]

@@ -146,10 +146,10 @@ def test_app_serves_every_view_and_a_plugin_panel(on_store: str) -> None:
     with registered_plugin(plugin):
         app = create_app()
     client = app.server.test_client()
-    for path in ("/", "/runs", "/curves", "/efficiency", "/stability", "/long-term", "/hello?who=you"):
+    for path in ("/", "/runs", "/curves", "/efficiency", "/stability", "/long-term", "/parameters", "/hello?who=you"):
         assert client.get(path).status_code == 200, path
     paths = [link.href for link in app.layout.children[0].children[1].children]
-    assert paths == ["/runs", "/curves", "/efficiency", "/stability", "/long-term", "/hello"]
+    assert paths == ["/runs", "/curves", "/efficiency", "/stability", "/long-term", "/parameters", "/hello"]
     outputs = [d["output"] for d in client.get("/_dash-dependencies").get_json()]
     assert len(outputs) == len(set(outputs))
     with registered_plugin(plugin), registered_plugin(hello_panel_plugin("again")):

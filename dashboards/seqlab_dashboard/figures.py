@@ -227,16 +227,16 @@ def figure_csv(figure: dict[str, Any]) -> str:
     writer.writerow(["trace", "type", "x", "y", "z", "error_minus", "error_plus"])
     for trace in figure.get("data", []):
         name, kind = trace.get("name", ""), trace.get("type", "scatter")
-        xs, ys = _values(trace.get("x")), _values(trace.get("y"))
+        xs, ys = plotted_values(trace.get("x")), plotted_values(trace.get("y"))
         if kind == "heatmap":
-            for j, row in enumerate(_values(trace.get("z"))):
+            for j, row in enumerate(plotted_values(trace.get("z"))):
                 for i, value in enumerate(row):
                     writer.writerow([name, kind, _at(xs, i), _at(ys, j), value, "", ""])
             continue
         count = max(len(xs), len(ys))
         error = trace.get("error_y") or trace.get("error_x") or {}
-        plus = _values(error.get("array"))
-        minus = _values(error.get("arrayminus")) or plus
+        plus = plotted_values(error.get("array"))
+        minus = plotted_values(error.get("arrayminus")) or plus
         for i in range(count):
             x, y = _at(xs, i), _at(ys, i)
             if x is None and y is None:
@@ -245,8 +245,9 @@ def figure_csv(figure: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _values(data: Any) -> Sequence[Any]:
-    """Plain lists from a figure's arrays (plotly may send typed arrays as ``{"bdata": ...}``)."""
+def plotted_values(data: Any) -> Sequence[Any]:
+    """Plain lists from a figure's arrays as the browser sends them back (plotly may send
+    typed arrays as ``{"bdata": ...}``)."""
     if data is None:
         return []
     if isinstance(data, dict) and "bdata" in data:
