@@ -310,13 +310,16 @@ class RunStore:
         """``(steps, seconds, values)`` per run: every run in ``run_ids`` gets an entry."""
         if not run_ids:
             return {}
+        import pandas as pd
+
         client = self.client()
         points = _fall_back_on_error(_read_histories_sql, client, run_ids, metric)
         if points is None:
-            points = []
+            rows = []
             with ThreadPoolExecutor(max_workers=8) as pool:
                 for run_id, history in zip(run_ids, pool.map(lambda r: client.get_metric_history(r, metric), run_ids)):
-                    points += [(run_id, m.step, m.timestamp, m.value) for m in history]
+                    rows += [(run_id, m.step, m.timestamp, m.value) for m in history]
+            points = pd.DataFrame.from_records(rows, columns=POINT_COLUMNS)
         return _split_histories(run_ids, points)
 
     # --- artifacts ---------------------------------------------------------------------------
@@ -409,25 +412,26 @@ def _fall_back_on_error(read: Callable[..., Result | None], *args: Any) -> Resul
         return None
 
 
-def _read_histories_sql(
-    client: MlflowClient, run_ids: list[str], metric: str
-) -> list[tuple[str, int, int, float]] | None:
-    """``(run_id, step, timestamp, value)`` of ``metric`` for ``run_ids`` from a SQL store's
-    tables, one column query per 500 runs; ``None`` when the store is not a SQL store."""
+POINT_COLUMNS = ["run_id", "step", "timestamp", "value"]
+
+
+def _read_histories_sql(client: MlflowClient, run_ids: list[str], metric: str) -> pd.DataFrame | None:
+    """Columns :data:`POINT_COLUMNS` of ``metric`` for ``run_ids`` from a SQL store's tables,
+    one column query per 500 runs; ``None`` when the store is not a SQL store."""
+    import pandas as pd
     from mlflow.store.tracking.dbmodels.models import SqlMetric
 
     store = _sql_store(client)
     if store is None:
         return None
-    points: list[tuple[str, int, int, float]] = []
+    parts = []
     with store.ManagedSessionMaker() as session:
         for start in range(0, len(run_ids), 500):
             query = session.query(
                 SqlMetric.run_uuid, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value
             ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(run_ids[start : start + 500]))
-            points += list(_fetch(session, query, ["run_id", "step", "timestamp", "value"])
-                           .itertuples(index=False, name=None))
-    return points
+            parts.append(_fetch(session, query, POINT_COLUMNS))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFrame | None:
@@ -488,27 +492,27 @@ def _fetch(session: Any, query: Any, columns: list[str]) -> pd.DataFrame:
         cursor.close()
 
 
-def _split_histories(
-    run_ids: list[str], points: list[tuple[str, int, int, float]]
-) -> dict[str, tuple[np.ndarray, ...]]:
-    """Sort ``(run_id, step, timestamp, value)`` points into per-run arrays, one value per step."""
+def _split_histories(run_ids: list[str], points: pd.DataFrame) -> dict[str, tuple[np.ndarray, ...]]:
+    """Sort points (columns :data:`POINT_COLUMNS`) into per-run arrays, one value per step."""
     import numpy as np
 
     empty = (np.array([], dtype=np.int64), np.array([]), np.array([]))
     found: dict[str, tuple[np.ndarray, ...]] = dict.fromkeys(run_ids, empty)
-    if not points:
+    if not len(points):
         return found
-    ids = np.array([p[0] for p in points], dtype=object)
-    steps = np.array([p[1] for p in points], dtype=np.int64)
-    stamps = np.array([p[2] for p in points], dtype=np.int64)
-    values = np.array([p[3] for p in points], dtype=float)
-    order = np.lexsort((stamps, steps, ids))
-    ids, steps, stamps, values = ids[order], steps[order], stamps[order], values[order]
-    last_of_step = np.r_[(ids[1:] != ids[:-1]) | (steps[1:] != steps[:-1]), True]
-    ids, steps, stamps, values = ids[last_of_step], steps[last_of_step], stamps[last_of_step], values[last_of_step]
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    for a, b in zip(starts, np.r_[starts[1:], len(ids)]):
-        found[ids[a]] = (steps[a:b], (stamps[a:b] - stamps[a:b].min()) / 1000.0, values[a:b])
+    import pandas as pd
+
+    codes, names = pd.factorize(points["run_id"])
+    steps = points["step"].to_numpy(dtype=np.int64)
+    stamps = points["timestamp"].to_numpy(dtype=np.int64)
+    values = points["value"].to_numpy(dtype=float)
+    order = np.lexsort((stamps, steps, codes))
+    codes, steps, stamps, values = codes[order], steps[order], stamps[order], values[order]
+    last_of_step = np.r_[(codes[1:] != codes[:-1]) | (steps[1:] != steps[:-1]), True]
+    codes, steps, stamps, values = codes[last_of_step], steps[last_of_step], stamps[last_of_step], values[last_of_step]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(codes)]):
+        found[names[codes[a]]] = (steps[a:b], (stamps[a:b] - stamps[a:b].min()) / 1000.0, values[a:b])
     return found
 
 
