@@ -196,3 +196,24 @@ def test_seqlab_dash_serves_on_localhost(on_store: str) -> None:
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert f"http://127.0.0.1:{port}" in output and on_store in output
+
+
+def test_runs_table_is_filtered_sorted_and_paged_on_the_server(on_store: str) -> None:
+    from seqlab_dashboard.data import open_store
+    from seqlab_dashboard.pages.runs import page, table
+
+    shown = table(open_store().runs())
+    assert shown["config"].nunique() == len(shown), "every configuration has its own name"
+    request = {"startRow": 0, "endRow": 3, "sortModel": [{"colId": "params.task.length", "sort": "desc"}],
+               "filterModel": {"params.model.hidden_size": {"filterType": "number", "type": "equals", "filter": 8}}}
+    first = page(shown, request)
+    assert first["rowCount"] == 4 and len(first["rowData"]) == 3
+    assert {row["params.model.hidden_size"] for row in first["rowData"]} == {8}
+    lengths = [row["params.task.length"] for row in first["rowData"]]
+    assert lengths == sorted(lengths, reverse=True)
+    rest = page(shown, {**request, "startRow": 3, "endRow": 6})
+    assert rest["rowCount"] == 4 and len(rest["rowData"]) == 1
+    either = {"filterType": "text", "operator": "OR", "conditions": [
+        {"filterType": "text", "type": "contains", "filter": "FAILED"},
+        {"filterType": "text", "type": "equals", "filter": "running"}]}
+    assert page(shown, {"filterModel": {"status": either}})["rowCount"] == 2

@@ -21,6 +21,10 @@ VIEW = "parameters"
 FIGURES = ("parallel", "importance")
 MIN_RUNS = 5
 """Fewer finished runs with the metric than this: no importance (a forest on 4 rows says nothing)."""
+MAX_LINES = 20_000
+"""Above this many runs, the parallel coordinates draw an even random sample (said in the figure)."""
+MAX_FOREST_RUNS = 5_000
+"""Above this many runs, the importance forest is fitted on an even random sample (said)."""
 
 
 @hookimpl
@@ -142,24 +146,28 @@ def draw_parameters(
 
     from seqlab_dashboard.controls import final_runs
     from seqlab_dashboard.data import metric_column
-    from seqlab_dashboard.figures import empty_figure, styled
+    from seqlab_dashboard.figures import empty_figure, noted, styled
 
     runs = final_runs(experiments, sweeps, selected)
     column = metric_column(metric) if metric else None
     if runs.empty or column is None or column not in runs or runs[column].isna().all():
         return [empty_figure("No finished run in scope recorded this metric.")] * len(FIGURES)
     present = runs.dropna(subset=[column])
-    axes = dimensions(present, column)
+    drawn = present.sample(MAX_LINES, random_state=0) if len(present) > MAX_LINES else present
+    axes = dimensions(drawn, column)
     parallel = go.Figure(go.Parcoords(
-        dimensions=axes, customdata=present["run_id"].tolist(),
-        line={"color": present[column].to_numpy(dtype=float), "colorscale": "Viridis", "showscale": True,
+        dimensions=axes,
+        line={"color": drawn[column].to_numpy(dtype=float), "colorscale": "Viridis", "showscale": True,
               "colorbar": {"title": {"text": metric}}},
     ))
-    parallel.update_layout(margin={"l": 70, "r": 70, "t": 50, "b": 30}, meta={"run_ids": present["run_id"].tolist()})
+    parallel.update_layout(margin={"l": 70, "r": 70, "t": 50, "b": 30}, meta={"run_ids": drawn["run_id"].tolist()})
+    if len(drawn) < len(present):
+        noted(parallel, f"A random sample of {len(drawn):,} of the {len(present):,} runs.")
     if len(present) < MIN_RUNS:
         return [parallel, empty_figure(f"Needs {MIN_RUNS} or more finished runs with {metric} "
                                        f"({len(present)} in scope).")]
-    table = importance(present, column)
+    fitted = present.sample(MAX_FOREST_RUNS, random_state=0) if len(present) > MAX_FOREST_RUNS else present
+    table = importance(fitted, column)
     if table.empty:
         return [parallel, empty_figure("No param varies among these runs.")]
     ordered = table.iloc[::-1]
@@ -174,7 +182,10 @@ def draw_parameters(
     figure.update_xaxes(range=[0, 1], row=1, col=1)
     figure.update_xaxes(range=[-1, 1], row=1, col=2)
     figure.update_yaxes(automargin=True)
-    return [parallel, styled(figure, "", "").update_layout(showlegend=False, margin={"t": 40})]
+    figure = styled(figure, "", "").update_layout(showlegend=False, margin={"t": 40})
+    if len(fitted) < len(present):
+        noted(figure, f"Fitted on a random sample of {len(fitted):,} of the {len(present):,} runs.")
+    return [parallel, figure]
 
 
 def brushed_runs(figure: dict[str, Any] | None, ranges: dict[str, Any]) -> list[str]:
