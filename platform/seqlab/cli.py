@@ -30,8 +30,10 @@ RUN_EPILOG = (
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error on stderr and exit with ``code``."""
-    typer.echo(f"error: {message}", err=True)
+    """Print a one-line error on stderr (long values cut short) and exit with ``code``."""
+    from seqlab.messages import clipped
+
+    typer.echo(f"error: {clipped(message, 500)}", err=True)
     raise typer.Exit(code)
 
 
@@ -85,6 +87,12 @@ def run(
     from seqlab.registry.components import build_registry
     from seqlab.spec import SpecError, load_spec
 
+    from seqlab.messages import shown
+    from seqlab.spec import repeated_overrides
+
+    for key, given in repeated_overrides(overrides or []).items():
+        values = ", ".join(shown(value) for value in given)
+        typer.echo(f"note: {key} is given {len(given)} times ({values}); the last is used", err=True)
     registry = build_registry()
     try:
         spec = load_spec(overrides or [], config, registry)

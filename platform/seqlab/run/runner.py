@@ -12,15 +12,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from seqlab.store import record
+from seqlab.messages import clipped
 from seqlab.spec import COMPONENT_KINDS
+from seqlab.store import record
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
+    from seqlab.api.task import Batch
+    from seqlab.measure.recorder import MlflowRecorder
     from seqlab.registry.components import Component, Registry
     from seqlab.spec import RunSpec
-    from seqlab.api.task import Batch
 
 
 class RunError(RuntimeError):
@@ -132,7 +134,10 @@ def train(
     except Exception as exc:
         raise RunError(f"building the run failed: {type(exc).__name__}: {exc}") from exc
 
-    client = tracking.open_client()
+    try:
+        client = tracking.open_client()
+    except tracking.StoreError as exc:
+        raise RunError(str(exc)) from None
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     stop_signals = StopSignals()
@@ -165,7 +170,11 @@ def train(
         )
     except MisconfigurationException as exc:  # e.g. trainer.accelerator=cuda without a GPU
         raise RunError(f"trainer.accelerator={spec.trainer.accelerator}: {exc}") from exc
-    experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
+    try:
+        experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
+    except Exception as exc:  # nothing is recorded yet: say so in one line
+        problem = clipped(f"{type(exc).__name__}: {exc}", 200)
+        raise RunError(f"the store {tracking.tracking_uri()} did not answer: {problem}") from exc
     tags = {
         record.TAG_SEQLAB_VERSION: __version__,
         record.TAG_TORCH_VERSION: torch.__version__,
@@ -189,13 +198,47 @@ def train(
             interrupted = isinstance(cause, (KeyboardInterrupt, SystemExit))
             status = "KILLED" if interrupted else "FAILED"
             reason = f"{type(cause).__name__}: {cause}"
-            recorder.flush()
-            tracking.end_run(client, run_id, status, reason)
+            close_run(recorder, status, reason)
             raise RunError(f"run {run_id} {status}: {reason}", run_id, status) from exc
     diverged = stability.divergence is not None
     recorder.add(record.DIVERGED, float(diverged), trainer.global_step)
-    recorder.flush()
-    client.set_tag(run_id, record.TAG_DIVERGED, str(diverged).lower())
     reason = f"diverged: {stability.divergence}" if diverged else None
-    tracking.end_run(client, run_id, "FINISHED", reason)
+    close_run(recorder, "FINISHED", reason, {record.TAG_DIVERGED: str(diverged).lower()})
     return RunOutcome(run_id, experiment_id, dict(recorder.latest), stability.divergence)
+
+
+def close_run(
+    recorder: MlflowRecorder,
+    status: str,
+    reason: str | None,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """Write what the recorder still holds, then end its run as ``status``.
+
+    When the store does not answer (within ``$SEQLAB_STORE_TIMEOUT``), nothing measured is
+    lost: it is kept in a local file (:mod:`seqlab.store.unsent`) that the next seqlab command
+    against the store writes back, closing the run FAILED.
+
+    :raises RunError: naming that file, when the store did not answer.
+    """
+    from seqlab.store import tracking
+    from seqlab.store.unsent import save_unsent
+
+    client, run_id = recorder.client, recorder.run_id
+    try:
+        recorder.flush()
+        for key, value in (tags or {}).items():
+            client.set_tag(run_id, key, value)
+        tracking.end_run(client, run_id, status, reason)
+    except Exception as exc:
+        metrics, artifacts = recorder.unsent()
+        ended = f"{status}" + (f" ({reason})" if reason else "")
+        problem = clipped(f"{type(exc).__name__}: {exc}", 200)
+        path = save_unsent(tracking.tracking_uri(), run_id, metrics, artifacts, ended, problem)
+        raise RunError(
+            f"run {run_id} ended {status} but the store did not answer ({problem}); its "
+            f"{len(metrics)} unwritten values are kept in {path}, and the next seqlab command "
+            "against this store writes them and closes the run FAILED",
+            run_id,
+            "FAILED",
+        ) from exc
