@@ -183,7 +183,8 @@ def curves(
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     bounds = zip(starts, np.r_[starts[1:], len(codes)])
     runs = {names[codes[a]]: (xs_all[a:b], ema(ys_all[a:b], smoothing)) for a, b in bounds}
-    member_parts, group_parts = [], []
+    member_parts: dict[str, list[np.ndarray]] = {"run_id": [], "group": [], "x": [], "value": []}
+    group_parts: dict[str, list[np.ndarray]] = {k: [] for k in ("group", "x", *SUMMARY_COLUMNS[1:])}
     run_ids = pd.Series(list(runs))
     for group, members in in_natural_order(run_ids.groupby(run_ids.map(labels), sort=False)):
         curves_of = [runs[r] for r in members]
@@ -196,13 +197,17 @@ def curves(
             if finite.any():
                 matrix[i, inside] = np.interp(grid[inside], xs[finite], ys[finite])
         middle, lower, upper, n = band(matrix, center, kind)
-        group_parts.append(pd.DataFrame(
-            {"group": group, "x": grid, "n": n, "center": middle, "lower": lower, "upper": upper}))
-        member_parts.append(pd.DataFrame({
-            "run_id": np.repeat(members.to_numpy(), len(grid)), "group": group,
-            "x": np.tile(grid, len(curves_of)), "value": matrix.ravel(),
-        }).dropna(subset=["value"]))
-    return pd.concat(member_parts, ignore_index=True), pd.concat(group_parts, ignore_index=True)
+        for key, column in zip(group_parts, (np.full(len(grid), group, dtype=object), grid, n, middle, lower, upper)):
+            group_parts[key].append(column)
+        values = matrix.ravel()
+        present = ~np.isnan(values)
+        member_parts["run_id"].append(np.repeat(members.to_numpy(dtype=object), len(grid))[present])
+        member_parts["group"].append(np.full(int(present.sum()), group, dtype=object))
+        member_parts["x"].append(np.tile(grid, len(curves_of))[present])
+        member_parts["value"].append(values[present])
+    # one frame at the end: building one per group costs more than the arithmetic at 100+ groups
+    return (pd.DataFrame({k: np.concatenate(v) for k, v in member_parts.items()}),
+            pd.DataFrame({k: np.concatenate(v) for k, v in group_parts.items()}))
 
 
 def solved_by_length(

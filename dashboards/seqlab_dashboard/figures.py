@@ -346,40 +346,42 @@ def curve_figure(
 
     nonnegative = bool((members["value"] >= 0).all()) if len(members) else bool((groups["center"] >= 0).all())
     groups, note = honest_band(groups, band_name, nonnegative)
-    figure = go.Figure()
     member_count = members["run_id"].nunique()
     many = member_count > MEMBER_LIMIT
     per_member = max(MEMBER_POINTS // max(member_count, 1), 10)
+    by_group = dict(tuple(members.groupby("group", sort=False))) if show_members else {}
+    traces: list[dict[str, Any]] = []  # plain dicts, built unvalidated: hundreds of groups stay fast
     for group, rows in in_natural_order(groups.groupby("group", sort=False)):
         color, n = colors[group], int(rows["n"].max())
         if band_name != "none" and n > 1 and not (band_name == "ci95" and n < MIN_INTERVAL_N):
-            figure.add_trace(go.Scatter(
-                x=np.concatenate([rows["x"], rows["x"][::-1]]),
+            traces.append(dict(
+                type="scatter", x=np.concatenate([rows["x"], rows["x"][::-1]]),
                 y=np.concatenate([rows["upper"], rows["lower"][::-1]]),
                 fill="toself", fillcolor=translucent(color, 0.18), line={"width": 0}, mode="lines",
                 hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} band",
             ))
-        if show_members:
-            lines = members[members["group"] == group]
+        if group in by_group:
+            lines = by_group[group]
             grid = np.unique(lines["x"].to_numpy())
             if len(grid) > per_member:
                 lines = lines[lines["x"].isin(grid[spread(len(grid), per_member)])]
             ids = lines["run_id"].to_numpy()
             breaks = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-            member_trace = go.Scattergl if many else go.Scatter
-            figure.add_trace(member_trace(
+            traces.append(dict(
+                type="scattergl" if many else "scatter",
                 x=np.insert(lines["x"].to_numpy(dtype=np.float32), breaks, np.nan),
                 y=np.insert(lines["value"].to_numpy(dtype=np.float32), breaks, np.nan),
                 mode="lines", line={"color": translucent(color, 0.35), "width": 1},
                 hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} members",
             ))
-        figure.add_trace(go.Scatter(
-            x=rows["x"], y=rows["center"], mode="lines", line={"color": color, "width": 2.6},
-            name=f"{group} (n={n})", legendgroup=group,
+        traces.append(dict(
+            type="scatter", x=rows["x"].to_numpy(), y=rows["center"].to_numpy(), mode="lines",
+            line={"color": color, "width": 2.6}, name=f"{group} (n={n})", legendgroup=group,
             customdata=np.stack([rows["lower"], rows["upper"], rows["n"]], axis=-1),
             hovertemplate="%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}] n=%{customdata[2]}<extra>"
             + group + "</extra>",
         ))
+    figure = go.Figure(data=traces, _validate=False)
     figure.update_xaxes(**(log_axis(groups["x"]) if log_x else {"type": "linear"}))
     figure.update_yaxes(**(log_axis(groups["center"]) if log_y else {"type": "linear"}))
     return noted(styled(figure, x_title, metric, "group (n runs)"), note)
