@@ -128,9 +128,12 @@ def browser_side(baseline: float, chosen: list[str]) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
     from werkzeug.serving import make_server
 
+    import logging
+
     from seqlab_dashboard import data
     from seqlab_dashboard.app import create_app
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     data._stores.clear()
     app = create_app()
     http = make_server("127.0.0.1", 0, app.server, threaded=True)

@@ -84,13 +84,11 @@ def draw_efficiency(
     group: list[str] | None, band_name: str, cost: str,
 ) -> list[go.Figure]:
     """The four cost figures, the Pareto scatter and step time vs length, in layout order."""
-    import plotly.graph_objects as go
-
     from seqlab_dashboard.analysis import group_labels, pareto_front, summarize
     from seqlab_dashboard.controls import final_runs, group_columns, pooling_note, scoped_runs
     from seqlab_dashboard.data import metric_column, param_column
     from seqlab_dashboard.figures import (
-        empty_figure, length_figure, log_axis, noted, page_colors, styled, summary_figure,
+        empty_figure, length_figure, log_axis, noted, page_colors, styled, summary_figure, unvalidated,
     )
 
     runs = final_runs(experiments, sweeps, selected)
@@ -120,15 +118,17 @@ def draw_efficiency(
         x = summarize(frame, cost_column, kind=band_name)
         y = summarize(frame, score, kind=band_name)
         both = x.merge(y, on="group", suffixes=("_x", "_y"))
-        figure = go.Figure()
+        traces = []
+        by_group = dict(tuple(frame.groupby("group", sort=False)))
         for row in both.itertuples():
-            members = frame[frame["group"] == row.group]
-            figure.add_trace(go.Scatter(
-                x=members[cost_column], y=members[score], mode="markers", showlegend=False,
+            members = by_group[row.group]
+            traces.append(dict(
+                type="scatter", x=members[cost_column].to_numpy(), y=members[score].to_numpy(),
+                mode="markers", showlegend=False,
                 marker={"color": colors[row.group], "opacity": 0.3, "size": 7}, name=f"{row.group} runs",
             ))
-            figure.add_trace(go.Scatter(
-                x=[row.center_x], y=[row.center_y], mode="markers", name=f"{row.group} (n={row.n_y})",
+            traces.append(dict(
+                type="scatter", x=[row.center_x], y=[row.center_y], mode="markers", name=f"{row.group} (n={row.n_y})",
                 marker={"color": colors[row.group], "size": 14, "symbol": "diamond"},
                 error_x={"type": "data", "symmetric": False, "array": [row.upper_x - row.center_x],
                          "arrayminus": [row.center_x - row.lower_x]},
@@ -137,8 +137,9 @@ def draw_efficiency(
             ))
         front = both[pareto_front(-both["center_x"] if cost == record.SEQUENCES_PER_S else both["center_x"],
                                   both["center_y"])].sort_values("center_x")
-        figure.add_trace(go.Scatter(x=front["center_x"], y=front["center_y"], mode="lines",
-                                    line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
+        traces.append(dict(type="scatter", x=front["center_x"].to_numpy(), y=front["center_y"].to_numpy(),
+                           mode="lines", line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
+        figure = unvalidated(traces)
         figure.update_xaxes(**log_axis(both["center_x"]))
         figures.append(noted(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"), note))
     step = metric_column(record.STEP_TIME)

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 VIEW = "longterm"
 LENGTH = "task.length"
 FIGURES = ("score-vs-length", "gradient-flow", "gradient-heatmap", "state-trace")
+BY_POSITION_LIMIT = 500
+"""The by-position figures read one artifact per run: above this many runs in scope they ask
+for a narrower scope instead of reading thousands of artifacts."""
 STATE_PARTS = {"cell": "solid", "hidden": "dot"}
 """The state parts drawn in the state-trace figure, with their line styles."""
 
@@ -138,6 +141,11 @@ def draw_longterm(
     by_length = list(dict.fromkeys([*group, LENGTH])) if param_column(LENGTH) in runs else group
     split = group_labels(runs, group_columns(by_length))
     lengths = dict(zip(runs["run_id"], runs[param_column(LENGTH)])) if param_column(LENGTH) in runs else {}
+    if len(runs) > BY_POSITION_LIMIT:
+        message = (f"{len(runs):,} finished runs in scope: the by-position records are read per run, so "
+                   f"select at most {BY_POSITION_LIMIT} (a sweep, or runs in the Runs view).")
+        figures = [score_figure, *[empty_figure(message)] * 3]
+        return figures, horizon_table(horizons, colors), []
     store = open_store()
     traces = {part: store.state_traces(runs["run_id"], part) for part in STATE_PARTS}
     state_figure = _state_figure(traces, split, lengths, colors, band_name)

@@ -84,13 +84,12 @@ def draw_stability(
 ) -> list[go.Figure]:
     """The five stability figures, in layout order."""
     import pandas as pd
-    import plotly.graph_objects as go
 
     from seqlab_dashboard.analysis import curves, group_labels, in_natural_order, summarize
     from seqlab_dashboard.controls import final_runs, group_columns, in_scope, pooling_note
     from seqlab_dashboard.data import metric_column, open_store, param_column
     from seqlab_dashboard.figures import (
-        curve_figure, empty_figure, length_figure, noted, page_colors, styled, summary_figure,
+        curve_figure, empty_figure, length_figure, noted, page_colors, styled, summary_figure, unvalidated,
     )
 
     store = open_store()
@@ -129,11 +128,12 @@ def draw_stability(
     if column is None or column not in frame or frame[column].isna().all():
         figures.extend([empty_figure("No finished run recorded this metric.")] * 2)
         return figures
-    spread = go.Figure()
-    for name, rows in in_natural_order(frame.dropna(subset=[column]).groupby("group", sort=False)):
-        spread.add_trace(go.Box(y=rows[column], name=name, boxpoints="all", jitter=0.4, pointpos=0,
-                                marker={"color": colors[name], "size": 7}, line={"color": colors[name]},
-                                fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"]))
+    spread = unvalidated([
+        dict(type="box", y=rows[column].to_numpy(), name=name, boxpoints="all", jitter=0.4, pointpos=0,
+             marker={"color": colors[name], "size": 7}, line={"color": colors[name]},
+             fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"].to_numpy())
+        for name, rows in in_natural_order(frame.dropna(subset=[column]).groupby("group", sort=False))
+    ])
     figures.append(noted(styled(spread, "", metric).update_layout(showlegend=False), note))
     if param_column(LR) not in frame or frame[param_column(LR)].nunique() < 2:
         figures.append(empty_figure(f"Needs finished runs at two or more values of {LR}."))
