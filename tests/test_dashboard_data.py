@@ -334,3 +334,30 @@ def test_stability_aligns_groups_by_run_id_in_natural_order(runs_store) -> None:
         members = ended[(ended["params.task.length"] == length)]["metrics.val/loss"].dropna()
         assert sorted(box.y) == pytest.approx(sorted(members))
     assert list(figures[2].layout.yaxis.categoryarray) == ["length=100", "length=8", "length=4"]
+
+
+def test_a_loss_spike_survives_into_the_curves_figure(store: str) -> None:
+    """A run logged at 5,000 steps with one spike: the figure, at most 1,000 points a run, keeps it."""
+    import time
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    from seqlab_dashboard import data
+    from seqlab_dashboard.pages.curves import draw_curves
+
+    client = MlflowClient(store)
+    run_id = client.create_run(client.create_experiment("spike")).info.run_id
+    now = int(time.time() * 1000)
+    values = [1.0 / (1 + step / 100) for step in range(5000)]
+    values[3217] = 40.0
+    for start in range(0, 5000, 1000):
+        client.log_batch(run_id, params=[Param("model", "lstm")] if start == 0 else [], metrics=[
+            Metric(record.TRAIN_LOSS, values[s], now + s, s) for s in range(start, start + 1000)])
+    client.set_terminated(run_id)
+    data._stores.pop(store, None)
+    history = data.open_store(store).histories([run_id], record.TRAIN_LOSS)
+    assert len(history) <= 1000 and history["value"].max() == 40.0
+    figure, _ = draw_curves(None, None, None, [], record.TRAIN_LOSS, "step", "mean", "none", 0, [])
+    center = [t for t in figure.data if t.name == "all runs (n=1)"][0]
+    assert max(center.y) == 40.0 and 3217 in list(center.x)
