@@ -118,3 +118,47 @@ def test_malformed_suite_files_are_one_line(case: str, tmp_path: Path) -> None:
     path.write_bytes(content)
     line = one_line_error(run_seqlab("sweep", str(path), "--dry-run", cwd=tmp_path, timeout=60))
     assert expected in line
+
+
+def test_a_run_that_cannot_fit_in_memory_is_refused_with_the_estimate(tmp_path: Path) -> None:
+    line = one_line_error(run_seqlab(
+        "run", "model.hidden_size=8192", "model.num_layers=16", "trainer.batch_size=65536",
+        "task.length=100000", cwd=tmp_path,
+    ))
+    assert "this run needs at least" in line and "8,322,613,248 parameters" in line and "parameters" in line
+    assert "GiB this machine has available" in line
+    assert not (tmp_path / "mlruns").exists()
+
+
+def test_the_memory_bound_counts_parameters_without_allocating_them() -> None:
+    from seqlab.registry.components import build_registry
+    from seqlab.run.memory_estimate import BYTES_PER_PARAMETER, estimate_memory
+    from seqlab.spec import load_spec
+
+    registry = build_registry()
+    spec = load_spec(["model=lstm", "model.hidden_size=8", "task.length=20",
+                      "trainer.batch_size=4", "trainer.val_size=10"], None, registry)
+    task = registry.get("task", "adding").build(spec.task.params)
+    model = registry.get("model", "lstm")
+    estimate = estimate_memory(spec, task, lambda: model.build(spec.model.params, task.input_size))
+    real = sum(p.numel() for p in model.build(spec.model.params, task.input_size).parameters())
+    assert estimate.parameters == real
+    assert estimate.optimizer_state == real * BYTES_PER_PARAMETER
+    assert estimate.training_batch == 4 * 20 * task.input_size * 4
+    assert estimate.validation_set == 10 * 20 * task.input_size * 4
+
+
+@pytest.mark.skipif(
+    __import__("torch").cuda.is_available(), reason="for a machine without a CUDA GPU"
+)
+def test_cuda_without_a_gpu_creates_no_store(tmp_path: Path) -> None:
+    line = one_line_error(run_seqlab("run", "trainer.accelerator=cuda", cwd=tmp_path))
+    assert "CUDA is not available here" in line
+    assert not (tmp_path / "mlruns").exists()
+
+
+def test_a_huge_suite_needs_a_flag(tmp_path: Path) -> None:
+    path = write(tmp_path, {"name": "huge", "base": {"task.length": 10},
+                            "grid": {"seed": list(range(200)), "trainer.lr": [0.001 * i for i in range(1, 101)]}})
+    line = one_line_error(run_seqlab("sweep", str(path), "--dry-run", cwd=tmp_path))
+    assert "20,000 runs, more than 10,000" in line and "--allow-large" in line

@@ -105,7 +105,7 @@ def run(
     try:
         outcome = train(spec, registry, experiment=experiment, progress=progress)
     except RunError as exc:
-        fail(str(exc), code=130 if exc.status == "KILLED" else 1)
+        fail(str(exc), code={"KILLED": 130, "REFUSED": 2}.get(exc.status, 1))
     print_run_report(outcome, tracking_uri())
 
 
@@ -150,6 +150,9 @@ def sweep(
     gpus_per_run: Annotated[
         float, typer.Option(min=0, help="GPUs each Ray task reserves.")
     ] = 0.0,
+    allow_large: Annotated[
+        bool, typer.Option("--allow-large", help="Expand a suite of more than 10,000 runs.")
+    ] = False,
 ) -> None:
     """Run every combination of a suite, in parallel; run it again to resume."""
     from seqlab.registry.components import build_registry
@@ -159,7 +162,7 @@ def sweep(
     if address and executor is not ExecutorChoice.ray:
         fail(f"--address {address}: only with --executor ray")
     try:
-        plan = expand(load_suite(suite_file), build_registry(), size)
+        plan = expand(load_suite(suite_file), build_registry(), size, allow_large)
     except SuiteError as exc:
         fail(str(exc))
     if dry_run:

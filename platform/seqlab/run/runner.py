@@ -64,6 +64,21 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
 
+REFUSED = "REFUSED"
+"""Status of a run refused before anything was built or recorded (bad input: exit code 2)."""
+
+
+def unavailable_accelerator(accelerator: str) -> str | None:
+    """Why ``trainer.accelerator`` names a device this machine lacks, or ``None``."""
+    import torch
+
+    if accelerator in ("cuda", "gpu") and not torch.cuda.is_available():
+        return f"trainer.accelerator={accelerator}: CUDA is not available here, no GPU found (use auto or cpu)"
+    if accelerator == "mps" and not torch.backends.mps.is_available():
+        return "trainer.accelerator=mps: MPS is not available here (use auto or cpu)"
+    return None
+
+
 def validation_interval(
     system: pl.LightningModule, spec: RunSpec, validation_data: Iterable[Batch]
 ) -> int:
@@ -112,6 +127,7 @@ def train(
     from seqlab.measure.efficiency import EfficiencyMeter, device_name
     from seqlab.measure.gradient_flow import GradientFlowProbe
     from seqlab.run.interruption import StopSignals
+    from seqlab.run.memory_estimate import estimate_memory, refusal
     from seqlab.measure.progress import RecordedValuesBar
     from seqlab.measure.recorder import MlflowRecorder
     from seqlab.measure.scoring import ScoreKeeper
@@ -119,6 +135,9 @@ def train(
     from seqlab.api.strategy import RunParts
 
     _quiet_lightning()
+    missing_device = unavailable_accelerator(spec.trainer.accelerator)
+    if missing_device:
+        raise RunError(missing_device, status=REFUSED)
     components = {kind: registry.get(kind, getattr(spec, kind).name) for kind in COMPONENT_KINDS}
     pl.seed_everything(spec.seed, verbose=False)
     try:
@@ -127,10 +146,15 @@ def train(
         def new_model() -> torch.nn.Module:
             return components["model"].build(spec.model.params, input_size=task.input_size)
 
+        too_large = refusal(estimate_memory(spec, task, new_model))
+        if too_large:
+            raise RunError(too_large, status=REFUSED)
         parts = RunParts(new_model(), task, spec.trainer, new_model)
         system = components["strategy"].build(spec.strategy.params, parts)
         train_data = training_loader(task, spec.trainer.batch_size, spec.seed)
         validation_data = validation_loader(task, spec.trainer.val_size)
+    except RunError:
+        raise
     except Exception as exc:
         raise RunError(f"building the run failed: {type(exc).__name__}: {exc}") from exc
 

@@ -267,12 +267,25 @@ def _labels(rows: list[Settings]) -> list[str]:
     return [" ".join(f"{key}={row[key]}" for key in varying if key in row) for row in rows]
 
 
-def expand(suite: Suite, registry: Registry, size: str | None = None) -> SweepPlan:
+LARGE_SUITE = 10_000
+"""Past this many runs a suite is expanded only when asked (``--allow-large``)."""
+
+
+def expand(
+    suite: Suite, registry: Registry, size: str | None = None, allow_large: bool = False
+) -> SweepPlan:
     """Expand a suite at ``size`` and validate every combination against the registry.
 
-    :raises SuiteError: for an unknown size.
+    :param allow_large: expand a suite of more than :data:`LARGE_SUITE` runs.
+    :raises SuiteError: for an unknown size, a suite too large to expand unasked, or one none
+        of whose combinations can run.
     """
     rows = combinations(suite.sized(size))
+    if len(rows) > LARGE_SUITE and not allow_large:
+        raise SuiteError(
+            f"{suite.name}: {len(rows):,} runs, more than {LARGE_SUITE:,}; validating them takes "
+            "minutes and each is a run: pass --allow-large to go on"
+        )
     runs: list[PlannedRun] = []
     first_of_hash: dict[str, int] = {}
     for index, (row, label) in enumerate(zip(rows, _labels(rows)), start=1):
