@@ -201,7 +201,9 @@ def labelled(label: str, control: Component, wide: bool = False) -> Component:
 
 
 def mirror_to_url(app: Dash, view: str, controls: Mapping[str, str]) -> None:
-    """Write ``view``'s control values into the URL whenever one changes.
+    """Write ``view``'s control values into the URL whenever one changes; with a ``group``
+    control, set it to the :func:`default_grouping` of the new scope whenever the experiments,
+    sweeps or selected runs change (an empty grouping is written as ``group=none``).
 
     :param controls: query key -> control name (``ids.control(view, name)``, its ``value``);
         the run selection store and the shared scope controls are added here.
