@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from seqlab.store import record
 from seqlab_dashboard import ids
 from seqlab_dashboard.analysis import natural_key
 from seqlab_dashboard.data import PARAM, param_column
@@ -260,6 +261,15 @@ def scope_inputs(view: str, grouping: bool = True) -> list[Any]:
 
     names = ["exp", "sweep", "runs"] + (["group"] if grouping else [])
     return [Input(ids.control(view, name), "data" if name == "runs" else "value") for name in names]
+
+
+def final_metric_keys(runs: pd.DataFrame) -> list[str]:
+    """Metrics worth comparing at the end of training, the normalized score first."""
+    from seqlab_dashboard.data import METRIC
+
+    keys = [c[len(METRIC):] for c in runs.columns if c.startswith(METRIC) and runs[c].notna().any()]
+    first = [record.NORMALIZED_SCORE, record.BEST_METRIC, "val/loss"]
+    return sorted(keys, key=lambda k: (first.index(k) if k in first else len(first), not k.startswith("val/"), k))
 
 
 def scoped_runs(

@@ -38,10 +38,9 @@ def layout(**query: str) -> Component:
     """Scope and final-metric controls, the parallel coordinates and the importance figure."""
     from dash import dcc, html
 
-    from seqlab_dashboard.controls import labelled, query_text, scope_controls
+    from seqlab_dashboard.controls import final_metric_keys, labelled, query_text, scope_controls
     from seqlab_dashboard.data import open_store
     from seqlab_dashboard.figures import graph_card
-    from seqlab_dashboard.pages.stability import final_metric_keys
 
     runs = open_store().runs()
     finals = final_metric_keys(runs)

@@ -30,21 +30,12 @@ def register_dashboard_panels(register: RegisterPanel) -> None:
              description="Gradient norms, clipping, divergence rate, seed spread, lr sensitivity")
 
 
-def final_metric_keys(runs: pd.DataFrame) -> list[str]:
-    """Metrics worth comparing at the end of training, the normalized score first."""
-    from seqlab_dashboard.data import METRIC
-
-    keys = [c[len(METRIC):] for c in runs.columns if c.startswith(METRIC) and runs[c].notna().any()]
-    first = [record.NORMALIZED_SCORE, record.BEST_METRIC, "val/loss"]
-    return sorted(keys, key=lambda k: (first.index(k) if k in first else len(first), not k.startswith("val/"), k))
-
-
 def layout(**query: str) -> Component:
     """Scope, band and final-metric controls with the five stability figures."""
     from dash import dcc, html
 
     from seqlab_dashboard.analysis import BANDS
-    from seqlab_dashboard.controls import labelled, query_text, scope_controls
+    from seqlab_dashboard.controls import final_metric_keys, labelled, query_text, scope_controls
     from seqlab_dashboard.data import open_store
     from seqlab_dashboard.figures import graph_card
 
