@@ -28,6 +28,8 @@ MEMBER_LIMIT = 200
 """Above this many member runs, faint member lines are drawn with WebGL."""
 MEMBER_POINTS = 40_000
 """Faint member lines share this many points at most; each run keeps its first and last."""
+MEMBER_DOTS = 5_000
+"""A summary figure draws at most this many member runs as dots (a random sample beyond)."""
 
 
 def graph_config(name: str, image_format: str = "png") -> dict[str, Any]:
@@ -277,7 +279,11 @@ def summary_figure(
     :param band_name: the band ``summary`` holds (see :func:`honest_band`).
     """
     summary, note = honest_band(summary, band_name, bool((values["value"].dropna() >= 0).all()))
-    by_group = {group: rows["value"].to_numpy() for group, rows in values.groupby("group", sort=False)}
+    dots = values.dropna(subset=["value"])
+    if len(dots) > MEMBER_DOTS:
+        dots = dots.sample(MEMBER_DOTS, random_state=0)
+        note = " ".join([note, f"Dots: a random sample of {MEMBER_DOTS:,} of the {len(values):,} runs."]).strip()
+    by_group = {group: rows["value"].to_numpy() for group, rows in dots.groupby("group", sort=False)}
     traces: list[dict[str, Any]] = []
     for row in summary.itertuples():
         members = by_group.get(row.group, [])

@@ -88,7 +88,8 @@ def draw_efficiency(
     from seqlab_dashboard.controls import final_runs, group_columns, pooling_note, scoped_runs
     from seqlab_dashboard.data import metric_column, param_column
     from seqlab_dashboard.figures import (
-        empty_figure, length_figure, log_axis, noted, page_colors, styled, summary_figure, unvalidated,
+        MEMBER_DOTS, empty_figure, length_figure, log_axis, noted, page_colors, styled, summary_figure,
+        unvalidated,
     )
 
     runs = final_runs(experiments, sweeps, selected)
@@ -119,9 +120,10 @@ def draw_efficiency(
         y = summarize(frame, score, kind=band_name)
         both = x.merge(y, on="group", suffixes=("_x", "_y"))
         traces = []
-        by_group = dict(tuple(frame.groupby("group", sort=False)))
+        dots = frame.sample(MEMBER_DOTS, random_state=0) if len(frame) > MEMBER_DOTS else frame
+        by_group = dict(tuple(dots.groupby("group", sort=False)))
         for row in both.itertuples():
-            members = by_group[row.group]
+            members = by_group.get(row.group, dots.iloc[:0])
             traces.append(dict(
                 type="scatter", x=members[cost_column].to_numpy(), y=members[score].to_numpy(),
                 mode="markers", showlegend=False,
@@ -141,7 +143,9 @@ def draw_efficiency(
                            mode="lines", line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
         figure = unvalidated(traces)
         figure.update_xaxes(**log_axis(both["center_x"]))
-        figures.append(noted(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"), note))
+        sampled = f"Dots: a random sample of {MEMBER_DOTS:,} of the {len(frame):,} runs." if len(dots) < len(frame) else ""
+        figures.append(noted(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"),
+                             " ".join(filter(None, [note, sampled]))))
     step = metric_column(record.STEP_TIME)
     if param_column(LENGTH) not in runs or step not in runs or runs[step].isna().all():
         figures.append(empty_figure(f"Needs runs with {LENGTH} and {record.STEP_TIME}."))

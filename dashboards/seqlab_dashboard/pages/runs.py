@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from seqlab import hookimpl
@@ -106,6 +108,31 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
         shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S")
     keys = [*default_grouping(runs), "seed"]
     shown["config"] = group_labels(runs, [param_column(k) for k in keys if param_column(k) in runs]).to_numpy()
+    return shown
+
+
+_tables: OrderedDict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[pd.DataFrame, pd.DataFrame]] = OrderedDict()
+"""(runs frame, its table) by scope; the frame is held so its id is never reused meanwhile."""
+_tables_lock = threading.Lock()
+TABLES_KEPT = 8
+"""Tables of recent scopes kept, so scrolling a 100,000-run table does not rebuild it per block."""
+
+
+def scoped_table(runs: pd.DataFrame, experiments: list[str] | None, sweeps: list[str] | None) -> pd.DataFrame:
+    """:func:`table` of the runs in scope, kept for the same runs frame (the store's cached
+    frame is replaced, not changed, when runs arrive) and scope."""
+    from seqlab_dashboard.controls import in_scope
+
+    key = (id(runs), tuple(experiments or ()), tuple(sweeps or ()))
+    with _tables_lock:
+        if key in _tables and _tables[key][0] is runs:
+            _tables.move_to_end(key)
+            return _tables[key][1]
+    shown = table(in_scope(runs, experiments, sweeps))
+    with _tables_lock:
+        _tables[key] = (runs, shown)
+        while len(_tables) > TABLES_KEPT:
+            _tables.popitem(last=False)
     return shown
 
 
@@ -267,7 +294,7 @@ def callbacks(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def serve_rows(request: dict[str, Any] | None, experiments: list[str], sweeps: list[str]) -> tuple[Any, int]:
-        answer = page(table(in_scope(open_store().runs(), experiments, sweeps)), request or {})
+        answer = page(scoped_table(open_store().runs(), experiments, sweeps), request or {})
         return answer, answer["rowCount"]
 
     @app.callback(
