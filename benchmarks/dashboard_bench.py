@@ -150,6 +150,7 @@ def browser_side(baseline: float, chosen: list[str]) -> None:
         const content = document.querySelector('#_pages_content');
         if (!content || !content.children.length) { return false; }
         if (document.querySelector('.ag-root') && !document.querySelector('.ag-row')) { return false; }
+        if (document.querySelector('.ag-row-loading, .ag-overlay-loading-wrapper')) { return false; }
         const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
         if (document.querySelectorAll('.dash-graph').length > plots.length) { return false; }
         return plots.every(p => p._fullLayout && !((p.layout.annotations || []).some(a => a.text === 'loading…')));

@@ -77,13 +77,19 @@ def browser() -> Iterator[Any]:
 
 
 def settled(driver: Any, timeout: float = 60) -> None:
-    """Wait until Dash has no callback in flight and every graph shows a drawn figure."""
+    """Wait until Dash has no callback in flight, the Runs table no block loading, and every
+    graph shows a drawn figure."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     def ready(d: Any) -> bool:
         return bool(d.execute_script("""
             if (document.title.startsWith('Updating')) { return false; }
             if (!document.querySelector('#_pages_content') || !document.querySelector('#_pages_content').children.length) { return false; }
+            // the Runs table pages its rows from the server: wait until no block is loading
+            if (document.querySelector('.ag-row-loading, .ag-overlay-loading-wrapper')) { return false; }
+            const grid = document.querySelector('.ag-root'), count = document.getElementById('runs-count');
+            if (grid && count && !/^0 runs/.test(count.innerText)
+                && !grid.querySelector('.ag-row:not(.ag-row-loading)')) { return false; }
             const graphs = Array.from(document.querySelectorAll('.dash-graph'));
             if (graphs.some(g => !g.querySelector('.js-plotly-plot'))) { return false; }
             const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
