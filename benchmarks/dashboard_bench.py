@@ -149,7 +149,9 @@ def browser_side(baseline: float, chosen: list[str]) -> None:
         if (document.title.startsWith('Updating')) { return false; }
         const content = document.querySelector('#_pages_content');
         if (!content || !content.children.length) { return false; }
-        if (document.querySelector('.ag-root') && !document.querySelector('.ag-row')) { return false; }
+        const grid = document.querySelector('.ag-root'), count = document.getElementById('runs-count');
+        if (count && !/^0 runs/.test(count.innerText)
+            && !(grid && grid.querySelector('.ag-row:not(.ag-row-loading)'))) { return false; }
         if (document.querySelector('.ag-row-loading, .ag-overlay-loading-wrapper')) { return false; }
         const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
         if (document.querySelectorAll('.dash-graph').length > plots.length) { return false; }

@@ -88,8 +88,8 @@ def settled(driver: Any, timeout: float = 60) -> None:
             // the Runs table pages its rows from the server: wait until no block is loading
             if (document.querySelector('.ag-row-loading, .ag-overlay-loading-wrapper')) { return false; }
             const grid = document.querySelector('.ag-root'), count = document.getElementById('runs-count');
-            if (grid && count && !/^0 runs/.test(count.innerText)
-                && !grid.querySelector('.ag-row:not(.ag-row-loading)')) { return false; }
+            if (count && !/^0 runs/.test(count.innerText)
+                && !(grid && grid.querySelector('.ag-row:not(.ag-row-loading)'))) { return false; }
             const graphs = Array.from(document.querySelectorAll('.dash-graph'));
             if (graphs.some(g => !g.querySelector('.js-plotly-plot'))) { return false; }
             const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
