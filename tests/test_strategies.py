@@ -353,3 +353,37 @@ def test_tbptt_validates_every_val_every_updates_not_batches(
     path = client.download_artifacts(outcome.run_id, record.GRADIENT_FLOW_ARTIFACT, str(tmp_path))
     flow = json.loads(Path(path).read_text())
     assert flow["steps"] == [0, 8, 16, 24]
+
+
+def test_under_a_sequence_budget_tbptt_and_bptt_train_on_the_same_sequences(
+    registry, store: str  # type: ignore[no-untyped-def]
+) -> None:
+    """C8 compares at equal data: with ``trainer.budget=sequences`` a tbptt run (4 updates per
+    12-step labeling batch at k1=3) and a bptt run of the same spec see the same number of
+    training sequences, and validate after the same batches; under the default budget,
+    ``max_steps`` counts updates and tbptt sees a quarter of the sequences."""
+    from mlflow import MlflowClient
+
+    from seqlab.run.runner import train
+    from seqlab.spec import load_spec
+    from seqlab.store import record
+
+    def sequences_seen(*overrides: str) -> tuple[float, list[int]]:
+        spec = load_spec(
+            ["model=rnn", "model.hidden_size=4", "task=labeling", "task.length=12",
+             "task.distance=2", "trainer.max_steps=8", "trainer.val_every=4",
+             "trainer.batch_size=4", "trainer.val_size=8", "trainer.log_every=2", *overrides],
+            None,
+            registry,
+        )
+        outcome = train(spec, registry, progress=False)
+        client = MlflowClient(store)
+        validations = client.get_metric_history(outcome.run_id, record.validation_metric("loss"))
+        return outcome.metrics[record.TRAIN_SEQUENCES], [m.step for m in validations]
+
+    budget = "trainer.budget=sequences"
+    bptt = sequences_seen("strategy=bptt", budget)
+    tbptt = sequences_seen("strategy=tbptt", "strategy.k1=3", budget)
+    assert bptt == (32, [4, 8])  # 8 batches of 4 sequences; steps are optimizer steps
+    assert tbptt == (32, [16, 32])  # the same 8 batches, 4 updates each
+    assert sequences_seen("strategy=tbptt", "strategy.k1=3") == (8, [4, 8])  # budget=updates

@@ -38,14 +38,28 @@ class SpecError(ValueError):
 class TrainerSettings(Params):
     """Settings of the training loop shared by every strategy (keys ``trainer.*``)."""
 
-    max_steps: int = Field(500, ge=1, le=MAX_COUNT, description="optimizer steps to train for")
+    max_steps: int = Field(
+        500,
+        ge=1,
+        le=MAX_COUNT,
+        description="how long to train: optimizer steps, or batches under budget=sequences",
+    )
+    budget: Literal["updates", "sequences"] = Field(
+        "updates",
+        description="what max_steps and val_every count: updates (optimizer steps) or "
+        "sequences (batches of batch_size training sequences, the same data for every strategy)",
+    )
     batch_size: int = Field(32, ge=1, le=65536, description="sequences per training batch")
     lr: float = Field(1e-3, gt=0, le=10, description="learning rate of the Adam optimizer")
     grad_clip: float | None = Field(
         None, gt=0, description="clip the global gradient norm to this value (null: never)"
     )
     val_every: int = Field(
-        100, ge=1, le=MAX_COUNT, description="validate every this many optimizer steps, and at the end"
+        100,
+        ge=1,
+        le=MAX_COUNT,
+        description="validate every this many optimizer steps (batches under budget=sequences), "
+        "and at the end",
     )
     val_size: int = Field(512, ge=1, le=MAX_VAL_SIZE, description="sequences in the fixed validation set")
     log_every: int = Field(

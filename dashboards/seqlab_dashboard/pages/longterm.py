@@ -50,7 +50,8 @@ def layout(**query: str) -> Component:
     return html.Div([
         html.Div(className="view-head", children=[
             html.H2("Long-term dependency"),
-            html.P("Normalized score: 0 is chance (the task's baseline), 1 is perfect. A group's memory "
+            html.P("Normalized score: 0 is the task's strongest naive baseline (ltd/baseline), 1 is "
+                   "perfect. A group's memory "
                    "horizon is the longest length up to which most of its seeds solve every tested length."),
         ]),
         scope_controls(VIEW, query, runs),
@@ -113,7 +114,7 @@ def draw_longterm(
     """
     from seqlab_dashboard.analysis import group_labels, memory_horizon, solved_by_length
     from seqlab_dashboard.controls import final_runs, group_columns, pooling_note, scoped_runs
-    from seqlab_dashboard.data import metric_column, open_store, param_column
+    from seqlab_dashboard.data import TAG, metric_column, open_store, param_column
     from seqlab_dashboard.figures import empty_figure, length_figure, noted, page_colors
 
     runs = final_runs(experiments, sweeps, selected)
@@ -132,8 +133,11 @@ def draw_longterm(
     else:
         horizons = memory_horizon(table)
         score_figure = length_figure(table, "normalized score", colors, band_name=band_name)
+        kinds = runs.get(TAG + record.TAG_BASELINE_KIND)
+        kinds = sorted(kinds.dropna().unique()) if kinds is not None else []
+        which = f" ({', '.join(kinds)})" if kinds else " (none named)"
         score_figure.add_hline(y=0, line={"dash": "dot", "color": "#90a4ae"},
-                               annotation_text="chance: the baseline each run recorded")
+                               annotation_text=f"0: each run's recorded baseline{which}")
         score_figure.add_hline(y=1, line={"dash": "dot", "color": "#90a4ae"}, annotation_text="perfect")
         for row in horizons.dropna(subset=["horizon"]).itertuples():
             score_figure.add_vline(x=row.horizon, line={"dash": "dot", "color": colors[row.group], "width": 2})

@@ -89,7 +89,8 @@ class SequenceSystem(pl.LightningModule):
         """How many optimizer updates training on ``batch`` makes: one here.
 
         A strategy that makes several (``tbptt``) says how many, so that ``trainer.val_every``
-        and ``trainer.max_steps`` count the same updates.
+        and ``trainer.max_steps`` count the same updates (under ``trainer.budget=sequences``
+        both count batches instead, and this is not asked).
         """
         return 1
 

@@ -8,10 +8,13 @@ platform how to read predictions out and how to compare scores across tasks.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import torch
+
+    from seqlab.api.baselines import Predictor
 
 Batch = dict[str, "torch.Tensor"]
 """A batch: ``x`` (batch, time, input_size) float inputs, ``y`` targets, optionally ``lengths``
@@ -28,10 +31,13 @@ class Task(ABC):
       ``"all"`` for one per position;
     - ``metric``: the name of the main validation metric (a key of :meth:`evaluate`);
     - ``higher_is_better``: its direction;
-    - ``baseline``: the metric a model without memory or input reaches (chance level);
+    - ``baseline``: the metric a model without memory or input reaches in theory (chance
+      level); the normalized score counts from it only when the task names no
+      :meth:`naive_predictors`;
     - ``solved_threshold``: the metric value from which the task counts as solved;
     - ``optimum``: the metric's best possible value (0 for an error, 1 for an accuracy), so
-      that ``(baseline - metric) / (baseline - optimum)`` puts every task on one scale;
+      that ``(baseline - metric) / (baseline - optimum)`` puts every task on one scale
+      (``baseline`` there being the strongest naive baseline, see :mod:`seqlab.api.baselines`);
     - ``time_keys``: the batch entries with a time axis at dimension 1 (``x``, and ``y`` and
       per-position masks for ``readout="all"``), which :meth:`window` cuts.
     """
@@ -63,6 +69,22 @@ class Task(ABC):
 
         For example ``{"accuracy_by_position": (T,)}`` or ``{"accuracy_by_distance": (D,)}``
         for tasks where the dependency distance or the position matters. The default is none.
+        """
+        return {}
+
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """Optional: the task's naive baselines by kind, each a predictor of the readout head's
+        output that does without what the task tests (e.g. ``{"mean": ...}``, the best
+        constant on the validation set; ``{"persistence": ...}``, repeating the last value).
+
+        Each is scored on the fixed validation set like a model, once per run, and the
+        normalized score counts from the strongest (:mod:`seqlab.api.baselines`). A predictor
+        may be fitted on ``validation`` (a constant) or on generated training data (an
+        n-gram), never on anything a model could not see. The default is none: the score then
+        counts from :attr:`baseline`.
+
+        :param validation: the batches of the run's fixed validation set.
+        :returns: predictors by kind (a short name recorded as ``ltd/baseline_<kind>``).
         """
         return {}
 

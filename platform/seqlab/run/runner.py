@@ -82,15 +82,18 @@ def unavailable_accelerator(accelerator: str) -> str | None:
 def validation_interval(
     system: pl.LightningModule, spec: RunSpec, validation_data: Iterable[Batch]
 ) -> int:
-    """Lightning's ``val_check_interval``, in batches, for ``trainer.val_every`` updates.
+    """Lightning's ``val_check_interval``, in batches, for ``trainer.val_every``.
 
-    A strategy making several optimizer updates per batch (``updates_per_batch``, counted on
-    the first validation batch) validates at the batch nearest every ``val_every`` updates.
+    Under ``trainer.budget=updates``, a strategy making several optimizer updates per batch
+    (``updates_per_batch``, counted on the first validation batch) validates at the batch
+    nearest every ``val_every`` updates; under ``sequences``, ``val_every`` counts batches.
     """
-    first = next(iter(validation_data))
-    count = getattr(system, "updates_per_batch", lambda batch: 1)(first)
-    per_batch = max(int(count), 1)
     settings = spec.trainer
+    per_batch = 1
+    if settings.budget == "updates":
+        first = next(iter(validation_data))
+        count = getattr(system, "updates_per_batch", lambda batch: 1)(first)
+        per_batch = max(int(count), 1)
     every = max(round(settings.val_every / per_batch), 1)
     return min(every, -(-settings.max_steps // per_batch))
 
@@ -120,6 +123,8 @@ def train(
     from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
     from seqlab import __version__
+    from seqlab.api.baselines import baseline_values
+    from seqlab.measure import allocator
 
     from seqlab.store import tracking
     from seqlab.measure.callback_group import CallbackGroup
@@ -127,6 +132,7 @@ def train(
     from seqlab.measure.efficiency import EfficiencyMeter, device_name
     from seqlab.measure.gradient_flow import GradientFlowProbe
     from seqlab.run.interruption import StopSignals
+    from seqlab.sweep.local import usable_cores
     from seqlab.run.memory_estimate import estimate_memory, refusal
     from seqlab.measure.progress import RecordedValuesBar
     from seqlab.measure.recorder import MlflowRecorder
@@ -135,6 +141,7 @@ def train(
     from seqlab.api.strategy import RunParts
 
     _quiet_lightning()
+    allocator.apply_in_process()
     missing_device = unavailable_accelerator(spec.trainer.accelerator)
     if missing_device:
         raise RunError(missing_device, status=REFUSED)
@@ -153,6 +160,7 @@ def train(
         system = components["strategy"].build(spec.strategy.params, parts)
         train_data = training_loader(task, spec.trainer.batch_size, spec.seed)
         validation_data = validation_loader(task, spec.trainer.val_size)
+        baselines = baseline_values(task, list(validation_data))
     except RunError:
         raise
     except Exception as exc:
@@ -165,9 +173,8 @@ def train(
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     stop_signals = StopSignals()
-    measurements: list[pl.Callback] = [
-        stop_signals, recorder, stability, ScoreKeeper(recorder, task)
-    ]
+    scores = ScoreKeeper(recorder, task, baselines)
+    measurements: list[pl.Callback] = [stop_signals, recorder, stability, scores]
     if spec.trainer.gradient_flow:
         carries_state = bool(components["model"].traits.get("carries_state", False))
         every = spec.trainer.gradient_flow_every
@@ -178,8 +185,11 @@ def train(
     if progress:
         callbacks.append(RecordedValuesBar(recorder))
     try:
+        by_batches = spec.trainer.budget == "sequences"  # max_steps batches, whatever the updates
         trainer = pl.Trainer(
-            max_steps=spec.trainer.max_steps,
+            max_steps=-1 if by_batches else spec.trainer.max_steps,
+            max_epochs=1 if by_batches else None,
+            limit_train_batches=spec.trainer.max_steps if by_batches else None,
             accelerator=spec.trainer.accelerator,
             devices=1,
             val_check_interval=validation_interval(system, spec, validation_data),
@@ -204,7 +214,9 @@ def train(
         record.TAG_TORCH_VERSION: torch.__version__,
         record.TAG_DEVICE: str(trainer.strategy.root_device),
         record.TAG_DEVICE_NAME: device_name(trainer.strategy.root_device),
+        record.TAG_THREADS: f"{torch.get_num_threads()} of {usable_cores()} cores",
         record.TAG_PROCESS: tracking.process_identity() or "",
+        record.TAG_BASELINE_KIND: scores.baseline_kind,
         **_plugin_tags(components),
         **(extra_tags or {}),
     }

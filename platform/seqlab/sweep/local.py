@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from seqlab.measure import allocator
 from seqlab.sweep.interrupt import stop_signals_ignored, stop_signals_interrupt
 from seqlab.sweep.worker import (
     STOPPED,
@@ -61,6 +62,7 @@ def run_local(
     """
     import multiprocessing
 
+    allocator.set_for_children()  # before the fork server starts: glibc reads it at start
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
     stop = context.Event()

@@ -161,17 +161,17 @@ def _train(job: RunJob, started: float) -> RunResult:
     from seqlab.run.runner import RunError, train
     from seqlab.spec import resolve_spec
 
-    from seqlab.sweep.claims import CLAIMED, claim, finished_meanwhile
+    from seqlab.sweep.spec_locks import LOCKED, finished_meanwhile, lock_spec
 
     try:
         _prepare_process(job)
-        with claim(job.tracking_uri, job.experiment, job.spec_hash) as mine:
+        with lock_spec(job.tracking_uri, job.experiment, job.spec_hash) as mine:
             if not mine:
                 reason = "another process is training it now (another sweep, or an orphaned worker)"
-                return RunResult(job.index, CLAIMED, None, time.time() - started, reason=reason)
+                return RunResult(job.index, LOCKED, None, time.time() - started, reason=reason)
             if finished_meanwhile(job.tracking_uri, job.experiment, job.spec_hash):
                 reason = "another sweep finished it meanwhile"
-                return RunResult(job.index, CLAIMED, None, time.time() - started, reason=reason)
+                return RunResult(job.index, LOCKED, None, time.time() - started, reason=reason)
             _register_plugins(job.plugins)
             registry = build_registry()
             spec = resolve_spec(job.spec_data, registry)

@@ -4,17 +4,21 @@ Arjovsky, Shah & Bengio 2016).
 The input holds S symbols drawn from an alphabet of A, then T - 1 blanks, a delimiter and S
 more blanks (T + 2S steps). The target is blank everywhere except the last S steps, where the
 S symbols must be recalled in order, T steps after they were seen. A memoryless strategy
-(blanks, then guessing) scores S ln(A) / (T + 2S) cross-entropy per step: the baseline.
+(blanks, then guessing) scores S ln(A) / (T + 2S) cross-entropy per step in expectation; the
+normalized score counts from its version fitted on the validation set (each position's symbol
+frequencies there: ``memoryless``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from seqlab import Params, hookimpl
+from seqlab.api.baselines import Predictor, class_frequency_predictor
 from seqlab.api.task import Batch, Task
 
 if TYPE_CHECKING:
@@ -77,6 +81,13 @@ class CopyTask(Task):
         target = torch.full((batch_size, self.steps), BLANK, dtype=torch.long)
         target[:, -self.symbols :] = shown
         return {"x": F.one_hot(inputs, self.input_size).float(), "y": target}
+
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``memoryless``: each position's target frequencies on the validation set (blanks
+        where blanks are due, the symbols' frequencies at the recall steps)."""
+        return {
+            "memoryless": class_frequency_predictor(validation, self.output_size, per_position=True)
+        }
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy per step (nats), averaged over every step, as Arjovsky et al."""

@@ -9,11 +9,13 @@ validation. Pixels are scaled to [0, 1].
 from __future__ import annotations
 
 from functools import lru_cache
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from seqlab import Params, hookimpl
+from seqlab.api.baselines import Predictor, class_frequency_predictor
 from seqlab.api.task import Batch, Task, is_validation
 
 if TYPE_CHECKING:
@@ -85,6 +87,11 @@ class DigitsTask(Task):
         chosen = torch.randint(0, len(labels), (batch_size,), generator=generator)
         x = images[chosen].reshape(batch_size, self.length, self.input_size)
         return {"x": x, "y": labels[chosen]}
+
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``majority``: the validation set's most frequent class, always (its frequencies as
+        logits)."""
+        return {"majority": class_frequency_predictor(validation, self.output_size)}
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy of the class."""

@@ -9,11 +9,13 @@ capped near (1 + 1/A) / 2, while a bidirectional model can label every step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
 from seqlab import Params, hookimpl
+from seqlab.api.baselines import Predictor, class_frequency_predictor
 from seqlab.api.task import Batch, Task
 
 if TYPE_CHECKING:
@@ -86,6 +88,11 @@ class LabelingTask(Task):
         pointer = F.one_hot(ahead.long(), 2).float()
         x = torch.cat([F.one_hot(symbols, self.alphabet).float(), pointer], dim=-1)
         return {"x": x, "y": labels, "ahead": ahead.float()}
+
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``majority``: the validation set's most frequent class, always (its frequencies as
+        logits)."""
+        return {"majority": class_frequency_predictor(validation, self.output_size)}
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy per step, averaged over every step."""

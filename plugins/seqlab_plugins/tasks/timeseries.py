@@ -10,12 +10,14 @@ every step the model predicts the value ``task.horizon`` steps ahead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from seqlab import Params, hookimpl
+from seqlab.api.baselines import Predictor, constant_predictor, mean_target
 from seqlab.api.task import Batch, Task, is_validation
 
 if TYPE_CHECKING:
@@ -75,7 +77,8 @@ class MackeyGlassTask(Task):
     metric = "nrmse"
     higher_is_better = False
     baseline = 1.0
-    """Predicting the series' mean gives RMSE = its standard deviation."""
+    """Predicting the series' mean gives RMSE = its standard deviation (the naive predictors,
+    the validation part's mean and persistence, are scored instead)."""
     solved_threshold = 0.05
     optimum = 0.0
     time_keys = ("x", "y")
@@ -101,6 +104,11 @@ class MackeyGlassTask(Task):
         windows = self.series[index].unsqueeze(-1)
         return {"x": windows[:, : self.length], "y": windows[:, self.horizon :]}
 
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``mean``: the validation set's mean target; ``persistence``: the value seen last,
+        repeated ``horizon`` steps ahead."""
+        return {"mean": constant_predictor(mean_target(validation)), "persistence": persistence}
+
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Mean squared error over every step."""
         import torch.nn.functional as F
@@ -110,3 +118,8 @@ class MackeyGlassTask(Task):
     def evaluate(self, prediction: torch.Tensor, batch: Batch) -> dict[str, torch.Tensor]:
         """``nrmse``: root mean squared error over the series' standard deviation (1)."""
         return {"nrmse": self.loss(prediction, batch).sqrt()}
+
+
+def persistence(batch: Batch) -> torch.Tensor:
+    """Persistence: at each step, predict the value just seen (``x``) for the step ahead."""
+    return batch["x"]
