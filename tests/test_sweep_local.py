@@ -58,11 +58,13 @@ def test_two_workers_record_every_run_of_a_sweep(store: str) -> None:
 
 BROKEN_PLUGIN = '''
 """A throwaway model plugin whose forward pass always fails."""
+from pydantic import Field
+
 from seqlab import Params, hookimpl
 
 
 class BrokenParams(Params):
-    hidden_size: int = 8
+    hidden_size: int = Field(8, description="units")
 
 
 def build_broken(params, input_size):
@@ -89,12 +91,22 @@ def register_models(register):
 
 
 def build_killed(params, input_size):
-    """A model whose process is killed on its first forward pass, as by the OOM killer."""
+    """A model whose process is killed on its first forward pass in training, as by the OOM
+    killer (seqlab's contract check before the run, without gradients, only sees it raise)."""
     import os
     import signal
 
+    import torch
+
     model = build_broken(params, input_size)
-    model.forward = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+    raising = model.forward
+
+    def forward(*args, **kwargs):
+        if torch.is_grad_enabled():
+            os.kill(os.getpid(), signal.SIGKILL)
+        return raising(*args, **kwargs)
+
+    model.forward = forward
     return model
 '''
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from dash.development.base_component import Component
 
     from seqlab_dashboard.data import ByPosition
-    from seqlab_dashboard.panels import RegisterPanel
+    from seqlab.api.view import RegisterPanel
 
 VIEW = "longterm"
 LENGTH = "task.length"

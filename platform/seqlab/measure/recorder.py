@@ -68,6 +68,16 @@ class MlflowRecorder(pl.Callback):
         self._loss_count = 0
         self.sequences = 0
         """Training sequences seen so far (batch sizes summed)."""
+        self._trainer: pl.Trainer | None = None
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Keep the trainer, whose step :attr:`step` reads."""
+        self._trainer = trainer
+
+    @property
+    def step(self) -> int:
+        """The optimizer step training has reached (0 before training)."""
+        return self._trainer.global_step if self._trainer is not None else 0
 
     def add(self, key: str, value: float, step: int) -> None:
         """Queue one value for writing and keep it as the latest of its key."""

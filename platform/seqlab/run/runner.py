@@ -10,25 +10,29 @@ import logging
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from seqlab.messages import clipped
 from seqlab.spec import COMPONENT_KINDS
 from seqlab.store import record
+from seqlab.store.status import RunStatus
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
     from seqlab.api.task import Batch
     from seqlab.measure.recorder import MlflowRecorder
-    from seqlab.registry.components import Component, Registry
+    from seqlab.api.component import Component
+    from seqlab.registry.components import Registry
     from seqlab.spec import RunSpec
 
 
 class RunError(RuntimeError):
     """A run that did not finish; ``run_id`` is its MLflow run, if one was created."""
 
-    def __init__(self, message: str, run_id: str | None = None, status: str = "FAILED") -> None:
+    def __init__(
+        self, message: str, run_id: str | None = None, status: RunStatus = RunStatus.FAILED
+    ) -> None:
         super().__init__(message)
         self.run_id = run_id
         self.status = status
@@ -62,10 +66,6 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
-
-
-REFUSED = "REFUSED"
-"""Status of a run refused before anything was built or recorded (bad input: exit code 2)."""
 
 
 def unavailable_accelerator(accelerator: str) -> str | None:
@@ -123,28 +123,24 @@ def train(
     from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
     from seqlab import __version__
-    from seqlab.api.baselines import baseline_values
+    from seqlab.api.baselines import baseline_values, strongest_baseline
     from seqlab.measure import allocator
 
     from seqlab.store import tracking
-    from seqlab.measure.callback_group import CallbackGroup
-    from seqlab.run.data import training_loader, validation_loader
-    from seqlab.measure.efficiency import EfficiencyMeter, device_name
-    from seqlab.measure.gradient_flow import GradientFlowProbe
-    from seqlab.run.interruption import StopSignals
-    from seqlab.sweep.local import usable_cores
-    from seqlab.run.memory_estimate import estimate_memory, refusal
-    from seqlab.measure.progress import RecordedValuesBar
-    from seqlab.measure.recorder import MlflowRecorder
-    from seqlab.measure.scoring import ScoreKeeper
-    from seqlab.measure.stability import StabilityMonitor
     from seqlab.api.strategy import RunParts
+    from seqlab.measure.efficiency import device_name
+    from seqlab.measure.measurements import build_measurements
+    from seqlab.registry.checks import model_output_problem
+    from seqlab.run.data import training_loader, validation_loader
+    from seqlab.run.interruption import StopSignals
+    from seqlab.run.cores import usable_cores
+    from seqlab.run.memory_estimate import estimate_memory, refusal
 
     _quiet_lightning()
     allocator.apply_in_process()
     missing_device = unavailable_accelerator(spec.trainer.accelerator)
     if missing_device:
-        raise RunError(missing_device, status=REFUSED)
+        raise RunError(missing_device, status=RunStatus.REFUSED)
     components = {kind: registry.get(kind, getattr(spec, kind).name) for kind in COMPONENT_KINDS}
     pl.seed_everything(spec.seed, verbose=False)
     try:
@@ -155,8 +151,19 @@ def train(
 
         too_large = refusal(estimate_memory(spec, task, new_model))
         if too_large:
-            raise RunError(too_large, status=REFUSED)
-        parts = RunParts(new_model(), task, spec.trainer, new_model)
+            raise RunError(too_large, status=RunStatus.REFUSED)
+        model = new_model()
+        try:
+            wrong_output = model_output_problem(model, task.input_size)
+        except Exception:  # a crash, not a broken contract: training meets it and records it
+            wrong_output = None
+        if wrong_output:
+            plugin = components["model"].plugin
+            raise RunError(
+                f"model={spec.model.name} (plugin {plugin}) breaks the model contract: "
+                f"{wrong_output}"
+            )
+        parts = RunParts(model, task, spec.trainer, new_model)
         system = components["strategy"].build(spec.strategy.params, parts)
         train_data = training_loader(task, spec.trainer.batch_size, spec.seed)
         validation_data = validation_loader(task, spec.trainer.val_size)
@@ -170,20 +177,12 @@ def train(
         client = tracking.open_client()
     except tracking.StoreError as exc:
         raise RunError(str(exc)) from None
-    recorder = MlflowRecorder(client, "", spec.trainer.log_every)
-    stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     stop_signals = StopSignals()
-    scores = ScoreKeeper(recorder, task, baselines)
-    measurements: list[pl.Callback] = [stop_signals, recorder, stability, scores]
-    if spec.trainer.gradient_flow:
-        carries_state = bool(components["model"].traits.get("carries_state", False))
-        every = spec.trainer.gradient_flow_every
-        measurements.append(GradientFlowProbe(recorder, task, every, trace_state=carries_state))
-    # last: its peak-memory reset at the end of a validation must follow the probe's capture
-    measurements.append(EfficiencyMeter(recorder))
-    callbacks: list[pl.Callback] = [CallbackGroup(measurements)]
-    if progress:
-        callbacks.append(RecordedValuesBar(recorder))
+    carries_state = bool(components["model"].traits.get("carries_state", False))
+    measured = build_measurements(
+        client, task, spec.trainer, carries_state, progress, baselines, first=[stop_signals]
+    )
+    recorder, stability = measured.recorder, measured.stability
     try:
         by_batches = spec.trainer.budget == "sequences"  # max_steps batches, whatever the updates
         trainer = pl.Trainer(
@@ -196,11 +195,12 @@ def train(
             check_val_every_n_epoch=None,
             num_sanity_val_steps=0,
             gradient_clip_val=spec.trainer.grad_clip if system.automatic_optimization else None,
-            logger=False,
+            logger=measured.logger,
+            log_every_n_steps=spec.trainer.log_every,
             enable_checkpointing=False,
             enable_model_summary=False,
             enable_progress_bar=progress,
-            callbacks=callbacks,
+            callbacks=measured.callbacks,
         )
     except MisconfigurationException as exc:  # e.g. trainer.accelerator=cuda without a GPU
         raise RunError(f"trainer.accelerator={spec.trainer.accelerator}: {exc}") from exc
@@ -216,7 +216,7 @@ def train(
         record.TAG_DEVICE_NAME: device_name(trainer.strategy.root_device),
         record.TAG_THREADS: f"{torch.get_num_threads()} of {usable_cores()} cores",
         record.TAG_PROCESS: tracking.process_identity() or "",
-        record.TAG_BASELINE_KIND: scores.baseline_kind,
+        record.TAG_BASELINE_KIND: strongest_baseline(task, baselines)[0],
         **_plugin_tags(components),
         **(extra_tags or {}),
     }
@@ -232,20 +232,20 @@ def train(
         except BaseException as exc:
             cause = recorder.exception or exc
             interrupted = isinstance(cause, (KeyboardInterrupt, SystemExit))
-            status = "KILLED" if interrupted else "FAILED"
+            status = RunStatus.KILLED if interrupted else RunStatus.FAILED
             reason = f"{type(cause).__name__}: {cause}"
             close_run(recorder, status, reason)
             raise RunError(f"run {run_id} {status}: {reason}", run_id, status) from exc
     diverged = stability.divergence is not None
     recorder.add(record.DIVERGED, float(diverged), trainer.global_step)
     reason = f"diverged: {stability.divergence}" if diverged else None
-    close_run(recorder, "FINISHED", reason, {record.TAG_DIVERGED: str(diverged).lower()})
+    close_run(recorder, RunStatus.FINISHED, reason, {record.TAG_DIVERGED: str(diverged).lower()})
     return RunOutcome(run_id, experiment_id, dict(recorder.latest), stability.divergence)
 
 
 def close_run(
     recorder: MlflowRecorder,
-    status: str,
+    status: RunStatus,
     reason: str | None,
     tags: Mapping[str, str] | None = None,
 ) -> None:
@@ -276,5 +276,5 @@ def close_run(
             f"{len(metrics)} unwritten values are kept in {path}, and the next seqlab command "
             "against this store writes them and closes the run FAILED",
             run_id,
-            "FAILED",
+            RunStatus.FAILED,
         ) from exc

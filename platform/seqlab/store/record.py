@@ -42,6 +42,11 @@ TRAIN_SEQUENCES = "train/sequences"
 """Training sequences seen so far, at each logging interval: the data a run trained on."""
 
 
+LEARNING_RATE = "train/lr"
+"""The learning rate (first optimizer, first parameter group): at the start of training and at
+each step where a schedule changed it."""
+
+
 def validation_metric(name: str) -> str:
     """The key of a validation value: ``val/loss`` or ``val/<task metric>``."""
     return f"val/{name}"

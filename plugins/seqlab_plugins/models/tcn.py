@@ -16,7 +16,7 @@ from seqlab import Params, hookimpl
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterModel
 
 
 MAX_WIDTH = 8192
@@ -115,7 +115,7 @@ def widest_within(parameters: int, num_layers: int, kernel_size: int) -> int:
 
 
 @hookimpl
-def register_models(register: RegisterComponent) -> None:
+def register_models(register: RegisterModel) -> None:
     """Register ``tcn``."""
     register("tcn", build_tcn, TCNParams, bidirectional=True, carries_state=False)
 

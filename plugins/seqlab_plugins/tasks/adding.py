@@ -20,12 +20,12 @@ from pydantic import Field, model_validator
 
 from seqlab import Params, hookimpl
 from seqlab.api.baselines import Predictor, constant_predictor, mean_target
-from seqlab.api.task import Batch, Task
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 CHANCE_MSE = 1 / 6
 """MSE of always predicting 1: the variance of a sum of two uniforms on [0, 1)."""
@@ -53,7 +53,7 @@ class AddingParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``adding``."""
     register("adding", build_adding, AddingParams, causal=False)
 
@@ -79,7 +79,7 @@ class AddingTask(Task):
         self.length = length
         self.min_length = min_length
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """Numbers, two marks (one per half) and the sum of the marked numbers; with
         ``min_length``, also ``lengths`` and zeros past each sequence's end."""
         import torch

@@ -19,12 +19,12 @@ from pydantic import Field
 
 from seqlab import Params, hookimpl
 from seqlab.api.baselines import Predictor, class_frequency_predictor
-from seqlab.api.task import Batch, Task
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 BLANK = 0
 """Input and target category of a blank step; symbols are 1..A, the delimiter A + 1."""
@@ -39,7 +39,7 @@ class CopyParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``copy``."""
     register("copy", build_copy, CopyParams, causal=False)
 
@@ -69,7 +69,7 @@ class CopyTask(Task):
         # solved: 0.1 nats per recalled symbol, about 90% probability on the right one
         self.solved_threshold = symbols * 0.1 / self.steps
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """One-hot inputs (batch, T + 2S, A + 2) and target categories (batch, T + 2S)."""
         import torch
         import torch.nn.functional as F

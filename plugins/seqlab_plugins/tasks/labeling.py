@@ -16,12 +16,12 @@ from pydantic import Field, model_validator
 
 from seqlab import Params, hookimpl
 from seqlab.api.baselines import Predictor, class_frequency_predictor
-from seqlab.api.task import Batch, Task
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 
 class LabelingParams(Params):
@@ -42,7 +42,7 @@ class LabelingParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``labeling``."""
     register("labeling", build_labeling, LabelingParams, causal=False)
 
@@ -70,7 +70,7 @@ class LabelingTask(Task):
         self.output_size = alphabet
         self.baseline = 1.0 / alphabet
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """Inputs: one-hot symbol and pointer (back, ahead); ``y`` the label per step;
         ``ahead`` 1.0 where the deciding context lies in the future."""
         import torch

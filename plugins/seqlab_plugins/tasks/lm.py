@@ -23,12 +23,12 @@ from pydantic import Field
 
 from seqlab import Params, hookimpl
 from seqlab.api.baselines import Predictor, class_frequency_predictor
-from seqlab.api.task import Batch, Task
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 ALPHABET = "BTPSXVE"
 
@@ -75,7 +75,7 @@ class LMParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``lm``."""
     register("lm", build_lm, LMParams, causal=True)
 
@@ -162,7 +162,7 @@ class LanguageModelTask(Task):
         # solved: half way from the best a model without long memory does to the optimum
         self.solved_threshold = (self.optimum + self.no_long_memory_bits) / 2
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """One-hot inputs (batch, T, 7), next symbols ``y`` (batch, T), and ``distance``
         (batch, T): for each target, how far back its determining symbol lies (0: none)."""
         import torch

@@ -18,12 +18,12 @@ from pydantic import Field
 
 from seqlab import Params, hookimpl
 from seqlab.api.baselines import Predictor, constant_predictor, mean_target
-from seqlab.api.task import Batch, Task, is_validation
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 DELAY, BETA, GAMMA, POWER = 17.0, 0.2, 0.1, 10
 EULER_STEP = 0.1
@@ -42,7 +42,7 @@ class TimeseriesParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``timeseries``."""
     register("timeseries", build_timeseries, TimeseriesParams, causal=True)
 
@@ -92,12 +92,12 @@ class MackeyGlassTask(Task):
         self.series = ((series - series.mean()) / series.std(correction=0)).float()
         """The trajectory normalized to zero mean and unit variance."""
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """``x`` (batch, T, 1) series values, ``y`` (batch, T, 1) the values h steps later."""
         import torch
 
-        split = int(len(self.series) * TRAINING_FRACTION)
-        low, high = (split, len(self.series)) if is_validation(generator) else (0, split)
+        boundary = int(len(self.series) * TRAINING_FRACTION)
+        low, high = (boundary, len(self.series)) if split == "validation" else (0, boundary)
         span = self.length + self.horizon
         starts = torch.randint(low, high - span + 1, (batch_size,), generator=generator)
         index = starts[:, None] + torch.arange(span)
