@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqlab_dashboard import ids
+from seqlab_dashboard.data import StoreNotFound, store_uri
+
+__all__ = ["StoreNotFound", "create_app", "store_uri"]  # what `seqlab dash` imports from here
 
 if TYPE_CHECKING:
     from dash import Dash

@@ -279,8 +279,7 @@ def dash(
     The store is $MLFLOW_TRACKING_URI, else ./mlruns; docs/dashboard.md has production use.
     A store that is not there is an error: the dashboard never creates one.
     """
-    from seqlab_dashboard.app import create_app
-    from seqlab_dashboard.data import StoreNotFound, store_uri
+    from seqlab_dashboard.app import StoreNotFound, create_app, store_uri
 
     try:
         typer.echo(f"reading {store_uri()}")
