@@ -149,9 +149,11 @@ def browser_side(baseline: float, chosen: list[str]) -> None:
         if (document.title.startsWith('Updating')) { return false; }
         const content = document.querySelector('#_pages_content');
         if (!content || !content.children.length) { return false; }
-        const grid = document.querySelector('.ag-root'), count = document.getElementById('runs-count');
-        if (count && !/^0 runs/.test(count.innerText)
-            && !(grid && grid.querySelector('.ag-row:not(.ag-row-loading)'))) { return false; }
+        // until the rows a screen holds (10, or all when fewer) have come from the server
+        const count = document.getElementById('runs-count'), shown = count && count.innerText.match(/^(\d+) runs/);
+        const rows = document.querySelectorAll('.ag-center-cols-container .ag-row:not(.ag-row-loading)');
+        if ((count && !shown) || (shown && rows.length < Math.min(Number(shown[1]), 10))) { return false; }
+        if (document.querySelector('.ag-center-cols-container .ag-loading')) { return false; }
         if (document.querySelector('.ag-row-loading, .ag-overlay-loading-wrapper')) { return false; }
         const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
         if (document.querySelectorAll('.dash-graph').length > plots.length) { return false; }
