@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqlab_dashboard import ids
+from seqlab_dashboard.data import StoreNotFound, store_uri
+
+__all__ = ["StoreNotFound", "create_app", "store_uri"]  # what `seqlab dash` imports from here
 
 if TYPE_CHECKING:
     from dash import Dash
@@ -72,6 +75,8 @@ def create_app() -> Dash:
     from seqlab.registry.views import collect_panels
 
     open_store().runs()  # read the store now, so the first visitor does not wait for it
+    import scipy.signal  # noqa: F401  (the bands and smoothing need it: imported now, not on a
+    import scipy.stats  # noqa: F401  visitor's first request)
 
     app = Dash(
         __name__,
