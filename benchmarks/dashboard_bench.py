@@ -1,12 +1,16 @@
-"""Dashboard speed on a large store: first page, first curves, changing the grouping.
+"""Dashboard speed on a large store: first page, first curves, changing the grouping, every view.
 
-    python benchmarks/dashboard_bench.py 1000      # and 10000
-    python benchmarks/dashboard_bench.py 1000 --folder /tmp/bench-1k
+    python benchmarks/dashboard_bench.py 1000                  # and 10000
+    python benchmarks/dashboard_bench.py 100000 --steps 20     # shorter histories: a 3 GB store
+    python benchmarks/dashboard_bench.py 1000 --browser        # also time headless Chromium
 
 Each figure is the server-side time a view needs to answer (reading MLflow, computing, and
 encoding the JSON the browser receives), measured in this process; the baseline is MLflow's own
-bulk read of the same store, ``mlflow.search_runs(..., output_format="pandas")``, so the ratio
-says what the dashboard adds on top of the read any MLflow tool must make.
+bulk read, ``mlflow.search_runs(..., output_format="pandas")``, of the same store (of its first
+10,000 runs on larger stores), so a ratio says what the dashboard costs against the read any
+MLflow tool makes, on this machine at this moment. ``--browser`` serves the app and times
+headless Chromium (Debian's ``chromium`` and ``chromium-driver``) from navigation until every
+figure is drawn: the browser's own layout time included.
 The store is synthesized by ``dashboard_store.py`` (see there and ``docs/benchmarks.md``).
 """
 
@@ -14,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,9 +28,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dashboard_store import synthesize  # noqa: E402
+from dashboard_store import STEPS, synthesize  # noqa: E402
 
 from seqlab.store import record  # noqa: E402
+
+BASELINE_RUNS = 10_000
+"""The baseline reads at most this many runs (``search_runs`` of 100,000 takes minutes)."""
 
 
 def timed(action: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
@@ -44,58 +53,140 @@ def encode(value: Any) -> int:
     return len(to_json_plotly(value))
 
 
+def report(label: str, seconds: float, baseline: float, size: int | None = None) -> None:
+    """One line: what, seconds, ratio to the baseline, bytes to the browser."""
+    extra = f"  {size / 1e6:6.2f} MB" if size is not None else ""
+    print(f"{label:52s} {seconds:7.2f} s  {seconds / baseline:6.2f}x baseline{extra}")
+
+
+def server_side(runs_count: int, curve_runs: int) -> tuple[float, list[str]]:
+    """Time every view's server side; the baseline and the run-id prefixes drawn in Curves."""
+    import mlflow
+
+    from seqlab_dashboard import data
+    from seqlab_dashboard.controls import default_grouping
+    from seqlab_dashboard.pages import curves, efficiency, longterm, parameters, runs, stability
+
+    uri = os.environ["MLFLOW_TRACKING_URI"]
+    experiments = [e.experiment_id for e in mlflow.MlflowClient(uri).search_experiments()]
+    mlflow.set_tracking_uri(uri)  # the baseline's own read needs it; the dashboard never sets it
+    limit = min(runs_count, BASELINE_RUNS)
+    baseline, frame = timed(lambda: mlflow.search_runs(experiment_ids=experiments, output_format="pandas",
+                                                      max_results=limit))
+    print(f"store: {runs_count} runs ({uri})")
+    print(f"{'baseline: mlflow.search_runs, pandas, ' + str(len(frame)) + ' runs':52s} {baseline:7.2f} s")
+
+    def first_page() -> int:
+        data._stores.clear()
+        tree = runs.layout()
+        block = runs.page(runs.table(data.open_store().runs()), {"startRow": 0, "endRow": 100})
+        return encode(tree) + encode(block)
+
+    seconds, size = timed(first_page)
+    report("first page: Runs view, cold cache (read + 100 rows)", seconds, baseline, size)
+    everything = data.open_store().runs()
+    seconds, size = timed(lambda: encode(runs.layout()) + encode(
+        runs.page(runs.table(everything), {"startRow": 0, "endRow": 100})), repeat=3)
+    report("Runs view again, warm cache", seconds, baseline, size)
+    seconds, size = timed(lambda: encode(runs.page(runs.table(everything), {
+        "startRow": 100, "endRow": 200, "sortModel": [{"colId": "metrics.val/loss", "sort": "asc"}],
+        "filterModel": {"params.model": {"filterType": "text", "type": "equals", "filter": "lstm"}}})), repeat=3)
+    report("Runs table: next 100 rows, filtered and sorted", seconds, baseline, size)
+
+    chosen = [run_id[:8] for run_id in everything["run_id"][:curve_runs]]
+    group = default_grouping(everything)
+
+    def draw(grouping: list[str]) -> int:
+        figure, _ = curves.draw_curves(None, None, chosen, grouping, record.TRAIN_LOSS, "step", "mean",
+                                       "ci95", 0.6, ["members"])
+        return encode(figure)
+
+    seconds, size = timed(lambda: draw(group))
+    report(f"Curves, {len(chosen)} runs, first draw (histories read)", seconds, baseline, size)
+    for grouping in (["model", "task.length"], ["model", "strategy", "model.hidden_size"]):
+        seconds, size = timed(lambda: draw(grouping), repeat=3)
+        report(f"regroup Curves by {' x '.join(grouping)}", seconds, baseline, size)
+    views = {
+        "Efficiency": lambda: efficiency.draw_efficiency(None, None, None, ["model", "strategy"], "std",
+                                                         record.STEP_TIME),
+        "Stability": lambda: stability.draw_stability(None, None, chosen, ["model", "strategy"], "std",
+                                                      record.NORMALIZED_SCORE),
+        "Long-term": lambda: longterm.draw_longterm(None, None, None, ["model", "strategy"], "ci95", None)[0],
+        "Parameters": lambda: parameters.draw_parameters(None, None, None, record.NORMALIZED_SCORE),
+    }
+    for name, action in views.items():
+        scope = f"{len(chosen)} selected runs" if name == "Stability" else "all runs"
+        seconds, size = timed(lambda: sum(encode(f) for f in action()), repeat=2)
+        report(f"regroup {name}, {scope}", seconds, baseline, size)
+    return baseline, chosen
+
+
+def browser_side(baseline: float, chosen: list[str]) -> None:
+    """Serve the app and time headless Chromium from navigation to every figure drawn."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+    from werkzeug.serving import make_server
+
+    import logging
+
+    from seqlab_dashboard import data
+    from seqlab_dashboard.app import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    data._stores.clear()
+    app = create_app()
+    http = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1600,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
+                              options=options)
+    ready = """
+        if (document.title.startsWith('Updating')) { return false; }
+        const content = document.querySelector('#_pages_content');
+        if (!content || !content.children.length) { return false; }
+        if (document.querySelector('.ag-root') && !document.querySelector('.ag-row')) { return false; }
+        const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+        if (document.querySelectorAll('.dash-graph').length > plots.length) { return false; }
+        return plots.every(p => p._fullLayout && !((p.layout.annotations || []).some(a => a.text === 'loading…')));
+    """
+    base = f"http://127.0.0.1:{http.server_port}"
+    pages = {"Runs": "/runs", "Curves": f"/curves?runs={','.join(chosen[:200])}", "Efficiency": "/efficiency",
+             "Long-term": "/long-term", "Parameters": "/parameters"}
+    try:
+        driver.get(base + "/runs")  # the browser caches the scripts once, as a visitor's would
+        WebDriverWait(driver, 120, poll_frequency=0.05).until(lambda d: d.execute_script(ready))
+        for name, path in pages.items():
+            driver.get("about:blank")
+            start = time.perf_counter()
+            driver.get(base + path)
+            time.sleep(0.2)
+            WebDriverWait(driver, 300, poll_frequency=0.05).until(lambda d: d.execute_script(ready))
+            report(f"browser: {name} loaded and drawn (Chromium)", time.perf_counter() - start, baseline)
+    finally:
+        driver.quit()
+        http.shutdown()
+
+
 def main() -> None:
     """Build or reuse the store, then time the views."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=int)
     parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--steps", type=int, default=STEPS, help="points per synthesized metric history")
     parser.add_argument("--curve-runs", type=int, default=1000,
                         help="runs selected for the curves view (histories are read for these)")
+    parser.add_argument("--browser", action="store_true", help="also time the views in headless Chromium")
     arguments = parser.parse_args()
     folder = arguments.folder or Path(f"/tmp/seqlab-bench-{arguments.runs}")
-    uri = synthesize(folder, arguments.runs)
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-
-    import mlflow
-
-    from seqlab_dashboard import data
-    from seqlab_dashboard.pages import curves, efficiency, longterm, runs
-
-    mlflow.set_tracking_uri(uri)
-    experiments = [e.experiment_id for e in mlflow.MlflowClient(uri).search_experiments()]
-    baseline, frame = timed(lambda: mlflow.search_runs(experiment_ids=experiments, output_format="pandas",
-                                                      max_results=1_000_000))
-    print(f"store: {len(frame)} runs, {len(frame.columns)} columns ({uri})")
-    print(f"baseline  mlflow.search_runs (pandas)              {baseline:6.2f} s")
-
-    def first_page() -> int:
-        data._stores.clear()
-        return encode(runs.layout())
-
-    seconds, size = timed(first_page)
-    print(f"first page  Runs view, cold cache (read + table)   {seconds:6.2f} s  "
-          f"{seconds / baseline:4.2f}x baseline, {size / 1e6:.1f} MB to the browser")
-    seconds, _ = timed(lambda: encode(runs.layout()), repeat=3)
-    print(f"reload      Runs view, warm cache                  {seconds:6.2f} s")
-
-    everything = data.open_store().runs()
-    chosen = [run_id[:8] for run_id in everything["run_id"][: arguments.curve_runs]]
-
-    def draw(group: list[str]) -> int:
-        figure, _ = curves.draw_curves(None, None, chosen, group, record.TRAIN_LOSS, "step", "mean",
-                                       "ci95", 0.6, ["members"])
-        return encode(figure)
-
-    seconds, size = timed(lambda: draw(["model", "strategy"]))
-    print(f"curves      {len(chosen)} runs, first draw (histories)   {seconds:6.2f} s  {size / 1e6:.1f} MB")
-    for group in (["model", "task.length"], ["model", "strategy", "model.hidden_size"]):
-        seconds, size = timed(lambda: draw(group), repeat=3)
-        print(f"regroup     curves by {' x '.join(group):32s} {seconds:6.2f} s  {size / 1e6:.1f} MB")
-    seconds, _ = timed(lambda: [encode(f) for f in efficiency.draw_efficiency(
-        None, None, None, ["model", "strategy"], "std", record.STEP_TIME)], repeat=3)
-    print(f"regroup     efficiency, all {len(everything)} runs          {seconds:6.2f} s")
-    seconds, _ = timed(lambda: encode(longterm.draw_longterm(None, None, None, ["model", "strategy"], "ci95", None)[0]), repeat=3)
-    print(f"regroup     long-term dependency, all runs          {seconds:6.2f} s")
+    os.environ["MLFLOW_TRACKING_URI"] = synthesize(folder, arguments.runs, steps=arguments.steps)
+    baseline, chosen = server_side(arguments.runs, arguments.curve_runs)
+    if arguments.browser:
+        browser_side(baseline, chosen)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,10 @@ HISTORIES = (record.TRAIN_LOSS, "val/loss", "val/mse", record.GRAD_NORM, record.
 STEPS = 200
 
 
-def synthesize(folder: Path, runs: int, seed: int = 0) -> str:
+def synthesize(folder: Path, runs: int, seed: int = 0, steps: int = STEPS) -> str:
     """Write ``runs`` runs into a SQLite store in ``folder`` (kept if it already has them); its URI.
+
+    :param steps: points per metric history (fewer keep a 100,000-run store to a few GB).
 
     MLflow's client creates the store and the experiment; the runs' rows are then inserted in
     bulk into MLflow's own tables (``runs``, ``params``, ``tags``, ``metrics``,
@@ -39,7 +41,7 @@ def synthesize(folder: Path, runs: int, seed: int = 0) -> str:
 
     folder.mkdir(parents=True, exist_ok=True)
     uri = f"sqlite:///{folder / 'mlflow.db'}"
-    done = folder / f"complete-{runs}"
+    done = folder / f"complete-{runs}" if steps == STEPS else folder / f"complete-{runs}-{steps}"
     if done.exists():
         return uri
     client = MlflowClient(uri)
@@ -48,6 +50,8 @@ def synthesize(folder: Path, runs: int, seed: int = 0) -> str:
     now = int(time.time() * 1000)
     rows: dict[str, list[tuple]] = {"runs": [], "params": [], "tags": [], "metrics": [], "latest_metrics": []}
     for index in range(runs):
+        if index and index % 5_000 == 0:  # write in parts: 100,000 runs' rows do not fit in memory
+            _insert(folder, rows)
         run_id = uuid.uuid4().hex
         model, strategy = rng.choice(MODELS), rng.choice(STRATEGIES)
         length, seed_value = rng.choice(LENGTHS), index % 5
@@ -66,17 +70,30 @@ def synthesize(folder: Path, runs: int, seed: int = 0) -> str:
         skill = {"rnn": 0.3, "lstm": 0.9, "gru": 0.85}[model] * (1 - length / 1000)
         for key in HISTORIES:
             level = rng.uniform(0.5, 1.5)
-            for step in range(STEPS):
-                value = level * (1 - skill * step / STEPS) + rng.gauss(0, 0.03)
+            for step in range(steps):
+                value = level * (1 - skill * step / steps) + rng.gauss(0, 0.03)
                 rows["metrics"].append((key, value, start + step, run_id, step * 10, 0))
-            rows["latest_metrics"].append((key, value, start + STEPS - 1, (STEPS - 1) * 10, 0, run_id))
+            rows["latest_metrics"].append((key, value, start + steps - 1, (steps - 1) * 10, 0, run_id))
         finals = {record.NORMALIZED_SCORE: skill + rng.gauss(0, 0.05), record.SOLVED: float(skill > 0.6),
                   record.STEP_TIME: 0.0002 * length * rng.uniform(0.8, 1.2), record.PARAMETERS: 4000.0,
                   record.PEAK_MEMORY_MB: 300 + length * rng.uniform(0.5, 1), record.SEQUENCES_PER_S: 1e4 / length,
                   record.DIVERGED: float(rng.random() < 0.05)}
         for key, value in finals.items():
-            rows["metrics"].append((key, value, start + 900, run_id, STEPS * 10, 0))
-            rows["latest_metrics"].append((key, value, start + 900, STEPS * 10, 0, run_id))
+            rows["metrics"].append((key, value, start + 900, run_id, steps * 10, 0))
+            rows["latest_metrics"].append((key, value, start + 900, steps * 10, 0, run_id))
+    _insert(folder, rows)
+    found = client.search_runs([experiment], max_results=10)
+    history = client.get_metric_history(found[0].info.run_id, record.TRAIN_LOSS)
+    total = sqlite3.connect(folder / "mlflow.db").execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    assert total == runs and len(history) == steps, "MLflow must read the synthesized runs back"
+    done.touch()
+    return uri
+
+
+def _insert(folder: Path, rows: dict[str, list[tuple]]) -> None:
+    """Append ``rows`` to MLflow's tables in ``folder``'s store, then empty them."""
+    import sqlite3
+
     columns = {
         "runs": "run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, "
                 "end_time, source_version, lifecycle_stage, artifact_uri, experiment_id",
@@ -86,13 +103,10 @@ def synthesize(folder: Path, runs: int, seed: int = 0) -> str:
     }
     with sqlite3.connect(folder / "mlflow.db") as database:
         for table, values in rows.items():
-            marks = ", ".join("?" * len(values[0]))
-            database.executemany(f"INSERT INTO {table} ({columns[table]}) VALUES ({marks})", values)
-    found = client.search_runs([experiment], max_results=runs + 1)
-    history = client.get_metric_history(found[0].info.run_id, record.TRAIN_LOSS)
-    assert len(found) == runs and len(history) == STEPS, "MLflow must read the synthesized runs back"
-    done.touch()
-    return uri
+            if values:
+                marks = ", ".join("?" * len(values[0]))
+                database.executemany(f"INSERT INTO {table} ({columns[table]}) VALUES ({marks})", values)
+            values.clear()
 
 
 def main() -> None:
@@ -100,9 +114,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("runs", type=int)
+    parser.add_argument("--steps", type=int, default=STEPS, help="points per metric history")
     arguments = parser.parse_args()
     start = time.perf_counter()
-    print(synthesize(arguments.folder, arguments.runs), f"({time.perf_counter() - start:.0f} s)")
+    print(synthesize(arguments.folder, arguments.runs, steps=arguments.steps),
+          f"({time.perf_counter() - start:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from test_dashboard_store import build_store, empty_store
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
-VIEWS = ("runs", "curves", "efficiency", "stability", "long-term")
+VIEWS = ("runs", "curves", "efficiency", "stability", "long-term", "parameters")
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists(),
@@ -33,8 +33,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     from werkzeug.serving import make_server
 
     folder = tmp_path_factory.getbasetemp() / "dashboard-store"
+    uri = build_store(folder)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", build_store(folder))
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
         from seqlab_dashboard.app import create_app
 
         app = create_app()
@@ -51,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         thread.start()
         try:
             yield {"url": f"http://127.0.0.1:{http.server_port}", "failures": failures,
-                   "patch": patch, "empty": empty_store(folder)}
+                   "patch": patch, "empty": empty_store(folder), "store": uri}
         finally:
             http.shutdown()
 
@@ -201,3 +202,164 @@ def test_empty_store_is_explained(server: dict[str, Any], browser: Any) -> None:
     assert any("No runs in scope" in text for text in figure(browser, "curves")["annotations"])
     shoot(browser, "empty-store")
     assert not server["failures"]
+
+
+@pytest.fixture
+def real_runs(server: dict[str, Any]) -> dict[str, Any]:
+    """The server, reading the store of real runs (a test before may have pointed it elsewhere)."""
+    server["patch"].setenv("MLFLOW_TRACKING_URI", server["store"])
+    return server
+
+
+def colors(driver: Any, name: str) -> dict[str, str]:
+    """Each group's color in graph ``name``: its center trace's line or marker color."""
+    graph_id = json.dumps({"name": name, "type": "figure"}, separators=(",", ":"))
+    return driver.execute_script("""
+        const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+        const found = {};
+        for (const t of plot.data) {
+            const name = t.name || '';
+            if (!name.includes(' (n=')) { continue; }
+            const group = name.split(' (n=')[0];
+            const color = (t.mode || '').includes('lines') ? t.line.color : t.marker.color;
+            if (typeof color === 'string') { found[group] = color; }
+        }
+        return found;
+    """, graph_id)
+
+
+def test_gradient_flow_never_averages_two_lengths(real_runs: dict[str, Any], browser: Any) -> None:
+    browser.get(real_runs["url"] + "/long-term?group=model.hidden_size")
+    settled(browser)
+    for name in ("gradient-flow", "state-trace"):
+        drawn = centers(figure(browser, name))
+        assert drawn, name
+        for trace in drawn:
+            assert " · length=" in trace, f"{name}: {trace} mixes lengths"
+            assert int(trace.split("(n=")[1].rstrip(")")) <= 2, f"{name}: {trace} counts more than the seeds"
+    assert {"hidden_size=4 · length=4", "hidden_size=4 · length=8"} <= set(colors(browser, "gradient-flow"))
+    assert not real_runs["failures"]
+
+
+def test_default_groups_never_pool_seeds_with_another_varying_param(real_runs: dict[str, Any], browser: Any) -> None:
+    browser.get(real_runs["url"] + "/curves")
+    settled(browser)
+    chosen = browser.find_element("id", "curves-group").text
+    assert "task.length" in chosen and "model.hidden_size" in chosen and "seed" not in chosen
+    plotted = figure(browser, "curves")
+    assert all(int(n.split("(n=")[1].rstrip(")")) <= 2 for n in centers(plotted))
+    assert not any("pool" in text for text in plotted["annotations"])
+    browser.get(real_runs["url"] + "/curves?group=model")
+    settled(browser)
+    assert any("pool several values of" in text and "task.length" in text
+               for text in figure(browser, "curves")["annotations"]), "a pooling group says so"
+    browser.get(real_runs["url"] + "/curves?group=nonsense")
+    settled(browser)
+    assert browser.find_element("id", "curves-group").text == chosen, "a bad group= falls back to the default"
+    assert not real_runs["failures"]
+
+
+def test_one_group_has_one_color_across_figures_and_views(real_runs: dict[str, Any], browser: Any) -> None:
+    seen: dict[str, str] = {}
+    for view in ("efficiency", "stability", "curves"):
+        browser.get(f"{real_runs['url']}/{view}?group=model.hidden_size,task.length")
+        settled(browser)
+        names = browser.execute_script("""
+            return Array.from(document.querySelectorAll('[id^="{"]'))
+                .map(e => JSON.parse(e.id)).filter(i => i.type === 'figure').map(i => i.name);""")
+        assert len(names) >= 1
+        for name in names:
+            for group, color in colors(browser, name).items():
+                assert seen.setdefault(group, color) == color, f"{group} changes color in {view}/{name}"
+    assert len(seen) >= 4 and len(set(seen.values())) == len(seen), "different groups, different colors"
+    assert not real_runs["failures"]
+
+
+def test_heatmap_choice_survives_reloads(real_runs: dict[str, Any], browser: Any) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    browser.get(real_runs["url"] + "/long-term?group=model.hidden_size")
+    settled(browser)
+    choices = browser.execute_script(
+        "return document.getElementById('longterm-heatmap') && true")
+    assert choices
+    target = "group:hidden_size=8 · length=8"
+    link = f"{real_runs['url']}/long-term?group=model.hidden_size&heatmap={target}"
+    for _ in range(4):
+        browser.get(link)
+        settled(browser)
+        assert parse_qs(urlparse(browser.current_url).query).get("heatmap") == [target]
+        assert "hidden_size=8 · length=8" in browser.find_element("id", "longterm-heatmap").text
+        assert "hidden_size=8 · length=8" in browser.execute_script("""
+            const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+            return plot.layout.xaxis.title.text;""", json.dumps({"name": "gradient-heatmap", "type": "figure"},
+                                                               separators=(",", ":")))
+    assert not real_runs["failures"]
+
+
+def test_runs_view_tells_configurations_apart_and_shows_key_columns_at_1600px(
+    real_runs: dict[str, Any], browser: Any
+) -> None:
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.set_window_size(1600, 1000)
+    try:
+        browser.get(real_runs["url"] + "/runs")
+        settled(browser)
+        names = [e.text for e in browser.find_elements(
+            "css selector", ".ag-pinned-left-cols-container .ag-row [col-id='config']")]
+        assert len(names) == 10 and len(set(names)) == 10, names
+        right = browser.execute_script("return window.innerWidth")
+        for column in ("params.task.length", "params.model.hidden_size", "metrics.ltd/normalized_score"):
+            header = browser.find_element("css selector", f".ag-header-cell[col-id='{column}']")
+            box = header.rect
+            assert box["x"] + box["width"] <= right, f"{column} is off-screen at 1600 px"
+        counts = [e.text for e in browser.find_elements(
+            "css selector", ".ag-row [col-id='metrics.eff/parameters']") if e.text]
+        assert counts and all(c.replace(",", "").isdigit() for c in counts), counts
+        assert not browser.find_elements("css selector", ".ag-header-cell[col-id='params.trainer.lr']")
+        browser.find_element("id", "runs-columns").click()
+        browser.switch_to.active_element.send_keys("trainer.lr")
+        browser.find_element(
+            "xpath", "//div[contains(@class,'dash-dropdown-content')]//label[.//input[@value='params.trainer.lr']]"
+        ).click()
+        browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+        WebDriverWait(browser, 30).until(
+            lambda d: d.find_elements("css selector", ".ag-header-cell[col-id='params.trainer.lr']"))
+    finally:
+        browser.set_window_size(1440, 1100)
+    assert not real_runs["failures"]
+
+
+def test_parallel_coordinates_and_importance_render_and_brushing_selects_runs(
+    real_runs: dict[str, Any], browser: Any
+) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(real_runs["url"] + "/parameters?metric=val/loss")
+    settled(browser)
+    parallel_id = json.dumps({"name": "parallel", "type": "figure"}, separators=(",", ":"))
+    labels = browser.execute_script("""
+        const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+        return plot.data[0].dimensions.map(d => d.label);""", parallel_id)
+    assert "task.length" in labels and labels[-1] == "val/loss"
+    bars = figure(browser, "importance")
+    assert bars["names"] == ["importance", "Spearman correlation"]
+    browser.execute_script("""
+        const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+        Plotly.restyle(plot, {[`dimensions[${arguments[1]}].constraintrange`]: [[3, 5]]}, [0]);
+    """, parallel_id, labels.index("task.length"))
+    WebDriverWait(browser, 30).until(
+        lambda d: "runs inside the brushed ranges" in d.find_element("id", "parameters-brushed-note").text)
+    note = browser.find_element("id", "parameters-brushed-note").text
+    assert note.startswith("4 of 8 runs"), note
+    browser.find_element("id", "parameters-select-brushed").click()
+    WebDriverWait(browser, 30).until(lambda d: "runs=" in d.current_url)
+    chosen = parse_qs(urlparse(browser.current_url).query)["runs"][0].split(",")
+    assert len(chosen) == 4
+    settled(browser)
+    shoot(browser, "parameters")
+    assert not real_runs["failures"]

@@ -221,3 +221,143 @@ def test_a_gradient_flow_with_non_finite_norms_is_read_with_nan(store: str) -> N
     client.set_terminated(run_id)
     flow = RunStore(store).gradient_flows([run_id])[run_id]
     assert flow.values[0] == [0.5, 1.0] and math.isnan(flow.values[1][0]) and flow.values[1][1] == 2.0
+
+
+def test_threads_reading_histories_at_once_agree_and_the_caches_stay_bounded(real_store: str) -> None:
+    """Under ``gunicorn --threads``: many requests hit one RunStore at once."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pandas as pd
+
+    from seqlab_dashboard.data import RunStore
+
+    reference = RunStore(real_store)
+    run_ids = list(reference.runs()["run_id"])
+    metrics = [record.TRAIN_LOSS, "val/loss", "val/mse", record.GRAD_NORM]
+    expected = {m: reference.histories(run_ids, m).set_index(["run_id", "step"]).sort_index() for m in metrics}
+    shared = RunStore(real_store, history_cache=5, artifact_cache=2)
+
+    def request(seed: int) -> list[str]:
+        rng = random.Random(seed)
+        wrong = []
+        for _ in range(15):
+            metric, chosen = rng.choice(metrics), rng.sample(run_ids, rng.randint(1, len(run_ids)))
+            got = shared.histories(chosen, metric).set_index(["run_id", "step"]).sort_index()
+            want = expected[metric][expected[metric].index.get_level_values("run_id").isin(chosen)]
+            try:
+                if len(got) or len(want):
+                    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+            except AssertionError as exc:
+                wrong.append(str(exc))
+            flows = shared.gradient_flows(chosen)
+            if not set(flows) <= set(chosen):
+                wrong.append("gradient flows of runs that were not asked for")
+        return wrong
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        problems = [p for found in pool.map(request, range(8)) for p in found]
+    assert not problems
+    sizes = shared.cache_sizes()
+    assert sizes["histories"] <= 5 and sizes["by_position"] <= 2
+
+
+def test_a_spike_survives_downsampling() -> None:
+    from seqlab_dashboard.data import downsample
+
+    values = np.sin(np.linspace(0, 6, 10_000))
+    values[4321], values[7777] = 50.0, -40.0
+    values[100] = np.nan
+    keep = downsample(values, 200)
+    assert len(keep) <= 200 and keep[0] == 0 and keep[-1] == len(values) - 1
+    assert 4321 in keep and 7777 in keep and 100 not in keep
+    assert np.nanmax(values[keep]) == 50.0 and np.nanmin(values[keep]) == -40.0
+    assert downsample(values[:50], 200).tolist() == list(range(50))
+
+
+def test_the_fallback_never_sets_mlflows_process_wide_uri(
+    runs_store, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    import mlflow
+
+    from seqlab_dashboard import data
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the dashboard changed MLflow's process-wide tracking URI")
+
+    monkeypatch.setattr(data, "_read_runs_sql", lambda *args: None)
+    monkeypatch.setattr(mlflow, "set_tracking_uri", refuse)
+    runs = data.RunStore(runs_store.tracking_uri).runs()
+    assert len(runs) == len(GRID) + 2 and runs["params.model.hidden_size"].dtype.kind in "if"
+
+
+def test_a_reader_never_creates_a_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seqlab_dashboard.data import StoreNotFound, open_store
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    with pytest.raises(StoreNotFound, match="no MLflow store at .*mlruns/mlflow.db"):
+        open_store()
+    typo = tmp_path / "stroe" / "mlflow.db"
+    with pytest.raises(StoreNotFound, match=f"no SQLite database at {typo}"):
+        open_store(f"sqlite:///{typo}")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(StoreNotFound, match="missing or empty"):
+        open_store(str(tmp_path / "empty"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+    assert not any((tmp_path / "empty").iterdir())
+
+
+def test_seqlab_dash_without_a_store_says_so_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from conftest import SEQLAB
+
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    done = subprocess.run([SEQLAB, "dash"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and done.stderr.startswith("error: no MLflow store at ")
+    assert not (tmp_path / "mlruns").exists()
+
+
+def test_stability_aligns_groups_by_run_id_in_natural_order(runs_store) -> None:  # type: ignore[no-untyped-def]
+    from seqlab_dashboard.pages.stability import draw_stability
+
+    runs = runs_store.runs()
+    ended = runs[runs["status"].isin(["FINISHED", "FAILED"])]
+    figures = draw_stability(None, None, None, ["task.length"], "std", "val/loss")
+    boxes = [t for t in figures[3].data if t.type == "box"]
+    assert [t.name for t in boxes] == ["length=4", "length=8"]  # the crashed run has no val/loss
+    for box in boxes:
+        length = int(box.name.split("=")[1])
+        members = ended[(ended["params.task.length"] == length)]["metrics.val/loss"].dropna()
+        assert sorted(box.y) == pytest.approx(sorted(members))
+    assert list(figures[2].layout.yaxis.categoryarray) == ["length=100", "length=8", "length=4"]
+
+
+def test_a_loss_spike_survives_into_the_curves_figure(store: str) -> None:
+    """A run logged at 5,000 steps with one spike: the figure, at most 1,000 points a run, keeps it."""
+    import time
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    from seqlab_dashboard import data
+    from seqlab_dashboard.pages.curves import draw_curves
+
+    client = MlflowClient(store)
+    run_id = client.create_run(client.create_experiment("spike")).info.run_id
+    now = int(time.time() * 1000)
+    values = [1.0 / (1 + step / 100) for step in range(5000)]
+    values[3217] = 40.0
+    for start in range(0, 5000, 1000):
+        client.log_batch(run_id, params=[Param("model", "lstm")] if start == 0 else [], metrics=[
+            Metric(record.TRAIN_LOSS, values[s], now + s, s) for s in range(start, start + 1000)])
+    client.set_terminated(run_id)
+    data._stores.pop(store, None)
+    history = data.open_store(store).histories([run_id], record.TRAIN_LOSS)
+    assert len(history) <= 1000 and history["value"].max() == 40.0
+    figure, _ = draw_curves(None, None, None, [], record.TRAIN_LOSS, "step", "mean", "none", 0, [])
+    center = [t for t in figure.data if t.name == "all runs (n=1)"][0]
+    assert max(center.y) == 40.0 and 3217 in list(center.x)

@@ -85,11 +85,12 @@ def test_selection_narrows_every_view(on_store: str) -> None:
     figures, horizons, choices = draw_longterm(None, None, prefixes, ["model.hidden_size"], "std", None)
     score = figures[0]
     assert [t.name for t in score.data] == ["hidden_size=8"] and list(score.data[0].x) == [4, 8]
-    assert "group: hidden_size=8" in [c["label"] for c in choices]
+    assert "group: hidden_size=8 · length=8" in [c["label"] for c in choices]
     assert figures[2].data[0].type == "heatmap"
     state = [t.name for t in figures[3].data if not t.name.endswith("band")]
-    assert state == ["hidden_size=8 · cell (n=4)", "hidden_size=8 · hidden (n=4)"]
-    assert [t.line.dash for t in figures[3].data if t.name in state] == ["solid", "dot"]
+    assert state == ["hidden_size=8 · length=4 · cell (n=2)", "hidden_size=8 · length=8 · cell (n=2)",
+                     "hidden_size=8 · length=4 · hidden (n=2)", "hidden_size=8 · length=8 · hidden (n=2)"]
+    assert [t.line.dash for t in figures[3].data if t.name in state] == ["solid", "solid", "dot", "dot"]
 
 
 def test_views_explain_missing_data_instead_of_failing(on_store: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -145,10 +146,10 @@ def test_app_serves_every_view_and_a_plugin_panel(on_store: str) -> None:
     with registered_plugin(plugin):
         app = create_app()
     client = app.server.test_client()
-    for path in ("/", "/runs", "/curves", "/efficiency", "/stability", "/long-term", "/hello?who=you"):
+    for path in ("/", "/runs", "/curves", "/efficiency", "/stability", "/long-term", "/parameters", "/hello?who=you"):
         assert client.get(path).status_code == 200, path
     paths = [link.href for link in app.layout.children[0].children[1].children]
-    assert paths == ["/runs", "/curves", "/efficiency", "/stability", "/long-term", "/hello"]
+    assert paths == ["/runs", "/curves", "/efficiency", "/stability", "/long-term", "/parameters", "/hello"]
     outputs = [d["output"] for d in client.get("/_dash-dependencies").get_json()]
     assert len(outputs) == len(set(outputs))
     with registered_plugin(plugin), registered_plugin(hello_panel_plugin("again")):
@@ -195,3 +196,24 @@ def test_seqlab_dash_serves_on_localhost(on_store: str) -> None:
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert f"http://127.0.0.1:{port}" in output and on_store in output
+
+
+def test_runs_table_is_filtered_sorted_and_paged_on_the_server(on_store: str) -> None:
+    from seqlab_dashboard.data import open_store
+    from seqlab_dashboard.pages.runs import page, table
+
+    shown = table(open_store().runs())
+    assert shown["config"].nunique() == len(shown), "every configuration has its own name"
+    request = {"startRow": 0, "endRow": 3, "sortModel": [{"colId": "params.task.length", "sort": "desc"}],
+               "filterModel": {"params.model.hidden_size": {"filterType": "number", "type": "equals", "filter": 8}}}
+    first = page(shown, request)
+    assert first["rowCount"] == 4 and len(first["rowData"]) == 3
+    assert {row["params.model.hidden_size"] for row in first["rowData"]} == {8}
+    lengths = [row["params.task.length"] for row in first["rowData"]]
+    assert lengths == sorted(lengths, reverse=True)
+    rest = page(shown, {**request, "startRow": 3, "endRow": 6})
+    assert rest["rowCount"] == 4 and len(rest["rowData"]) == 1
+    either = {"filterType": "text", "operator": "OR", "conditions": [
+        {"filterType": "text", "type": "contains", "filter": "FAILED"},
+        {"filterType": "text", "type": "equals", "filter": "running"}]}
+    assert page(shown, {"filterModel": {"status": either}})["rowCount"] == 2

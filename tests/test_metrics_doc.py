@@ -14,9 +14,9 @@ from seqlab.store import record
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "metrics.md"
 
-CONDITIONAL_TAGS = {record.TAG_END_REASON, record.TAG_GIT_COMMIT, record.TAG_SWEEP}
+CONDITIONAL_TAGS = {record.TAG_END_REASON, record.TAG_GIT_COMMIT, record.TAG_SWEEP, record.TAG_SWEEP_SIZE}
 """Tags written only sometimes: an early end's reason; the commit, in a git work tree; the
-sweep, for runs a sweep made."""
+sweep and its suite size, for runs a sweep made."""
 
 
 def documented_names(section: str) -> set[str]:

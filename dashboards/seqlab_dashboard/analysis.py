@@ -23,6 +23,8 @@ BANDS = {
     "minmax": "min – max",
     "none": "no band",
 }
+FINE_GRID = 20
+"""Curves are averaged on up to this many times the points they are drawn with."""
 ALL_RUNS = "all runs"
 """The label of the single group when grouping by nothing."""
 SUMMARY_COLUMNS = ["group", "n", "center", "lower", "upper"]
@@ -160,14 +162,19 @@ def curves(
     :param labels: group label per run id (see :func:`group_labels`).
     :param x: ``step`` or ``time_s``.
     :param smoothing: EMA weight in [0, 1).
-    :param points: grid points per group: the group's own x values when there are at most
-        this many, else evenly spaced; members count only inside their own x range.
+    :param points: grid points per group, about: the members are averaged on the group's own
+        x values (at most ``FINE_GRID`` times ``points`` of them, else as many evenly spaced),
+        then the grid is thinned to ``points`` buckets keeping each bucket's smallest and largest
+        center and band values (:func:`seqlab_dashboard.data.downsample`), so a spike is never
+        averaged or sampled away; members count only inside their own x range.
     :returns: ``(members, groups)``: members on their group's grid with columns ``run_id``,
         ``group``, ``x``, ``value`` (smoothed); groups with ``group``, ``x``, ``n`` and
         ``center``/``lower``/``upper``.
     """
     import numpy as np
     import pandas as pd
+
+    from seqlab_dashboard.data import downsample
 
     history = histories[histories["run_id"].isin(labels.index)]
     if history.empty:
@@ -183,12 +190,14 @@ def curves(
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     bounds = zip(starts, np.r_[starts[1:], len(codes)])
     runs = {names[codes[a]]: (xs_all[a:b], ema(ys_all[a:b], smoothing)) for a, b in bounds}
-    member_parts, group_parts = [], []
+    member_parts: dict[str, list[np.ndarray]] = {"run_id": [], "group": [], "x": [], "value": []}
+    group_parts: dict[str, list[np.ndarray]] = {k: [] for k in ("group", "x", *SUMMARY_COLUMNS[1:])}
     run_ids = pd.Series(list(runs))
     for group, members in in_natural_order(run_ids.groupby(run_ids.map(labels), sort=False)):
         curves_of = [runs[r] for r in members]
         unique_x = np.unique(np.concatenate([xs for xs, _ in curves_of]))
-        grid = unique_x if len(unique_x) <= points else np.linspace(unique_x[0], unique_x[-1], points)
+        fine = FINE_GRID * points
+        grid = unique_x if len(unique_x) <= fine else np.linspace(unique_x[0], unique_x[-1], fine)
         matrix = np.full((len(curves_of), len(grid)), np.nan)
         for i, (xs, ys) in enumerate(curves_of):
             finite = np.isfinite(ys)
@@ -196,13 +205,21 @@ def curves(
             if finite.any():
                 matrix[i, inside] = np.interp(grid[inside], xs[finite], ys[finite])
         middle, lower, upper, n = band(matrix, center, kind)
-        group_parts.append(pd.DataFrame(
-            {"group": group, "x": grid, "n": n, "center": middle, "lower": lower, "upper": upper}))
-        member_parts.append(pd.DataFrame({
-            "run_id": np.repeat(members.to_numpy(), len(grid)), "group": group,
-            "x": np.tile(grid, len(curves_of)), "value": matrix.ravel(),
-        }).dropna(subset=["value"]))
-    return pd.concat(member_parts, ignore_index=True), pd.concat(group_parts, ignore_index=True)
+        if len(grid) > points:  # thin the grid, keeping each bucket's extremes: spikes stay
+            keep = np.unique(np.concatenate([downsample(line, points) for line in (middle, lower, upper)]))
+            grid, matrix, middle, lower, upper, n = (grid[keep], matrix[:, keep], middle[keep], lower[keep],
+                                                      upper[keep], n[keep])
+        for key, column in zip(group_parts, (np.full(len(grid), group, dtype=object), grid, n, middle, lower, upper)):
+            group_parts[key].append(column)
+        values = matrix.ravel()
+        present = ~np.isnan(values)
+        member_parts["run_id"].append(np.repeat(members.to_numpy(dtype=object), len(grid))[present])
+        member_parts["group"].append(np.full(int(present.sum()), group, dtype=object))
+        member_parts["x"].append(np.tile(grid, len(curves_of))[present])
+        member_parts["value"].append(values[present])
+    # one frame at the end: building one per group costs more than the arithmetic at 100+ groups
+    return (pd.DataFrame({k: np.concatenate(v) for k, v in member_parts.items()}),
+            pd.DataFrame({k: np.concatenate(v) for k, v in group_parts.items()}))
 
 
 def solved_by_length(

@@ -70,6 +70,8 @@ def create_app() -> Dash:
     from seqlab_dashboard.panels import collect_panels
 
     open_store().runs()  # read the store now, so the first visitor does not wait for it
+    import scipy.signal  # noqa: F401  (the bands and smoothing need it: imported now, not on a
+    import scipy.stats  # noqa: F401  visitor's first request)
 
     app = Dash(
         __name__,

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from seqlab.store import record
 from seqlab_dashboard import ids
+from seqlab_dashboard.analysis import natural_key
 from seqlab_dashboard.data import PARAM, param_column
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     from dash import Dash
     from dash.development.base_component import Component
@@ -23,7 +26,12 @@ SHARED_KEYS = ("exp", "sweep", "runs", "group")
 """Query keys every view understands; the navigation links carry them from view to view."""
 RUN_PREFIX = 8
 """Characters of a run id kept in URLs: short links, still unique in any real store."""
-DEFAULT_GROUPING = ("model", "task", "strategy")
+GROUPING_FIRST = ("model", "task", "strategy")
+"""Params that lead a default grouping (and its labels) when they vary."""
+NOT_GROUPED = ("seed",)
+"""Params a default grouping never splits by: a group's members are its seeds."""
+NO_GROUPING = "none"
+"""``group=none`` in the URL: one group of every run (an empty ``group=`` would be dropped)."""
 
 
 def query_list(query: Mapping[str, Any], key: str) -> list[str]:
@@ -55,13 +63,72 @@ def param_keys(runs: pd.DataFrame) -> list[str]:
     return sorted(keys, key=lambda k: (k not in varying, k.count("."), k))
 
 
-def default_grouping(runs: pd.DataFrame) -> list[str]:
-    """Group by whichever of model, task and strategy vary; by model if none does."""
-    varying = [
-        k for k in DEFAULT_GROUPING
-        if param_column(k) in runs and runs[param_column(k)].nunique(dropna=True) > 1
-    ]
-    return varying or (["model"] if param_column("model") in runs else [])
+def default_grouping(runs: pd.DataFrame, start: Sequence[str] = ()) -> list[str]:
+    """Group by every param that varies among ``runs`` except the seed, so a group's members
+    differ only by seed; a param is added only if it splits the groups further (``model.*``
+    settings that follow from ``model`` are left out), model, task and strategy first.
+
+    :param start: keys already chosen; the result is what to add to them.
+    """
+    import numpy as np
+
+    keys = [k for k in param_keys(runs) if k not in NOT_GROUPED]
+    keys.sort(key=lambda k: (k not in GROUPING_FIRST, GROUPING_FIRST.index(k) if k in GROUPING_FIRST else 0))
+    given = [k for k in start if param_column(k) in runs]
+    codes = np.zeros(len(runs), dtype=np.int64)
+    for key in given:
+        codes = _split(codes, runs[param_column(key)])
+    count = int(codes.max(initial=-1)) + 1
+    chosen: list[str] = []
+    for key in keys:
+        if key in given:
+            continue
+        split = _split(codes, runs[param_column(key)])
+        if int(split.max(initial=-1)) + 1 > count:
+            chosen.append(key)
+            codes, count = split, int(split.max()) + 1
+    return chosen
+
+
+def _split(codes: np.ndarray, values: pd.Series) -> np.ndarray:
+    """Group codes ``codes`` split further by ``values`` (missing values form a group of their own)."""
+    import pandas as pd
+
+    value_codes = pd.factorize(values, use_na_sentinel=False)[0]
+    return pd.factorize(codes * (int(value_codes.max(initial=0)) + 1) + value_codes)[0]
+
+
+def grouping_from_query(query: Mapping[str, Any], runs: pd.DataFrame) -> list[str]:
+    """The grouping a URL asks for: its known params, ``none`` for no grouping; missing or
+    naming no known param (``group=nonsense``): :func:`default_grouping` of ``runs``."""
+    requested = query_list(query, "group")
+    if requested == [NO_GROUPING]:
+        return []
+    known = set(param_keys(runs))
+    valid = [key for key in requested if key in known]
+    return valid or default_grouping(runs)
+
+
+def pooling_note(runs: pd.DataFrame, group: Sequence[str], without: Sequence[str] = ()) -> str:
+    """A line saying which params the groups pool several values of (seeds apart), or ``""``.
+
+    :param runs: the runs drawn; :param group: the grouping keys; :param without: keys the
+        figure spreads on an axis (e.g. ``task.length``), not pooled.
+    """
+    pooled = [k for k in default_grouping(runs, [*group, *without]) if k not in without]
+    if not pooled:
+        return ""
+    parts = []
+    for key in pooled:
+        values = sorted({_shown(v) for v in runs[param_column(key)].dropna().unique()}, key=natural_key)
+        shown = ", ".join(values[:4]) + (", …" if len(values) > 4 else "")
+        parts.append(f"{key} ({shown})")
+    return "Groups pool several values of " + "; ".join(parts) + ": add them to Group by to separate."
+
+
+def _shown(value: Any) -> str:
+    """A param value as labels write it (``4.0`` -> ``4``)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def in_scope(
@@ -94,8 +161,8 @@ def scope_controls(view: str, query: Mapping[str, Any], runs: pd.DataFrame, grou
         if len(runs) else runs
     )
     sweeps = sorted(runs["sweep"].dropna().unique()) if "sweep" in runs else []
-    group = query_list(query, "group") if "group" in query else default_grouping(runs)
     selected = query_list(query, "runs")
+    group = grouping_from_query(query, in_scope(runs, query_list(query, "exp"), query_list(query, "sweep"), selected))
     items = [
         labelled("Experiment", dcc.Dropdown(
             id=ids.control(view, "exp"), multi=True, placeholder="all experiments",
@@ -110,7 +177,7 @@ def scope_controls(view: str, query: Mapping[str, Any], runs: pd.DataFrame, grou
     if grouping:
         items.append(labelled("Group by", dcc.Dropdown(
             id=ids.control(view, "group"), multi=True, options=param_keys(runs), value=group,
-            placeholder="no grouping: one line per run set",
+            placeholder="no grouping: all runs in one group",
         ), wide=True))
     note = (
         f"Showing the {len(selected)} runs selected in the Runs view. "
@@ -135,7 +202,9 @@ def labelled(label: str, control: Component, wide: bool = False) -> Component:
 
 
 def mirror_to_url(app: Dash, view: str, controls: Mapping[str, str]) -> None:
-    """Write ``view``'s control values into the URL whenever one changes.
+    """Write ``view``'s control values into the URL whenever one changes; with a ``group``
+    control, set it to the :func:`default_grouping` of the new scope whenever the experiments,
+    sweeps or selected runs change (an empty grouping is written as ``group=none``).
 
     :param controls: query key -> control name (``ids.control(view, name)``, its ``value``);
         the run selection store and the shared scope controls are added here.
@@ -153,10 +222,26 @@ def mirror_to_url(app: Dash, view: str, controls: Mapping[str, str]) -> None:
     def write_query(*values: Any) -> dict[str, Any]:
         query = {}
         for key, value in zip(keys, values):
+            if key == "group" and value == []:
+                value = NO_GROUPING
             if isinstance(value, list):
                 value = ",".join(str(v)[:RUN_PREFIX] if key == "runs" else str(v) for v in value)
             query[key] = "" if value is None else str(value)
         return {"query": query}
+
+    if "group" in controls:
+        @app.callback(
+            Output(ids.control(view, "group"), "value", allow_duplicate=True),
+            Input(ids.control(view, "exp"), "value"),
+            Input(ids.control(view, "sweep"), "value"),
+            Input(ids.control(view, "runs"), "data"),
+            prevent_initial_call=True,
+        )
+        def regroup_for_scope(experiments: list[str] | None, sweeps: list[str] | None,
+                              selected: list[str] | None) -> list[str]:
+            from seqlab_dashboard.data import open_store
+
+            return default_grouping(in_scope(open_store().runs(), experiments, sweeps, selected))
 
     @app.callback(
         Output(ids.control(view, "runs"), "data", allow_duplicate=True),
@@ -178,13 +263,31 @@ def scope_inputs(view: str, grouping: bool = True) -> list[Any]:
     return [Input(ids.control(view, name), "data" if name == "runs" else "value") for name in names]
 
 
+def final_metric_keys(runs: pd.DataFrame) -> list[str]:
+    """Metrics worth comparing at the end of training, the normalized score first."""
+    from seqlab_dashboard.data import METRIC
+
+    keys = [c[len(METRIC):] for c in runs.columns if c.startswith(METRIC) and runs[c].notna().any()]
+    first = [record.NORMALIZED_SCORE, record.BEST_METRIC, "val/loss"]
+    return sorted(keys, key=lambda k: (first.index(k) if k in first else len(first), not k.startswith("val/"), k))
+
+
+def scoped_runs(
+    experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None
+) -> pd.DataFrame:
+    """Every run in scope, whatever its status (colors and default groupings come from these)."""
+    from seqlab_dashboard.data import open_store
+
+    return in_scope(open_store().runs(), experiments, sweeps, selected)
+
+
 def final_runs(
     experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None
 ) -> pd.DataFrame:
     """The runs in scope whose final metrics count: FINISHED and FAILED (diverged) runs."""
-    from seqlab_dashboard.data import FINAL_STATUSES, open_store
+    from seqlab_dashboard.data import FINAL_STATUSES
 
-    scoped = in_scope(open_store().runs(), experiments, sweeps, selected)
+    scoped = scoped_runs(experiments, sweeps, selected)
     return scoped[scoped["status"].isin(FINAL_STATUSES)] if len(scoped) else scoped
 
 

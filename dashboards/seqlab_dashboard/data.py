@@ -4,8 +4,10 @@ One ``mlflow.search_runs(..., output_format="pandas")`` per refresh reads every 
 params, tags and final metrics; the frame is cached and read again only when a cheap
 fingerprint query (the newest started and the newest ended run) says the store changed, or
 while runs are still RUNNING. Metric histories are read only for the runs a view plots, in
-parallel, cached for runs that have ended, and downsampled before they leave this module.
-Nothing here writes to the store.
+parallel, cached for runs that have ended, and downsampled (each bucket's minimum and maximum kept) before they leave this module.
+Nothing here writes to the store, nor creates one: a store that is not there is a one-line
+:class:`StoreNotFound`. Every cache is guarded by one lock and bounded (least recently used
+entries go first), so the app is safe under a threaded server (``gunicorn --threads 4``).
 """
 
 from __future__ import annotations
@@ -49,13 +51,88 @@ def metric_column(key: str) -> str:
     return METRIC + key
 
 
-def downsample(count: int, max_points: int) -> np.ndarray:
+def spread(count: int, max_points: int) -> np.ndarray:
     """Indices of at most ``max_points`` evenly spread points out of ``count``, first and last kept."""
     import numpy as np
 
     if count <= max_points:
         return np.arange(count)
     return np.unique(np.linspace(0, count - 1, max(max_points, 2)).round().astype(int))
+
+
+def downsample(values: np.ndarray, max_points: int) -> np.ndarray:
+    """Indices of at most ``max_points`` of ``values`` that keep its shape, spikes included.
+
+    The first and last points are kept; the points between are cut into equal buckets, and each
+    bucket keeps its smallest and its largest value (W&B's full-fidelity sampling), so a loss
+    spike is never sampled away. With room for a single point between, that point is the one
+    farthest from the median. NaN values are never chosen while a bucket has a number.
+    """
+    import numpy as np
+
+    count = len(values)
+    if count <= max_points:
+        return np.arange(count)
+    if max_points < 2:
+        return np.arange(min(count, max_points))
+    slots = max_points - 2
+    if slots == 0:
+        return np.array([0, count - 1])
+    inner = np.asarray(values[1:-1], dtype=float)
+    buckets = max(slots // 2, 1)
+    starts = np.linspace(0, len(inner), buckets + 1).round().astype(int)[:-1]
+    low = np.where(np.isnan(inner), np.inf, inner)
+    high = np.where(np.isnan(inner), -np.inf, inner)
+    if slots == 1:
+        middle = np.nanmedian(inner) if np.isfinite(low).any() else 0.0
+        distance = np.where(np.isnan(inner), -np.inf, np.abs(inner - middle))
+        chosen = np.array([int(np.argmax(distance))])
+    else:
+        ends = np.r_[starts[1:], len(inner)]
+        lows = [a + int(np.argmin(low[a:b])) for a, b in zip(starts, ends)]
+        highs = [a + int(np.argmax(high[a:b])) for a, b in zip(starts, ends)]
+        chosen = np.array(lows + highs)
+    return np.unique(np.r_[0, chosen + 1, count - 1])
+
+
+class StoreNotFound(ValueError):
+    """The tracking URI names a store that does not exist; the message is one line."""
+
+
+def store_uri(tracking_uri: str | None = None) -> str:
+    """The store to read: ``tracking_uri``, ``MLFLOW_TRACKING_URI``, else ``./mlruns/mlflow.db``.
+
+    Unlike :func:`seqlab.store.tracking.tracking_uri` (which the runner uses to record), this
+    never creates a folder or a database: a reader must not make a store where none is.
+
+    :raises StoreNotFound: when a SQLite database or a file store's folder is not there.
+    """
+    import os
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
+
+    from seqlab.store.tracking import DEFAULT_STORE_DIR
+
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or ""
+    if not uri:
+        database = (DEFAULT_STORE_DIR / "mlflow.db").resolve()
+        if not database.is_file():
+            raise StoreNotFound(
+                f"no MLflow store at {database}: record a run first (seqlab run), or set "
+                "MLFLOW_TRACKING_URI to an existing store"
+            )
+        return f"sqlite:///{database}"
+    scheme = urlparse(uri).scheme
+    if scheme == "sqlite":
+        path = Path(unquote(uri.removeprefix("sqlite:///").removeprefix("sqlite://")))
+        if str(path) not in ("", ":memory:") and not path.is_file():
+            raise StoreNotFound(f"MLFLOW_TRACKING_URI={uri}: no SQLite database at {path}")
+    elif scheme in ("", "file"):
+        path = Path(unquote(urlparse(uri).path) if scheme == "file" else uri)
+        if not path.is_dir() or not any(path.iterdir()):
+            raise StoreNotFound(f"MLFLOW_TRACKING_URI={uri}: no MLflow file store at {path} "
+                                "(the folder is missing or empty)")
+    return uri
 
 
 @dataclass(frozen=True)
@@ -72,10 +149,15 @@ class ByPosition:
 class RunStore:
     """Cached, read-only access to one MLflow tracking store.
 
-    :param tracking_uri: the store (default: :func:`seqlab.store.tracking.tracking_uri`).
+    Thread-safe: one lock guards the runs frame and both caches; reads from the store happen
+    outside it, so one slow read never holds up requests that the caches can answer.
+
+    :param tracking_uri: the store (default: :func:`store_uri`).
     :param check_seconds: how often, at most, to ask the store whether runs changed.
     :param live_seconds: while any run is RUNNING, read everything again this often.
-    :param history_cache: how many (run, metric) histories of ended runs to keep.
+    :param history_cache: how many (run, metric) histories to keep, least recently used dropped.
+    :param artifact_cache: how many by-position artifacts (gradient flow, state trace) to keep.
+    :raises StoreNotFound: when the store is not there (nothing is created).
     """
 
     def __init__(
@@ -84,24 +166,30 @@ class RunStore:
         check_seconds: float = 2.0,
         live_seconds: float = 10.0,
         history_cache: int = 50_000,
+        artifact_cache: int = 5_000,
     ) -> None:
-        from seqlab.store.tracking import tracking_uri as default_uri
-
-        self.tracking_uri = tracking_uri or default_uri()
+        self.tracking_uri = store_uri(tracking_uri)
         self.check_seconds = check_seconds
         self.live_seconds = live_seconds
         self.history_cache = history_cache
+        self.artifact_cache = artifact_cache
         self.searches = 0
         """How many full ``search_runs`` reads this store made (tests and benchmarks read it)."""
         self._lock = threading.Lock()
+        """Guards ``_runs`` (with its fingerprint and clocks) and the two caches below."""
         self._runs: pd.DataFrame | None = None
         self._fingerprint: tuple[Any, ...] | None = None
         self._checked_at = 0.0
         self._read_at = 0.0
         self._histories: OrderedDict[tuple[str, str], tuple[float, tuple[np.ndarray, ...]]] = OrderedDict()
-        self._by_position: dict[tuple[str, str, str], dict[str, ByPosition]] = {}
+        self._by_position: OrderedDict[tuple[str, str, str], dict[str, ByPosition]] = OrderedDict()
         self._last_histories: tuple[Any, pd.DataFrame | None] = (None, None)
         """The last combined history frame, reused while no history in it changed."""
+
+    def cache_sizes(self) -> dict[str, int]:
+        """How many entries each cache holds now (``histories``, ``by_position``)."""
+        with self._lock:
+            return {"histories": len(self._histories), "by_position": len(self._by_position)}
 
     # --- runs ------------------------------------------------------------------------------
 
@@ -130,7 +218,8 @@ class RunStore:
         """Every active run, one row each, read again only when the store changed.
 
         Columns: ``run_id``, ``experiment_id``, ``experiment``, ``run_name``, ``status``,
-        ``start_time``, ``end_time``, ``duration_s``, ``sweep``, ``params.*`` (numbers where
+        ``start_time``, ``end_time``, ``duration_s``, ``sweep`` (with the suite size when recorded:
+        ``gradients · quick``), ``params.*`` (numbers where
         every value is one), ``metrics.*`` (last values) and ``tags.*``.
         """
         with self._lock:
@@ -149,19 +238,16 @@ class RunStore:
             return self._runs
 
     def _read_runs(self, experiments: dict[str, str]) -> pd.DataFrame:
-        import mlflow
         import pandas as pd
 
         self.searches += 1
         if not experiments:
             frame = pd.DataFrame(columns=["run_id", "experiment_id", "status"])
         else:
-            frame = _fall_back_on_error(_read_runs_sql, self.client(), sorted(experiments))
+            client = self.client()
+            frame = _fall_back_on_error(_read_runs_sql, client, sorted(experiments))
             if frame is None:
-                mlflow.set_tracking_uri(self.tracking_uri)
-                frame = mlflow.search_runs(
-                    experiment_ids=sorted(experiments), output_format="pandas", max_results=1_000_000
-                )
+                frame = _read_runs_client(client, sorted(experiments))
         return _tidy_runs(frame, experiments)
 
     # --- histories ---------------------------------------------------------------------------
@@ -174,7 +260,8 @@ class RunStore:
         Histories missing from the cache are read in bulk (one query per 500 runs on SQL
         stores, parallel per-run reads elsewhere); those of ended runs stay cached.
 
-        :param max_points: downsample each run to at most this many points, first and last kept.
+        :param max_points: downsample each run to at most this many points with :func:`downsample`
+            (first and last kept, and each bucket's minimum and maximum).
         :returns: columns ``run_id``, ``step``, ``time_s`` (seconds since the run's first value
             of this metric) and ``value``, sorted by run and step.
         """
@@ -184,42 +271,55 @@ class RunStore:
         runs = self.runs()
         status = dict(zip(runs["run_id"], runs["status"])) if len(runs) else {}
         wanted = [run_id for run_id in dict.fromkeys(run_ids) if run_id in status]
-        now = time.monotonic()
-        missing = []
-        for run_id in wanted:
-            cached = self._histories.get((run_id, metric))
-            if cached is None or (status[run_id] not in ENDED and now - cached[0] > self.check_seconds):
-                missing.append(run_id)
         key = (metric, max_points, tuple(wanted))
-        if not missing and self._last_histories[0] == key:
-            return self._last_histories[1]
-        for run_id, history in self._read_histories(missing, metric).items():
-            self._histories[(run_id, metric)] = (time.monotonic(), history)
-        while len(self._histories) > self.history_cache:
-            self._histories.popitem(last=False)
+        found: dict[str, tuple[np.ndarray, ...]] = {}
+        missing = []
+        with self._lock:
+            now = time.monotonic()
+            for run_id in wanted:
+                cached = self._histories.get((run_id, metric))
+                if cached is None or (status[run_id] not in ENDED and now - cached[0] > self.check_seconds):
+                    missing.append(run_id)
+                else:
+                    self._histories.move_to_end((run_id, metric))
+                    found[run_id] = cached[1]
+            if not missing and self._last_histories[0] == key:
+                return self._last_histories[1]
+        read = self._read_histories(missing, metric)
+        found.update(read)
+        with self._lock:
+            for run_id, history in read.items():
+                self._histories[(run_id, metric)] = (time.monotonic(), history)
+                self._histories.move_to_end((run_id, metric))
+            while len(self._histories) > self.history_cache:
+                self._histories.popitem(last=False)
         parts = []
         for run_id in wanted:
-            steps, seconds, values = self._histories[(run_id, metric)][1]
-            keep = downsample(len(steps), max_points)
+            steps, seconds, values = found[run_id]
+            keep = downsample(values, max_points)
             parts.append((np.full(len(keep), run_id, dtype=object), steps[keep], seconds[keep], values[keep]))
         if not parts:
             return pd.DataFrame(columns=HISTORY_COLUMNS)
         columns = [np.concatenate(column) for column in zip(*parts)]
         frame = pd.DataFrame(dict(zip(HISTORY_COLUMNS, columns)))
-        self._last_histories = (key, frame)
+        with self._lock:
+            self._last_histories = (key, frame)
         return frame
 
     def _read_histories(self, run_ids: list[str], metric: str) -> dict[str, tuple[np.ndarray, ...]]:
         """``(steps, seconds, values)`` per run: every run in ``run_ids`` gets an entry."""
         if not run_ids:
             return {}
+        import pandas as pd
+
         client = self.client()
         points = _fall_back_on_error(_read_histories_sql, client, run_ids, metric)
         if points is None:
-            points = []
+            rows = []
             with ThreadPoolExecutor(max_workers=8) as pool:
                 for run_id, history in zip(run_ids, pool.map(lambda r: client.get_metric_history(r, metric), run_ids)):
-                    points += [(run_id, m.step, m.timestamp, m.value) for m in history]
+                    rows += [(run_id, m.step, m.timestamp, m.value) for m in history]
+            points = pd.DataFrame.from_records(rows, columns=POINT_COLUMNS)
         return _split_histories(run_ids, points)
 
     # --- artifacts ---------------------------------------------------------------------------
@@ -246,9 +346,17 @@ class RunStore:
             if run_id not in status:
                 continue
             cache_key = (run_id, artifact, key)
-            if cache_key not in self._by_position or status[run_id] not in ENDED:
-                self._by_position[cache_key] = self._read_by_position(run_id, artifact, key)
-            values = self._by_position[cache_key].get(part)
+            with self._lock:
+                parts = self._by_position.get(cache_key) if status[run_id] in ENDED else None
+                if parts is not None:
+                    self._by_position.move_to_end(cache_key)
+            if parts is None:
+                parts = self._read_by_position(run_id, artifact, key)
+                with self._lock:
+                    self._by_position[cache_key] = parts
+                    while len(self._by_position) > self.artifact_cache:
+                        self._by_position.popitem(last=False)
+            values = parts.get(part)
             if values is not None:
                 found[run_id] = values
         return found
@@ -304,25 +412,26 @@ def _fall_back_on_error(read: Callable[..., Result | None], *args: Any) -> Resul
         return None
 
 
-def _read_histories_sql(
-    client: MlflowClient, run_ids: list[str], metric: str
-) -> list[tuple[str, int, int, float]] | None:
-    """``(run_id, step, timestamp, value)`` of ``metric`` for ``run_ids`` from a SQL store's
-    tables, one column query per 500 runs; ``None`` when the store is not a SQL store."""
+POINT_COLUMNS = ["run_id", "step", "timestamp", "value"]
+
+
+def _read_histories_sql(client: MlflowClient, run_ids: list[str], metric: str) -> pd.DataFrame | None:
+    """Columns :data:`POINT_COLUMNS` of ``metric`` for ``run_ids`` from a SQL store's tables,
+    one column query per 500 runs; ``None`` when the store is not a SQL store."""
+    import pandas as pd
     from mlflow.store.tracking.dbmodels.models import SqlMetric
 
     store = _sql_store(client)
     if store is None:
         return None
-    points: list[tuple[str, int, int, float]] = []
+    parts = []
     with store.ManagedSessionMaker() as session:
         for start in range(0, len(run_ids), 500):
             query = session.query(
                 SqlMetric.run_uuid, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value
             ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(run_ids[start : start + 500]))
-            points += list(_fetch(session, query, ["run_id", "step", "timestamp", "value"])
-                           .itertuples(index=False, name=None))
-    return points
+            parts.append(_fetch(session, query, POINT_COLUMNS))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFrame | None:
@@ -383,28 +492,59 @@ def _fetch(session: Any, query: Any, columns: list[str]) -> pd.DataFrame:
         cursor.close()
 
 
-def _split_histories(
-    run_ids: list[str], points: list[tuple[str, int, int, float]]
-) -> dict[str, tuple[np.ndarray, ...]]:
-    """Sort ``(run_id, step, timestamp, value)`` points into per-run arrays, one value per step."""
+def _split_histories(run_ids: list[str], points: pd.DataFrame) -> dict[str, tuple[np.ndarray, ...]]:
+    """Sort points (columns :data:`POINT_COLUMNS`) into per-run arrays, one value per step."""
     import numpy as np
 
     empty = (np.array([], dtype=np.int64), np.array([]), np.array([]))
     found: dict[str, tuple[np.ndarray, ...]] = dict.fromkeys(run_ids, empty)
-    if not points:
+    if not len(points):
         return found
-    ids = np.array([p[0] for p in points], dtype=object)
-    steps = np.array([p[1] for p in points], dtype=np.int64)
-    stamps = np.array([p[2] for p in points], dtype=np.int64)
-    values = np.array([p[3] for p in points], dtype=float)
-    order = np.lexsort((stamps, steps, ids))
-    ids, steps, stamps, values = ids[order], steps[order], stamps[order], values[order]
-    last_of_step = np.r_[(ids[1:] != ids[:-1]) | (steps[1:] != steps[:-1]), True]
-    ids, steps, stamps, values = ids[last_of_step], steps[last_of_step], stamps[last_of_step], values[last_of_step]
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    for a, b in zip(starts, np.r_[starts[1:], len(ids)]):
-        found[ids[a]] = (steps[a:b], (stamps[a:b] - stamps[a:b].min()) / 1000.0, values[a:b])
+    import pandas as pd
+
+    codes, names = pd.factorize(points["run_id"])
+    steps = points["step"].to_numpy(dtype=np.int64)
+    stamps = points["timestamp"].to_numpy(dtype=np.int64)
+    values = points["value"].to_numpy(dtype=float)
+    order = np.lexsort((stamps, steps, codes))
+    codes, steps, stamps, values = codes[order], steps[order], stamps[order], values[order]
+    last_of_step = np.r_[(codes[1:] != codes[:-1]) | (steps[1:] != steps[:-1]), True]
+    codes, steps, stamps, values = codes[last_of_step], steps[last_of_step], stamps[last_of_step], values[last_of_step]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(codes)]):
+        found[names[codes[a]]] = (steps[a:b], (stamps[a:b] - stamps[a:b].min()) / 1000.0, values[a:b])
     return found
+
+
+def _read_runs_client(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFrame:
+    """The columns of ``mlflow.search_runs(output_format="pandas")``, read page by page through
+    ``client`` (never through MLflow's process-wide tracking URI)."""
+    import pandas as pd
+
+    rows, token = [], None
+    while True:
+        page = client.search_runs(experiment_ids, max_results=10_000, page_token=token)
+        for run in page:
+            info = run.info
+            rows.append({
+                "run_id": info.run_id, "experiment_id": info.experiment_id, "status": info.status,
+                "artifact_uri": info.artifact_uri, "start_time": info.start_time, "end_time": info.end_time,
+                **{METRIC + k: v for k, v in run.data.metrics.items()},
+                **{PARAM + k: v for k, v in run.data.params.items()},
+                **{TAG + k: v for k, v in run.data.tags.items()},
+            })
+        token = page.token
+        if not token:
+            break
+    frame = pd.DataFrame(rows, columns=None if rows else ["run_id", "experiment_id", "status"])
+    for column in ("start_time", "end_time"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], unit="ms", utc=True)
+    return frame
+
+
+def _missing_text(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _tidy_runs(frame: pd.DataFrame, experiments: dict[str, str]) -> pd.DataFrame:
@@ -414,7 +554,12 @@ def _tidy_runs(frame: pd.DataFrame, experiments: dict[str, str]) -> pd.DataFrame
     frame = frame.copy()
     frame["experiment"] = frame["experiment_id"].map(experiments).fillna(frame["experiment_id"])
     frame["run_name"] = frame.get(TAG + record.TAG_RUN_NAME, frame["run_id"])
-    frame["sweep"] = frame.get(TAG + record.TAG_SWEEP, pd.Series(None, index=frame.index))
+    sweep = frame.get(TAG + record.TAG_SWEEP, pd.Series(None, index=frame.index, dtype=object))
+    size = frame.get(TAG + record.TAG_SWEEP_SIZE, pd.Series(None, index=frame.index, dtype=object))
+    frame["sweep"] = pd.Series([
+        name if _missing_text(name) or _missing_text(suite_size) else f"{name} · {suite_size}"
+        for name, suite_size in zip(sweep, size)
+    ], index=frame.index, dtype=object)
     for column in ("start_time", "end_time"):
         if column not in frame:
             frame[column] = pd.NaT
@@ -431,13 +576,16 @@ def _tidy_runs(frame: pd.DataFrame, experiments: dict[str, str]) -> pd.DataFrame
 
 
 _stores: dict[str, RunStore] = {}
+_stores_lock = threading.Lock()
 
 
 def open_store(tracking_uri: str | None = None) -> RunStore:
-    """The shared :class:`RunStore` of ``tracking_uri`` (default: seqlab's store)."""
-    from seqlab.store.tracking import tracking_uri as default_uri
+    """The shared :class:`RunStore` of ``tracking_uri`` (default: :func:`store_uri`).
 
-    uri = tracking_uri or default_uri()
-    if uri not in _stores:
-        _stores[uri] = RunStore(uri)
-    return _stores[uri]
+    :raises StoreNotFound: when the store is not there (nothing is created).
+    """
+    uri = store_uri(tracking_uri)
+    with _stores_lock:
+        if uri not in _stores:
+            _stores[uri] = RunStore(uri)
+        return _stores[uri]

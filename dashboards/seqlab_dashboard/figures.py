@@ -24,6 +24,10 @@ PALETTE = (
     "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
 )
 FONT = "Inter, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"
+MEMBER_LIMIT = 200
+"""Above this many member runs, faint member lines are drawn with WebGL."""
+MEMBER_POINTS = 40_000
+"""Faint member lines share this many points at most; each run keeps its first and last."""
 
 
 def graph_config(name: str, image_format: str = "png") -> dict[str, Any]:
@@ -77,6 +81,105 @@ def group_colors(groups: Iterable[str]) -> dict[str, str]:
     return {group: PALETTE[i % len(PALETTE)] for i, group in enumerate(ordered)}
 
 
+AXIS_PARAMS = ("task.length", "trainer.lr")
+"""Params some figures spread on an axis instead of grouping by them (their groups leave them out)."""
+
+
+def page_colors(runs: pd.DataFrame, group: Sequence[str]) -> dict[str, str]:
+    """One color per group label for every figure of every view, given the runs in scope.
+
+    The groups without :data:`AXIS_PARAMS` set the hues (:func:`group_colors`); a group that
+    also names an axis param (``lstm · length=40``), in a figure that keeps it, gets a shade of
+    its hue, darker to lighter in natural order. Labels leaving out an axis param, the grouping
+    plus ``task.length`` (the long-term view splits by length), or the grouping itself: all are
+    keys, so any figure of a view finds its groups' colors here.
+
+    :param group: the grouping's dotted param keys.
+    """
+    from seqlab_dashboard.analysis import group_labels
+    from seqlab_dashboard.data import param_column
+
+    keys = list(dict.fromkeys(group))
+    base_keys = [k for k in keys if k not in AXIS_PARAMS]
+    base = group_labels(runs, [param_column(k) for k in base_keys])
+    colors = group_colors(base)
+    variants = [keys, list(dict.fromkeys([*keys, AXIS_PARAMS[0]]))]
+    variants += [[k for k in keys if k != axis] for axis in AXIS_PARAMS]
+    for variant in variants:
+        if variant == base_keys:
+            continue
+        labels = group_labels(runs, [param_column(k) for k in variant])
+        pairs = sorted(set(zip(base, labels)), key=lambda pair: natural_key(pair[1]))
+        for hue in set(base):
+            shades = [label for b, label in pairs if b == hue]
+            for rank, label in enumerate(shades):
+                colors.setdefault(label, shade(colors[hue], rank, len(shades)))
+    return colors
+
+
+def shade(color: str, rank: int, count: int) -> str:
+    """``#rrggbb`` darker (first ranks) to lighter (last ranks), itself when ``count`` is 1."""
+    if count <= 1:
+        return color
+    amount = -0.35 + 0.7 * rank / (count - 1)
+    channels = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    target = 255 if amount > 0 else 0
+    mixed = [round(c + (target - c) * abs(amount)) for c in channels]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def noted(figure: go.Figure, note: str) -> go.Figure:
+    """Write ``note`` (what a figure pools, what it leaves out) above the plot area, after any
+    note already there."""
+    if not note:
+        return figure
+    import textwrap
+
+    earlier = [a for a in figure.layout.annotations if a.name == "note"]
+    text = " ".join([*(a.text.replace("<br>", " ") for a in earlier), note])
+    figure.layout.annotations = [a for a in figure.layout.annotations if a.name != "note"]
+    lines = textwrap.wrap(text, 110)
+    figure.add_annotation(text="<br>".join(lines), name="note", showarrow=False, x=0, y=1.0,
+                          xref="paper", yref="paper", xanchor="left", yanchor="bottom", align="left",
+                          font={"size": 11.5, "color": "#8d6e63"})
+    figure.update_layout(margin={"t": 24 + 16 * len(lines)})
+    return figure
+
+
+MIN_INTERVAL_N = 3
+"""Groups with fewer runs get no 95% interval: from 2 seeds its t quantile (12.7) fills the plot."""
+
+
+def honest_band(table: pd.DataFrame, band_name: str, nonnegative: bool) -> tuple[pd.DataFrame, str]:
+    """``table`` (columns ``n``, ``center``, ``lower``, ``upper``) as a figure should draw it,
+    and a note saying what changed: no 95% interval where ``n`` < :data:`MIN_INTERVAL_N`, and
+    for a metric that is never negative, a band cut at 0 rather than reaching below it."""
+    import numpy as np
+
+    table = table.copy()
+    notes = []
+    if band_name == "ci95" and len(table) and (table["n"] < MIN_INTERVAL_N).any():
+        few = table["n"] < MIN_INTERVAL_N
+        table.loc[few, "lower"] = table.loc[few, "center"]
+        table.loc[few, "upper"] = table.loc[few, "center"]
+        notes.append(f"n < {MIN_INTERVAL_N}: no 95% interval drawn for groups with fewer runs.")
+    if nonnegative and len(table) and (table["lower"] < 0).any():
+        table["lower"] = np.maximum(table["lower"].to_numpy(dtype=float), 0.0)
+        notes.append("Bands cut at 0: the metric is never negative.")
+    return table, " ".join(notes)
+
+
+def log_axis(values: Iterable[float]) -> dict[str, Any]:
+    """Settings of a log axis over ``values`` whose tick labels cannot be misread: powers of
+    ten when the values span a decade or more, full numbers otherwise."""
+    import numpy as np
+
+    finite = np.array([v for v in values if v is not None and np.isfinite(v) and v > 0], dtype=float)
+    if len(finite) and finite.max() / finite.min() >= 10:
+        return {"type": "log", "dtick": 1, "exponentformat": "power", "minor": {"showgrid": True}}
+    return {"type": "log", "tickformat": ".3~g"}
+
+
 def translucent(color: str, alpha: float) -> str:
     """``#rrggbb`` as an ``rgba(...)`` string with opacity ``alpha``."""
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
@@ -124,16 +227,16 @@ def figure_csv(figure: dict[str, Any]) -> str:
     writer.writerow(["trace", "type", "x", "y", "z", "error_minus", "error_plus"])
     for trace in figure.get("data", []):
         name, kind = trace.get("name", ""), trace.get("type", "scatter")
-        xs, ys = _values(trace.get("x")), _values(trace.get("y"))
+        xs, ys = plotted_values(trace.get("x")), plotted_values(trace.get("y"))
         if kind == "heatmap":
-            for j, row in enumerate(_values(trace.get("z"))):
+            for j, row in enumerate(plotted_values(trace.get("z"))):
                 for i, value in enumerate(row):
                     writer.writerow([name, kind, _at(xs, i), _at(ys, j), value, "", ""])
             continue
         count = max(len(xs), len(ys))
         error = trace.get("error_y") or trace.get("error_x") or {}
-        plus = _values(error.get("array"))
-        minus = _values(error.get("arrayminus")) or plus
+        plus = plotted_values(error.get("array"))
+        minus = plotted_values(error.get("arrayminus")) or plus
         for i in range(count):
             x, y = _at(xs, i), _at(ys, i)
             if x is None and y is None:
@@ -142,8 +245,9 @@ def figure_csv(figure: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _values(data: Any) -> Sequence[Any]:
-    """Plain lists from a figure's arrays (plotly may send typed arrays as ``{"bdata": ...}``)."""
+def plotted_values(data: Any) -> Sequence[Any]:
+    """Plain lists from a figure's arrays as the browser sends them back (plotly may send
+    typed arrays as ``{"bdata": ...}``)."""
     if data is None:
         return []
     if isinstance(data, dict) and "bdata" in data:
@@ -164,55 +268,126 @@ def _at(values: Sequence[Any], index: int) -> Any:
 
 def summary_figure(
     values: pd.DataFrame, summary: pd.DataFrame, value_title: str, colors: dict[str, str],
-    log: bool = False,
+    log: bool = False, band_name: str = "std",
 ) -> go.Figure:
     """Each group's center with its band as a horizontal error bar, members as faint dots.
 
     :param values: columns ``group``, ``value`` (one row per member run).
     :param summary: columns ``group``, ``n``, ``center``, ``lower``, ``upper``.
+    :param band_name: the band ``summary`` holds (see :func:`honest_band`).
     """
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
+    summary, note = honest_band(summary, band_name, bool((values["value"].dropna() >= 0).all()))
+    by_group = {group: rows["value"].to_numpy() for group, rows in values.groupby("group", sort=False)}
+    traces: list[dict[str, Any]] = []
     for row in summary.itertuples():
-        members = values[values["group"] == row.group]
-        figure.add_trace(go.Scatter(
-            x=members["value"], y=[row.group] * len(members), mode="markers",
+        members = by_group.get(row.group, [])
+        traces.append(dict(
+            type="scatter", x=members, y=[row.group] * len(members), mode="markers",
             marker={"color": translucent(colors[row.group], 0.35), "size": 7},
             name=f"{row.group} runs", showlegend=False, hovertemplate="%{x:.4g}<extra>run</extra>",
         ))
-        figure.add_trace(go.Scatter(
-            x=[row.center], y=[row.group], mode="markers",
+        traces.append(dict(
+            type="scatter", x=[row.center], y=[row.group], mode="markers",
             marker={"color": colors[row.group], "size": 13, "symbol": "diamond"},
             error_x={"type": "data", "symmetric": False, "array": [row.upper - row.center],
                      "arrayminus": [row.center - row.lower], "thickness": 2, "width": 6},
             name=f"{row.group} (n={row.n})", showlegend=False,
             hovertemplate=f"%{{x:.4g}} [{row.lower:.4g}, {row.upper:.4g}] n={row.n}<extra>{row.group}</extra>",
         ))
-    figure.update_xaxes(type="log" if log else "linear")
-    figure.update_yaxes(categoryorder="category descending", automargin=True)
-    return styled(figure, value_title, "")
+    figure = unvalidated(traces)
+    figure.update_xaxes(**(log_axis(values["value"]) if log else {"type": "linear"}))
+    top_down(figure, summary["group"])
+    return noted(styled(figure, value_title, ""), note)
+
+
+def unvalidated(traces: list[dict[str, Any]]) -> go.Figure:
+    """A figure of ``traces`` (plotly trace dicts) built without plotly's per-property
+    validation, which costs milliseconds a trace: a view with hundreds of groups stays fast."""
+    import plotly.graph_objects as go
+
+    return go.Figure(data=traces, _validate=False)
+
+
+def top_down(figure: go.Figure, groups: Iterable[str]) -> None:
+    """List the categories of a horizontal figure's y axis in natural order, first on top."""
+    ordered = sorted(set(groups), key=natural_key)
+    figure.update_yaxes(categoryorder="array", categoryarray=ordered[::-1], automargin=True)
 
 
 def length_figure(
     table: pd.DataFrame, value_title: str, colors: dict[str, str], log_x: bool = False,
-    log_y: bool = False, x_title: str = "task.length",
+    log_y: bool = False, x_title: str = "task.length", band_name: str = "std",
+    nonnegative: bool = False,
 ) -> go.Figure:
     """Each group's center against a numeric param (``length``), with error bars of its band.
 
     :param table: columns ``group``, ``length``, ``n``, ``center``, ``lower``, ``upper``.
+    :param band_name: the band ``table`` holds; :param nonnegative: the metric is never
+        negative (see :func:`honest_band`).
     """
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
+    table, note = honest_band(table, band_name, nonnegative)
+    traces: list[dict[str, Any]] = []
     for group, rows in in_natural_order(table.sort_values("length").groupby("group", sort=False)):
-        figure.add_trace(go.Scatter(
-            x=rows["length"], y=rows["center"], mode="lines+markers", name=group,
+        traces.append(dict(
+            type="scatter", x=rows["length"].to_numpy(), y=rows["center"].to_numpy(), mode="lines+markers", name=group,
             line={"color": colors[group], "width": 2.4}, marker={"size": 8},
-            error_y={"type": "data", "symmetric": False, "array": rows["upper"] - rows["center"],
-                     "arrayminus": rows["center"] - rows["lower"], "thickness": 1.6, "width": 5},
-            customdata=rows["n"], hovertemplate="%{x}: %{y:.4g} n=%{customdata}<extra>" + group + "</extra>",
+            error_y={"type": "data", "symmetric": False, "array": (rows["upper"] - rows["center"]).to_numpy(),
+                     "arrayminus": (rows["center"] - rows["lower"]).to_numpy(), "thickness": 1.6, "width": 5},
+            customdata=rows["n"].to_numpy(), hovertemplate="%{x}: %{y:.4g} n=%{customdata}<extra>" + group + "</extra>",
         ))
-    figure.update_xaxes(type="log" if log_x else "linear")
-    figure.update_yaxes(type="log" if log_y else "linear")
-    return styled(figure, x_title, value_title, "group")
+    figure = unvalidated(traces)
+    figure.update_xaxes(**(log_axis(table["length"]) if log_x else {"type": "linear"}))
+    figure.update_yaxes(**(log_axis(table["center"]) if log_y else {"type": "linear"}))
+    return noted(styled(figure, x_title, value_title, "group"), note)
+
+
+def curve_figure(
+    members: pd.DataFrame, groups: pd.DataFrame, metric: str, x_title: str, band_name: str,
+    show_members: bool, log_x: bool, log_y: bool, colors: dict[str, str],
+) -> go.Figure:
+    """Bands, center lines and (optionally) faint member lines, in each group's color."""
+    import numpy as np
+
+    from seqlab_dashboard.data import spread
+
+    nonnegative = bool((members["value"] >= 0).all()) if len(members) else bool((groups["center"] >= 0).all())
+    groups, note = honest_band(groups, band_name, nonnegative)
+    member_count = members["run_id"].nunique()
+    many = member_count > MEMBER_LIMIT
+    per_member = max(MEMBER_POINTS // max(member_count, 1), 10)
+    by_group = dict(tuple(members.groupby("group", sort=False))) if show_members else {}
+    traces: list[dict[str, Any]] = []  # plain dicts, built unvalidated: hundreds of groups stay fast
+    for group, rows in in_natural_order(groups.groupby("group", sort=False)):
+        color, n = colors[group], int(rows["n"].max())
+        if band_name != "none" and n > 1 and not (band_name == "ci95" and n < MIN_INTERVAL_N):
+            traces.append(dict(
+                type="scatter", x=np.concatenate([rows["x"], rows["x"][::-1]]),
+                y=np.concatenate([rows["upper"], rows["lower"][::-1]]),
+                fill="toself", fillcolor=translucent(color, 0.18), line={"width": 0}, mode="lines",
+                hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} band",
+            ))
+        if group in by_group:
+            lines = by_group[group]
+            grid = np.unique(lines["x"].to_numpy())
+            if len(grid) > per_member:
+                lines = lines[lines["x"].isin(grid[spread(len(grid), per_member)])]
+            ids = lines["run_id"].to_numpy()
+            breaks = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+            traces.append(dict(
+                type="scattergl" if many else "scatter",
+                x=np.insert(lines["x"].to_numpy(dtype=np.float32), breaks, np.nan),
+                y=np.insert(lines["value"].to_numpy(dtype=np.float32), breaks, np.nan),
+                mode="lines", line={"color": translucent(color, 0.35), "width": 1},
+                hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} members",
+            ))
+        traces.append(dict(
+            type="scatter", x=rows["x"].to_numpy(), y=rows["center"].to_numpy(), mode="lines",
+            line={"color": color, "width": 2.6}, name=f"{group} (n={n})", legendgroup=group,
+            customdata=np.stack([rows["lower"], rows["upper"], rows["n"]], axis=-1),
+            hovertemplate="%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}] n=%{customdata[2]}<extra>"
+            + group + "</extra>",
+        ))
+    figure = unvalidated(traces)
+    figure.update_xaxes(**(log_axis(groups["x"]) if log_x else {"type": "linear"}))
+    figure.update_yaxes(**(log_axis(groups["center"]) if log_y else {"type": "linear"}))
+    return noted(styled(figure, x_title, metric, "group (n runs)"), note)

@@ -267,12 +267,16 @@ def dash(
     """Serve the comparison dashboard over the MLflow store (read-only).
 
     The store is $MLFLOW_TRACKING_URI, else ./mlruns; docs/dashboard.md has production use.
+    A store that is not there is an error: the dashboard never creates one.
     """
-    from seqlab.store.tracking import tracking_uri
     from seqlab_dashboard.app import create_app
+    from seqlab_dashboard.data import StoreNotFound, store_uri
 
-    typer.echo(f"reading {tracking_uri()}")
-    app = create_app()
+    try:
+        typer.echo(f"reading {store_uri()}")
+        app = create_app()
+    except StoreNotFound as exc:
+        fail(str(exc))
     typer.echo(f"seqlab dashboard on http://{host}:{port}  (Ctrl-C to stop)")
     app.run(host=host, port=port, debug=debug)
 

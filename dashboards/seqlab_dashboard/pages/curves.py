@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 VIEW = "curves"
 X_AXES = {"step": "training step", "time_s": "wall time (s)"}
 SCALES = {"logx": "log x", "logy": "log y"}
-MEMBER_LIMIT = 200
-"""Above this many member runs, faint member lines are drawn with WebGL."""
-MEMBER_POINTS = 40_000
-"""Faint member lines share this many points at most; each run keeps its first and last."""
 
 
 @hookimpl
@@ -76,7 +72,7 @@ def layout(**query: str) -> Component:
                                           value=query_text(query, "band", list(BANDS), "std"), clearable=False)),
             labelled("Smoothing (EMA)", dcc.Slider(id=ids.control(VIEW, "smoothing"), min=0, max=0.99, step=0.01,
                                                    value=query_number(query, "smoothing", 0.0),
-                                                   marks={0: "0", 0.5: "0.5", 0.9: "0.9", 0.99: ".99"},
+                                                   marks={0: "0", 0.25: "0.25", 0.5: "0.5", 0.75: "0.75", 0.99: "0.99"},
                                                    tooltip={"placement": "bottom"})),
             labelled("Show", dcc.Checklist(id=ids.control(VIEW, "options"),
                                            options=[{"label": "member runs", "value": "members"},
@@ -87,58 +83,6 @@ def layout(**query: str) -> Component:
         graph_card("curves", "Metric over training", height=520),
         html.Div(id=ids.control(VIEW, "summary"), className="summary"),
     ])
-
-
-def curve_figure(
-    members: pd.DataFrame, groups: pd.DataFrame, metric: str, x_title: str, band_name: str,
-    show_members: bool, log_x: bool, log_y: bool,
-) -> go.Figure:
-    """Bands, center lines and (optionally) faint member lines, one color per group."""
-    import numpy as np
-    import plotly.graph_objects as go
-
-    from seqlab_dashboard.figures import group_colors, styled, translucent
-
-    from seqlab_dashboard.data import downsample
-
-    colors = group_colors(groups["group"])
-    figure = go.Figure()
-    member_count = members["run_id"].nunique()
-    many = member_count > MEMBER_LIMIT
-    per_member = max(MEMBER_POINTS // max(member_count, 1), 10)
-    for group, rows in in_natural_order(groups.groupby("group", sort=False)):
-        color, n = colors[group], int(rows["n"].max())
-        if band_name != "none" and n > 1:
-            figure.add_trace(go.Scatter(
-                x=np.concatenate([rows["x"], rows["x"][::-1]]),
-                y=np.concatenate([rows["upper"], rows["lower"][::-1]]),
-                fill="toself", fillcolor=translucent(color, 0.18), line={"width": 0}, mode="lines",
-                hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} band",
-            ))
-        if show_members:
-            lines = members[members["group"] == group]
-            grid = np.unique(lines["x"].to_numpy())
-            if len(grid) > per_member:
-                lines = lines[lines["x"].isin(grid[downsample(len(grid), per_member)])]
-            ids = lines["run_id"].to_numpy()
-            breaks = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-            member_trace = go.Scattergl if many else go.Scatter
-            figure.add_trace(member_trace(
-                x=np.insert(lines["x"].to_numpy(dtype=np.float32), breaks, np.nan),
-                y=np.insert(lines["value"].to_numpy(dtype=np.float32), breaks, np.nan),
-                mode="lines", line={"color": translucent(color, 0.35), "width": 1},
-                hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} members",
-            ))
-        figure.add_trace(go.Scatter(
-            x=rows["x"], y=rows["center"], mode="lines", line={"color": color, "width": 2.6},
-            name=f"{group} (n={n})", legendgroup=group,
-            customdata=np.stack([rows["lower"], rows["upper"], rows["n"]], axis=-1),
-            hovertemplate="%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}] n=%{customdata[2]}<extra>"
-            + group + "</extra>",
-        ))
-    figure.update_xaxes(type="log" if log_x else "linear")
-    figure.update_yaxes(type="log" if log_y else "linear")
-    return styled(figure, x_title, metric, "group (n runs)")
 
 
 def callbacks(app: Dash) -> None:
@@ -170,9 +114,9 @@ def draw_curves(
 ) -> tuple[go.Figure, Any]:
     """The curves figure and a one-line summary for the given control values."""
     from seqlab_dashboard.analysis import BANDS, curves, group_labels
-    from seqlab_dashboard.controls import in_scope
-    from seqlab_dashboard.data import open_store, param_column
-    from seqlab_dashboard.figures import empty_figure
+    from seqlab_dashboard.controls import group_columns, in_scope, pooling_note
+    from seqlab_dashboard.data import open_store
+    from seqlab_dashboard.figures import curve_figure, empty_figure, noted, page_colors
 
     store = open_store()
     scoped = in_scope(store.runs(), experiments, sweeps, selected)
@@ -183,12 +127,14 @@ def draw_curves(
     histories = store.histories(list(scoped["run_id"]), metric)
     if histories.empty:
         return empty_figure(f"None of the {len(scoped)} runs in scope recorded {metric} yet."), ""
-    labels = group_labels(scoped, [param_column(k) for k in group or []])
+    labels = group_labels(scoped, group_columns(group))
     members, groups = curves(histories, labels, x=x, center=center, kind=band_name,
                              smoothing=float(smoothing or 0))
     options = options or []
     figure = curve_figure(members, groups, metric, X_AXES.get(x, x), band_name, "members" in options,
-                          "logx" in options, "logy" in options)
+                          "logx" in options, "logy" in options, page_colors(scoped, group or []))
+    drawn = scoped[scoped["run_id"].isin(histories["run_id"].unique())]
+    noted(figure, pooling_note(drawn, group or []))
     missing = len(scoped) - histories["run_id"].nunique()
     running = int((scoped["status"] == "RUNNING").sum())
     notes = [f"{histories['run_id'].nunique()} runs in {groups['group'].nunique()} groups; "

@@ -20,11 +20,14 @@ VIEW = "efficiency"
 COSTS = {
     record.STEP_TIME: "time per step (s)",
     record.SEQUENCES_PER_S: "throughput (sequences/s)",
-    record.PEAK_MEMORY_MB: "peak memory (MiB)",
+    record.MEMORY_GROWTH_MB: "memory growth in training (MiB)",
+    record.PEAK_MEMORY_MB: "peak memory of the process (MiB)",
     record.PARAMETERS: "trainable parameters",
     record.TRAIN_TIME: "training time (s)",
 }
-CARDS = (record.STEP_TIME, record.SEQUENCES_PER_S, record.PEAK_MEMORY_MB, record.PARAMETERS)
+CARDS = (record.STEP_TIME, record.SEQUENCES_PER_S, record.MEMORY_GROWTH_MB, record.PARAMETERS)
+"""The cost cards; memory is the growth during training (the peak is mostly the process's own
+baseline), the peak where a run recorded no growth."""
 LENGTH = "task.length"
 
 
@@ -81,28 +84,32 @@ def draw_efficiency(
     group: list[str] | None, band_name: str, cost: str,
 ) -> list[go.Figure]:
     """The four cost figures, the Pareto scatter and step time vs length, in layout order."""
-    import plotly.graph_objects as go
-
     from seqlab_dashboard.analysis import group_labels, pareto_front, summarize
-    from seqlab_dashboard.controls import final_runs, group_columns
+    from seqlab_dashboard.controls import final_runs, group_columns, pooling_note, scoped_runs
     from seqlab_dashboard.data import metric_column, param_column
-    from seqlab_dashboard.figures import empty_figure, group_colors, length_figure, styled, summary_figure
+    from seqlab_dashboard.figures import (
+        empty_figure, length_figure, log_axis, noted, page_colors, styled, summary_figure, unvalidated,
+    )
 
     runs = final_runs(experiments, sweeps, selected)
     if runs.empty:
         return [empty_figure("No finished runs in scope.")] * (len(CARDS) + 2)
+    group = group or []
     labels = group_labels(runs, group_columns(group))
-    colors = group_colors(labels)
+    colors = page_colors(scoped_runs(experiments, sweeps, selected), group)
+    note = pooling_note(runs, group)
     figures = []
     for metric in CARDS:
         column = metric_column(metric)
+        if metric == record.MEMORY_GROWTH_MB and (column not in runs or runs[column].isna().all()):
+            metric, column = record.PEAK_MEMORY_MB, metric_column(record.PEAK_MEMORY_MB)
         if column not in runs or runs[column].isna().all():
             figures.append(empty_figure(f"No run in scope recorded {metric}."))
             continue
         values = runs.assign(group=labels.to_numpy(), value=runs[column])[["group", "value"]]
         summary = summarize(values, "value", kind=band_name)
-        figures.append(summary_figure(values, summary, COSTS[metric], colors,
-                                      log=metric == record.PARAMETERS))
+        figures.append(noted(summary_figure(values, summary, COSTS[metric], colors,
+                                            log=metric == record.PARAMETERS, band_name=band_name), note))
     score, cost_column = metric_column(record.NORMALIZED_SCORE), metric_column(cost)
     if score not in runs or cost_column not in runs or runs[[score, cost_column]].dropna().empty:
         figures.append(empty_figure(f"No run in scope recorded both {cost} and {record.NORMALIZED_SCORE}."))
@@ -111,15 +118,17 @@ def draw_efficiency(
         x = summarize(frame, cost_column, kind=band_name)
         y = summarize(frame, score, kind=band_name)
         both = x.merge(y, on="group", suffixes=("_x", "_y"))
-        figure = go.Figure()
+        traces = []
+        by_group = dict(tuple(frame.groupby("group", sort=False)))
         for row in both.itertuples():
-            members = frame[frame["group"] == row.group]
-            figure.add_trace(go.Scatter(
-                x=members[cost_column], y=members[score], mode="markers", showlegend=False,
+            members = by_group[row.group]
+            traces.append(dict(
+                type="scatter", x=members[cost_column].to_numpy(), y=members[score].to_numpy(),
+                mode="markers", showlegend=False,
                 marker={"color": colors[row.group], "opacity": 0.3, "size": 7}, name=f"{row.group} runs",
             ))
-            figure.add_trace(go.Scatter(
-                x=[row.center_x], y=[row.center_y], mode="markers", name=f"{row.group} (n={row.n_y})",
+            traces.append(dict(
+                type="scatter", x=[row.center_x], y=[row.center_y], mode="markers", name=f"{row.group} (n={row.n_y})",
                 marker={"color": colors[row.group], "size": 14, "symbol": "diamond"},
                 error_x={"type": "data", "symmetric": False, "array": [row.upper_x - row.center_x],
                          "arrayminus": [row.center_x - row.lower_x]},
@@ -128,10 +137,11 @@ def draw_efficiency(
             ))
         front = both[pareto_front(-both["center_x"] if cost == record.SEQUENCES_PER_S else both["center_x"],
                                   both["center_y"])].sort_values("center_x")
-        figure.add_trace(go.Scatter(x=front["center_x"], y=front["center_y"], mode="lines",
-                                    line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
-        figure.update_xaxes(type="log")
-        figures.append(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"))
+        traces.append(dict(type="scatter", x=front["center_x"].to_numpy(), y=front["center_y"].to_numpy(),
+                           mode="lines", line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
+        figure = unvalidated(traces)
+        figure.update_xaxes(**log_axis(both["center_x"]))
+        figures.append(noted(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"), note))
     step = metric_column(record.STEP_TIME)
     if param_column(LENGTH) not in runs or step not in runs or runs[step].isna().all():
         figures.append(empty_figure(f"Needs runs with {LENGTH} and {record.STEP_TIME}."))
@@ -139,8 +149,10 @@ def draw_efficiency(
         by_length = group_labels(runs, group_columns(group, without=[LENGTH]))
         frame = runs.assign(group=by_length.to_numpy(), length=runs[param_column(LENGTH)])
         table = summarize(frame, step, ("group", "length"), kind=band_name)
-        figures.append(length_figure(table, COSTS[record.STEP_TIME], group_colors(by_length),
-                                     log_x=True, log_y=True))
+        figure = length_figure(table, COSTS[record.STEP_TIME], colors, log_x=True, log_y=True,
+                               band_name=band_name, nonnegative=True)
+        without = [k for k in group if k != LENGTH]
+        figures.append(noted(figure, pooling_note(runs, without, without=[LENGTH])))
     return figures
 
 

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 VIEW = "longterm"
 LENGTH = "task.length"
 FIGURES = ("score-vs-length", "gradient-flow", "gradient-heatmap", "state-trace")
+BY_POSITION_LIMIT = 500
+"""The by-position figures read one artifact per run: above this many runs in scope they ask
+for a narrower scope instead of reading thousands of artifacts."""
 STATE_PARTS = {"cell": "solid", "hidden": "dot"}
 """The state parts drawn in the state-trace figure, with their line styles."""
 
@@ -55,8 +58,12 @@ def layout(**query: str) -> Component:
             labelled("Band", dcc.Dropdown(id=ids.control(VIEW, "band"), clearable=False,
                                           options=[{"label": v, "value": k} for k, v in BANDS.items()],
                                           value=query_text(query, "band", list(BANDS), "std"))),
-            labelled("Heatmap of", dcc.Dropdown(id=ids.control(VIEW, "heatmap"), value=query.get("heatmap"),
-                                                placeholder="first group with a gradient-flow record"), wide=True),
+            labelled("Heatmap of", dcc.Dropdown(
+                id=ids.control(VIEW, "heatmap"), value=query.get("heatmap"),
+                # the asked-for choice is an option from the start, so the dropdown keeps it until
+                # the figures' callback lists every choice (else a reload loses ``heatmap=``)
+                options=[{"label": query["heatmap"], "value": query["heatmap"]}] if query.get("heatmap") else [],
+                placeholder="first group with a gradient-flow record"), wide=True),
         ]),
         html.Div(className="grid-wide", children=[
             graph_card("score-vs-length", "Normalized score against sequence length",
@@ -66,13 +73,14 @@ def layout(**query: str) -> Component:
             ]),
         ]),
         html.Div(className="grid-2", children=[
-            graph_card("gradient-flow", "Gradient flow: ‖∂loss/∂x_t‖ by position",
-                       "at the last recorded step, mean over each group's runs (log scale)"),
+            graph_card("gradient-flow", "Gradient flow: ‖∂loss/∂x_t‖ by distance to the output",
+                       "at the last recorded step, mean over each group's runs, one line per length T "
+                       "(never averaged across lengths); log scale"),
             graph_card("gradient-heatmap", "Gradient flow over training",
                        "log10 ‖∂loss/∂x_t‖, position × training step"),
-            graph_card("state-trace", "State size by position",
+            graph_card("state-trace", "State size by distance to the output",
                        "RMS of the cell (solid) and hidden (dotted) state after each position, at the "
-                       "end of training: a cell that keeps growing forgets nothing"),
+                       "end of training, one line per length T: a cell that keeps growing forgets nothing"),
         ]),
     ])
 
@@ -97,18 +105,24 @@ def draw_longterm(
     experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None,
     group: list[str] | None, band_name: str, heatmap: str | None,
 ) -> tuple[list[go.Figure], Component, list[dict[str, str]]]:
-    """The three figures, the horizon table and the heatmap choices."""
+    """The four figures, the horizon table and the heatmap choices.
+
+    The score figure spreads ``task.length`` on its x axis; the by-position figures always
+    split groups by length (one line per ``T``, against the distance to the output ``T − t``),
+    so runs of different lengths are never averaged together.
+    """
     from seqlab_dashboard.analysis import group_labels, memory_horizon, solved_by_length
-    from seqlab_dashboard.controls import final_runs, group_columns
+    from seqlab_dashboard.controls import final_runs, group_columns, pooling_note, scoped_runs
     from seqlab_dashboard.data import metric_column, open_store, param_column
-    from seqlab_dashboard.figures import empty_figure, group_colors, length_figure
+    from seqlab_dashboard.figures import empty_figure, length_figure, noted, page_colors
 
     runs = final_runs(experiments, sweeps, selected)
     if runs.empty:
         empty = [empty_figure("No finished runs in scope.")] * len(FIGURES)
         return empty, horizon_table(_no_horizons(), {}), []
+    group = group or []
+    colors = page_colors(scoped_runs(experiments, sweeps, selected), group)
     labels = group_labels(runs, group_columns(group, without=[LENGTH]))
-    colors = group_colors(labels)
     score = metric_column(record.NORMALIZED_SCORE)
     table = solved_by_length(runs, labels, param_column(LENGTH), score, metric_column(record.SOLVED),
                              kind=band_name)
@@ -117,16 +131,29 @@ def draw_longterm(
         horizons = _no_horizons()
     else:
         horizons = memory_horizon(table)
-        score_figure = length_figure(table, "normalized score", colors)
-        score_figure.add_hline(y=0, line={"dash": "dot", "color": "#90a4ae"}, annotation_text="chance")
+        score_figure = length_figure(table, "normalized score", colors, band_name=band_name)
+        score_figure.add_hline(y=0, line={"dash": "dot", "color": "#90a4ae"},
+                               annotation_text="chance: the baseline each run recorded")
         score_figure.add_hline(y=1, line={"dash": "dot", "color": "#90a4ae"}, annotation_text="perfect")
         for row in horizons.dropna(subset=["horizon"]).itertuples():
             score_figure.add_vline(x=row.horizon, line={"dash": "dot", "color": colors[row.group], "width": 2})
+        noted(score_figure, pooling_note(runs, [k for k in group if k != LENGTH], without=[LENGTH]))
+    by_length = list(dict.fromkeys([*group, LENGTH])) if param_column(LENGTH) in runs else group
+    split = group_labels(runs, group_columns(by_length))
+    lengths = dict(zip(runs["run_id"], runs[param_column(LENGTH)])) if param_column(LENGTH) in runs else {}
+    if len(runs) > BY_POSITION_LIMIT:
+        message = (f"{len(runs):,} finished runs in scope: the by-position records are read per run, so "
+                   f"select at most {BY_POSITION_LIMIT} (a sweep, or runs in the Runs view).")
+        figures = [score_figure, *[empty_figure(message)] * 3]
+        return figures, horizon_table(horizons, colors), []
     store = open_store()
     traces = {part: store.state_traces(runs["run_id"], part) for part in STATE_PARTS}
-    state_figure = _state_figure(traces, labels, colors, band_name)
+    state_figure = _state_figure(traces, split, lengths, colors, band_name)
+    traced = runs[runs["run_id"].isin({r for found in traces.values() for r in found})]
+    if len(traced):
+        noted(state_figure, pooling_note(traced, by_length))
     flows = store.gradient_flows(runs["run_id"])
-    flow_labels = labels[labels.index.isin(list(flows))]
+    flow_labels = split[split.index.isin(list(flows))]
     names = dict(zip(runs["run_id"], runs["run_name"]))
     choices = [{"label": f"group: {g}", "value": f"group:{g}"} for g in sorted(set(flow_labels), key=natural_key)]
     choices += [{"label": f"run: {names[r]}", "value": f"run:{r}"} for r in flow_labels.index]
@@ -138,8 +165,9 @@ def draw_longterm(
     kind, _, key = chosen.partition(":")
     members = [r for r, g in flow_labels.items() if (g == key if kind == "group" else r == key)]
     heat_title = f"group {key}" if kind == "group" else names.get(key, key)
-    figures = [score_figure, _flow_figure(flows, flow_labels, colors, band_name),
-               _heatmap_figure([flows[r] for r in members], heat_title), state_figure]
+    flow_figure = _flow_figure(flows, flow_labels, lengths, colors, band_name)
+    noted(flow_figure, pooling_note(runs[runs["run_id"].isin(list(flows))], by_length))
+    figures = [score_figure, flow_figure, _heatmap_figure([flows[r] for r in members], heat_title), state_figure]
     return figures, horizon_table(horizons, colors), choices
 
 
@@ -149,25 +177,32 @@ def _no_horizons() -> pd.DataFrame:
     return pd.DataFrame(columns=["group", "horizon", "longest_tested"])
 
 
+DISTANCE_TITLE = "steps before the output, T − t"
+
+
 def _flow_figure(
-    flows: dict[str, ByPosition], labels: pd.Series, colors: dict[str, str], band_name: str
+    flows: dict[str, ByPosition], labels: pd.Series, lengths: dict[str, float],
+    colors: dict[str, str], band_name: str,
 ) -> go.Figure:
-    """‖∂loss/∂x_t‖ against position at each run's last recorded step, groups with bands."""
+    """‖∂loss/∂x_t‖ against the distance to the output at each run's last recorded step,
+    groups (one per length) with bands."""
     import plotly.graph_objects as go
 
-    from seqlab_dashboard.figures import styled
+    from seqlab_dashboard.figures import log_axis, styled
 
     figure = go.Figure()
-    _add_last_step_traces(figure, flows, labels, colors, band_name)
-    figure.update_yaxes(type="log")
-    return styled(figure, "position t in the sequence", "‖∂loss/∂x_t‖", "group")
+    _add_last_step_traces(figure, flows, labels, lengths, colors, band_name)
+    figure.update_yaxes(**log_axis(v for trace in figure.data for v in trace.y))
+    figure.update_xaxes(autorange="reversed")
+    return styled(figure, DISTANCE_TITLE, "‖∂loss/∂x_t‖", "group (n seeds)")
 
 
 def _state_figure(
-    traces: dict[str, dict[str, ByPosition]], labels: pd.Series, colors: dict[str, str],
-    band_name: str,
+    traces: dict[str, dict[str, ByPosition]], labels: pd.Series, lengths: dict[str, float],
+    colors: dict[str, str], band_name: str,
 ) -> go.Figure:
-    """The RMS of each state part against position at each run's last recorded step."""
+    """The RMS of each state part against the distance to the output at each run's last
+    recorded step, one line per group and length."""
     import plotly.graph_objects as go
 
     from seqlab_dashboard.figures import empty_figure, styled
@@ -178,16 +213,18 @@ def _state_figure(
     figure = go.Figure()
     for part, dash in STATE_PARTS.items():
         recorded = labels[labels.index.isin(list(traces[part]))]
-        _add_last_step_traces(figure, traces[part], recorded, colors, band_name, part, dash)
-    return styled(figure, "position t in the sequence", "state RMS", "group")
+        _add_last_step_traces(figure, traces[part], recorded, lengths, colors, band_name, part, dash)
+    figure.update_xaxes(autorange="reversed")
+    return styled(figure, DISTANCE_TITLE, "state RMS", "group (n seeds)")
 
 
 def _add_last_step_traces(
-    figure: go.Figure, records: dict[str, ByPosition], labels: pd.Series, colors: dict[str, str],
-    band_name: str, part: str = "", dash: str = "solid",
+    figure: go.Figure, records: dict[str, ByPosition], labels: pd.Series, lengths: dict[str, float],
+    colors: dict[str, str], band_name: str, part: str = "", dash: str = "solid",
 ) -> None:
-    """Per group: the mean over its runs of each run's values at its last recorded step, by
-    position, as a line (``part`` names it in the legend) with the band across runs."""
+    """Per group: the mean over its runs of each run's values at its last recorded step, against
+    the distance to the output ``T − t`` (``T``: the run's ``task.length``, else its last
+    position + 1), as a line (``part`` names it in the legend) with the band across runs."""
     import numpy as np
     import plotly.graph_objects as go
 
@@ -196,21 +233,24 @@ def _add_last_step_traces(
 
     suffix = f" · {part}" if part else ""
     for group in sorted(set(labels), key=natural_key):
-        runs = [records[r] for r, g in labels.items() if g == group]
-        positions = sorted({p for r in runs for p in r.positions})
-        matrix = np.full((len(runs), len(positions)), np.nan)
-        for i, run in enumerate(runs):
-            last = dict(zip(run.positions, run.values[-1])) if run.values else {}
-            matrix[i] = [last.get(p, np.nan) for p in positions]
+        runs = {r: records[r] for r, g in labels.items() if g == group}
+        by_distance = []
+        for run_id, run in runs.items():
+            length = lengths.get(run_id)
+            total = float(length) if length == length and length is not None else max(run.positions) + 1.0
+            last = run.values[-1] if run.values else [np.nan] * len(run.positions)
+            by_distance.append(dict(zip((total - p for p in run.positions), last)))
+        distances = sorted({d for found in by_distance for d in found})
+        matrix = np.array([[found.get(d, np.nan) for d in distances] for found in by_distance], dtype=float)
         center, lower, upper, n = band(matrix, "mean", band_name)
         if band_name != "none" and len(runs) > 1:
             figure.add_trace(go.Scatter(
-                x=positions + positions[::-1], y=np.concatenate([upper, lower[::-1]]),
+                x=distances + distances[::-1], y=np.concatenate([upper, lower[::-1]]),
                 fill="toself", fillcolor=translucent(colors[group], 0.18), line={"width": 0}, mode="lines",
                 hoverinfo="skip", showlegend=False, name=f"{group}{suffix} band",
             ))
         figure.add_trace(go.Scatter(
-            x=positions, y=center, mode="lines+markers", name=f"{group}{suffix} (n={len(runs)})",
+            x=distances, y=center, mode="lines+markers", name=f"{group}{suffix} (n={len(runs)})",
             line={"color": colors[group], "width": 2.4, "dash": dash}, marker={"size": 5},
         ))
 
@@ -235,10 +275,14 @@ def _heatmap_figure(flows: list[ByPosition], title: str) -> go.Figure:
                     count[i, j] += 1
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.log10(total / count)
+    # the y values are cell edges: halfway between recorded steps, the first and last steps at the
+    # ends, so the axis runs from the first recorded step (not half a cell below it)
+    edges = np.r_[steps[0], (np.array(steps[1:]) + np.array(steps[:-1])) / 2, steps[-1]] if len(steps) > 1 else steps
     figure = go.Figure(go.Heatmap(
-        x=positions, y=steps, z=np.where(count > 0, z, np.nan), colorscale="Viridis",
+        x=positions, y=edges, z=np.where(count > 0, z, np.nan), colorscale="Viridis",
         colorbar={"title": {"text": "log10 norm"}}, name=title,
-        hovertemplate="t=%{x}, step %{y}: 10^%{z:.2f}<extra></extra>",
+        customdata=np.repeat(np.array(steps)[:, None], len(positions), axis=1),
+        hovertemplate="t=%{x}, step %{customdata}: 10^%{z:.2f}<extra></extra>",
     ))
     return styled(figure, f"position t ({title})", "training step")
 

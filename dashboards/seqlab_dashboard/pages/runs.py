@@ -23,7 +23,9 @@ KEY_PARAMS = ("model", "task", "strategy", "seed", "task.length", "model.hidden_
 """Params shown first; every other param follows, hidden until the user shows it."""
 KEY_METRICS = (record.NORMALIZED_SCORE, record.SOLVED, "val/loss", record.STEP_TIME,
                record.PEAK_MEMORY_MB, record.PARAMETERS, record.DIVERGED)
-NUMBER = {"function": "params.value == null ? '' : d3.format('.4~g')(params.value)"}
+NUMBER = {"function": "params.value == null ? '' : (Number.isInteger(params.value) || Math.abs(params.value) >= 1e4)"
+                      " ? d3.format(',.0f')(params.value) : d3.format('.4~g')(params.value)"}
+"""Counts and large numbers in full (``17,470``, never ``1.747e+4``), others to 4 significant digits."""
 STATUS_STYLE = {"styleConditions": [
     {"condition": "params.value == 'FAILED'", "style": {"color": "#c62828", "fontWeight": 600}},
     {"condition": "params.value == 'RUNNING'", "style": {"color": "#1565c0", "fontWeight": 600}},
@@ -38,28 +40,47 @@ def register_dashboard_panels(register: RegisterPanel) -> None:
              description="Every run: filter, sort, select runs to compare")
 
 
-def columns(runs: pd.DataFrame) -> list[dict[str, Any]]:
-    """AG Grid column definitions: identity and status, key params, final metrics, the rest hidden."""
-    defs: list[dict[str, Any]] = [
-        {"field": "run_name", "headerName": "run", "pinned": "left", "width": 230},
-        {"field": "status", "width": 110, "cellStyle": STATUS_STYLE},
-        {"field": "experiment", "width": 130},
-        {"field": "sweep", "width": 120, "hide": bool(runs["sweep"].isna().all()) if len(runs) else True},
-    ]
+def columns(runs: pd.DataFrame, shown: list[str] | None = None) -> list[dict[str, Any]]:
+    """AG Grid column definitions: the configuration and status pinned, key params that vary
+    in ``runs`` and key metrics, then where the run is from; every other column hidden until
+    picked in the Columns control (``shown``: the picked columns, replacing the default)."""
     params = [c for c in runs.columns if c.startswith("params.")]
     metrics = [c for c in runs.columns if c.startswith(METRIC)]
-    key_params = [param_column(k) for k in KEY_PARAMS if param_column(k) in runs]
-    key_metrics = [metric_column(k) for k in KEY_METRICS if metric_column(k) in runs]
-    key_metrics += [c for c in metrics if c.startswith(METRIC + "val/") and c not in key_metrics]
-    for column in key_params + [c for c in params if c not in key_params]:
-        defs.append(_column(runs, column, hide=column not in key_params))
-    for column in key_metrics + [c for c in metrics if c not in key_metrics]:
-        defs.append(_column(runs, column, hide=column not in key_metrics))
-    defs.append({"field": "start_time", "headerName": "started", "width": 170,
+    visible = set(shown if shown is not None else default_columns(runs))
+    defs: list[dict[str, Any]] = [
+        {"field": "config", "headerName": "run", "pinned": "left", "width": 250,
+         "tooltipField": "run_name", "headerTooltip": "what tells this run apart in scope, and its seed"},
+        {"field": "status", "width": 105, "cellStyle": STATUS_STYLE, "pinned": "left"},
+    ]
+    for column in params + metrics:
+        defs.append(_column(runs, column, hide=column not in visible))
+    for field, header, width in (("run_name", "name", 190), ("experiment", "experiment", 130),
+                                 ("sweep", "sweep", 140)):
+        defs.append({"field": field, "headerName": header, "width": width, "hide": field not in visible})
+    defs.append({"field": "start_time", "headerName": "started", "width": 165, "hide": "start_time" not in visible,
                  "filter": "agTextColumnFilter"})
     defs.append({"field": "duration_s", "headerName": "duration s", "valueFormatter": NUMBER,
-                 "filter": "agNumberColumnFilter", "width": 120})
+                 "filter": "agNumberColumnFilter", "width": 110, "hide": "duration_s" not in visible})
     return defs
+
+
+def default_columns(runs: pd.DataFrame) -> list[str]:
+    """The columns shown before the user picks: key params that vary among ``runs`` (the
+    others say the same for every run), key metrics, validation metrics, sweep and duration."""
+    key_params = [param_column(k) for k in KEY_PARAMS if param_column(k) in runs
+                  and runs[param_column(k)].nunique(dropna=True) > 1]
+    key_metrics = [metric_column(k) for k in KEY_METRICS if metric_column(k) in runs]
+    key_metrics += [c for c in runs.columns if c.startswith(METRIC + "val/") and c not in key_metrics]
+    sweep = ["sweep"] if "sweep" in runs and runs["sweep"].notna().any() else []
+    return key_params + key_metrics + sweep + ["duration_s"]
+
+
+def column_choices(runs: pd.DataFrame) -> list[dict[str, str]]:
+    """Every column the Columns control can show, labelled as its header."""
+    fields = [c for c in runs.columns if c.startswith(("params.", METRIC))]
+    fields += ["run_name", "experiment", "sweep", "start_time", "duration_s"]
+    return [{"label": f.split(".", 1)[1] if "." in f and f.startswith(("params.", METRIC)) else f, "value": f}
+            for f in fields]
 
 
 def _column(runs: pd.DataFrame, column: str, hide: bool) -> dict[str, Any]:
@@ -67,28 +88,101 @@ def _column(runs: pd.DataFrame, column: str, hide: bool) -> dict[str, Any]:
 
     header = column.split(".", 1)[1]
     definition: dict[str, Any] = {"field": column, "headerName": header, "hide": hide,
-                                  "headerTooltip": column}
+                                  "headerTooltip": column, "width": 118}
     if pd.api.types.is_numeric_dtype(runs[column]):
         definition.update(filter="agNumberColumnFilter", valueFormatter=NUMBER, type="numericColumn")
     return definition
 
 
-def rows(runs: pd.DataFrame) -> list[dict[str, Any]]:
-    """The table rows: one dict per run, times as readable text, missing values as null."""
-    import json
+def table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The table's columns for ``runs``: no tags, times as readable text, and ``config``: the
+    params that vary among ``runs`` (their default grouping) and the seed, so two runs of
+    different configurations never share a name."""
+    from seqlab_dashboard.analysis import group_labels
+    from seqlab_dashboard.controls import default_grouping
 
     shown = runs[[c for c in runs.columns if not c.startswith("tags.")]].copy()
     for column in ("start_time", "end_time"):
         shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S")
+    keys = [*default_grouping(runs), "seed"]
+    shown["config"] = group_labels(runs, [param_column(k) for k in keys if param_column(k) in runs]).to_numpy()
+    return shown
+
+
+def rows(shown: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of :func:`table` as JSON records, missing values as null."""
+    import json
+
     return json.loads(shown.to_json(orient="records"))
+
+
+TEXT_TESTS = {
+    "contains": lambda v, f: v.str.contains(f, case=False, regex=False),
+    "notContains": lambda v, f: ~v.str.contains(f, case=False, regex=False),
+    "equals": lambda v, f: v.str.lower() == f.lower(),
+    "notEqual": lambda v, f: v.str.lower() != f.lower(),
+    "startsWith": lambda v, f: v.str.lower().str.startswith(f.lower()),
+    "endsWith": lambda v, f: v.str.lower().str.endswith(f.lower()),
+}
+NUMBER_TESTS = {
+    "equals": lambda v, f, t: v == f, "notEqual": lambda v, f, t: v != f,
+    "lessThan": lambda v, f, t: v < f, "lessThanOrEqual": lambda v, f, t: v <= f,
+    "greaterThan": lambda v, f, t: v > f, "greaterThanOrEqual": lambda v, f, t: v >= f,
+    "inRange": lambda v, f, t: (v >= f) & (v <= t),
+}
+
+
+def page(shown: pd.DataFrame, request: dict[str, Any]) -> dict[str, Any]:
+    """One block of rows for AG Grid's infinite row model: ``request`` (``startRow``,
+    ``endRow``, ``sortModel``, ``filterModel``) applied to :func:`table` rows on the server, so
+    the browser receives only the rows it shows.
+
+    :returns: ``{"rowData": [...], "rowCount": n}`` (``n``: rows left after the filters).
+    """
+    import numpy as np
+
+    keep = np.ones(len(shown), dtype=bool)
+    for column, model in (request.get("filterModel") or {}).items():
+        if column in shown:
+            keep &= _passes(shown[column], model)
+    chosen = shown[keep]
+    sort = [s for s in request.get("sortModel") or [] if s.get("colId") in chosen]
+    if sort:
+        chosen = chosen.sort_values([s["colId"] for s in sort], ascending=[s["sort"] == "asc" for s in sort],
+                                    na_position="last", kind="stable")
+    start, end = int(request.get("startRow") or 0), int(request.get("endRow") or 100)
+    return {"rowData": rows(chosen.iloc[start:end]), "rowCount": int(len(chosen))}
+
+
+def _passes(values: pd.Series, model: dict[str, Any]) -> Any:
+    """Which ``values`` pass one AG Grid column filter (text or number, with AND/OR conditions)."""
+    import numpy as np
+    import pandas as pd
+
+    if "conditions" in model:
+        results = [_passes(values, condition) for condition in model["conditions"]]
+        combined = np.logical_and.reduce if model.get("operator") == "AND" else np.logical_or.reduce
+        return combined(results)
+    kind = model.get("type")
+    if kind == "blank":
+        return values.isna().to_numpy()
+    if kind == "notBlank":
+        return values.notna().to_numpy()
+    if model.get("filterType") == "number":
+        numbers = pd.to_numeric(values, errors="coerce")
+        test = NUMBER_TESTS.get(kind)
+        return (test(numbers, model.get("filter"), model.get("filterTo")).fillna(False).to_numpy(dtype=bool)
+                if test else np.ones(len(values), dtype=bool))
+    test = TEXT_TESTS.get(kind)
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    return test(text, str(model.get("filter") or "")).to_numpy(dtype=bool) if test else np.ones(len(values), dtype=bool)
 
 
 def layout(**query: str) -> Component:
     """The table of runs, with experiment and sweep filters, selection restored from the URL."""
-    import dash_ag_grid as dag
-    from dash import html
+    from dash import dcc, html
 
-    from seqlab_dashboard.controls import in_scope, query_list, scope_controls
+    from seqlab_dashboard.controls import in_scope, labelled, query_list, scope_controls
     from seqlab_dashboard.data import open_store
 
     runs = open_store().runs()
@@ -99,34 +193,46 @@ def layout(**query: str) -> Component:
         ])
     selected = query_list(query, "runs")
     scoped = in_scope(runs, query_list(query, "exp"), query_list(query, "sweep"))
-    selected_ids = [r for r in scoped["run_id"] if r[:8] in {s[:8] for s in selected}]
     return html.Div([
         html.Div(className="view-head", children=[
             html.H2("Runs"),
             html.P("Tick runs to compare them in the other views (none ticked: all runs in scope). "
-                   "Column menus filter and sort; the sidebar shows hidden params and metrics."),
+                   "Column headers sort; the row under them filters; Columns shows any param or metric."),
         ]),
         scope_controls(VIEW, query, runs, grouping=False),
+        html.Div(className="controls", children=[labelled("Columns", dcc.Dropdown(
+            id=ids.control(VIEW, "columns"), multi=True, options=column_choices(runs),
+            value=default_columns(scoped), placeholder="pick the columns to show",
+        ), wide=True)]),
         html.Div(id=ids.control(VIEW, "count"), className="count"),
-        dag.AgGrid(
-            id=ids.control(VIEW, "grid"),
-            rowData=rows(scoped),
-            columnDefs=columns(runs),
-            defaultColDef={"filter": True, "sortable": True, "resizable": True,
-                           "floatingFilter": True, "minWidth": 90},
-            getRowId="params.data.run_id",
-            selectedRows={"ids": selected_ids},
-            dashGridOptions={
-                "rowSelection": {"mode": "multiRow", "selectAll": "filtered"},
-                "suppressFieldDotNotation": True,
-                "sideBar": False,
-                "pagination": len(scoped) > 500,
-                "paginationPageSize": 100,
-                "tooltipShowDelay": 300,
-            },
-            style={"height": "560px"},
-        ),
+        dcc.Store(id=ids.control(VIEW, "total"), data=len(scoped)),
+        html.Div(id=ids.control(VIEW, "table"), children=grid(runs, scoped, selected)),
     ])
+
+
+def grid(runs: pd.DataFrame, scoped: pd.DataFrame, selected: list[str]) -> Component:
+    """The AG Grid of ``scoped``: rows come from the server a block of 100 at a time (the
+    infinite row model), never all at once; ``selected`` run-id prefixes start ticked."""
+    import dash_ag_grid as dag
+
+    prefixes = {s[:8] for s in selected}
+    return dag.AgGrid(
+        id=ids.control(VIEW, "grid"),
+        rowModelType="infinite",
+        columnDefs=columns(runs, default_columns(scoped)),
+        defaultColDef={"filter": True, "sortable": True, "resizable": True,
+                       "floatingFilter": True, "minWidth": 90},
+        getRowId="params.data.run_id",
+        selectedRows={"ids": [r for r in scoped["run_id"] if r[:8] in prefixes]},
+        dashGridOptions={
+            "rowSelection": {"mode": "multiRow", "headerCheckbox": False},
+            "suppressFieldDotNotation": True,
+            "cacheBlockSize": 100,
+            "maxBlocksInCache": 10,
+            "tooltipShowDelay": 300,
+        },
+        style={"height": "560px"},
+    )
 
 
 def callbacks(app: Dash) -> None:
@@ -140,22 +246,47 @@ def callbacks(app: Dash) -> None:
     mirror_to_url(app, VIEW, {})
 
     @app.callback(
-        Output(ids.control(VIEW, "grid"), "rowData"),
+        Output(ids.control(VIEW, "table"), "children"),
+        Output(ids.control(VIEW, "total"), "data"),
         Input(ids.control(VIEW, "exp"), "value"),
         Input(ids.control(VIEW, "sweep"), "value"),
+        State(ids.control(VIEW, "runs"), "data"),
         prevent_initial_call=True,
     )
-    def filter_rows(experiments: list[str], sweeps: list[str]) -> list[dict[str, Any]]:
-        return rows(in_scope(open_store().runs(), experiments, sweeps))
+    def rescope(experiments: list[str], sweeps: list[str], selected: list[str] | None) -> tuple[Component, int]:
+        runs = open_store().runs()
+        scoped = in_scope(runs, experiments, sweeps)
+        return grid(runs, scoped, selected or []), len(scoped)
+
+    @app.callback(
+        Output(ids.control(VIEW, "grid"), "getRowsResponse"),
+        Output(ids.control(VIEW, "total"), "data", allow_duplicate=True),
+        Input(ids.control(VIEW, "grid"), "getRowsRequest"),
+        State(ids.control(VIEW, "exp"), "value"),
+        State(ids.control(VIEW, "sweep"), "value"),
+        prevent_initial_call=True,
+    )
+    def serve_rows(request: dict[str, Any] | None, experiments: list[str], sweeps: list[str]) -> tuple[Any, int]:
+        answer = page(table(in_scope(open_store().runs(), experiments, sweeps)), request or {})
+        return answer, answer["rowCount"]
+
+    @app.callback(
+        Output(ids.control(VIEW, "grid"), "columnDefs"),
+        Input(ids.control(VIEW, "columns"), "value"),
+        prevent_initial_call=True,
+    )
+    def show_columns(shown: list[str] | None) -> list[dict[str, Any]]:
+        return columns(open_store().runs(), shown or [])
 
     @app.callback(
         Output(ids.control(VIEW, "runs"), "data"),
         Output(ids.control(VIEW, "count"), "children"),
         Input(ids.control(VIEW, "grid"), "selectedRows"),
-        State(ids.control(VIEW, "grid"), "rowData"),
+        Input(ids.control(VIEW, "total"), "data"),
     )
-    def remember_selection(selected: list[dict[str, Any]] | None, shown: list[dict[str, Any]] | None) -> tuple[list[str], str]:
-        chosen = [row["run_id"] for row in selected or [] if isinstance(row, dict)]
-        total = len(shown or [])
+    def remember_selection(selected: Any, total: int | None) -> tuple[list[str], str]:
+        rows_ticked = selected if isinstance(selected, list) else []
+        chosen = [row["run_id"] for row in rows_ticked if isinstance(row, dict)]
+        total = total or 0
         text = f"{total} runs shown, {len(chosen)} selected" if chosen else f"{total} runs shown, none selected"
         return chosen, text

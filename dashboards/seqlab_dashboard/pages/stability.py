@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 VIEW = "stability"
 LR = "trainer.lr"
+CLIP = "trainer.grad_clip"
 FIGURES = ("grad-norm", "clip-events", "divergence", "seed-spread", "lr-sensitivity")
 
 
@@ -29,21 +30,12 @@ def register_dashboard_panels(register: RegisterPanel) -> None:
              description="Gradient norms, clipping, divergence rate, seed spread, lr sensitivity")
 
 
-def final_metric_keys(runs: pd.DataFrame) -> list[str]:
-    """Metrics worth comparing at the end of training, the normalized score first."""
-    from seqlab_dashboard.data import METRIC
-
-    keys = [c[len(METRIC):] for c in runs.columns if c.startswith(METRIC) and runs[c].notna().any()]
-    first = [record.NORMALIZED_SCORE, record.BEST_METRIC, "val/loss"]
-    return sorted(keys, key=lambda k: (first.index(k) if k in first else len(first), not k.startswith("val/"), k))
-
-
 def layout(**query: str) -> Component:
     """Scope, band and final-metric controls with the five stability figures."""
     from dash import dcc, html
 
     from seqlab_dashboard.analysis import BANDS
-    from seqlab_dashboard.controls import labelled, query_text, scope_controls
+    from seqlab_dashboard.controls import final_metric_keys, labelled, query_text, scope_controls
     from seqlab_dashboard.data import open_store
     from seqlab_dashboard.figures import graph_card
 
@@ -82,55 +74,67 @@ def draw_stability(
     group: list[str] | None, band_name: str, metric: str | None,
 ) -> list[go.Figure]:
     """The five stability figures, in layout order."""
-    import plotly.graph_objects as go
+    import pandas as pd
 
-    from seqlab_dashboard.analysis import curves, group_labels, summarize
-    from seqlab_dashboard.controls import final_runs, group_columns, in_scope
+    from seqlab_dashboard.analysis import curves, group_labels, in_natural_order, summarize
+    from seqlab_dashboard.controls import final_runs, group_columns, in_scope, pooling_note
     from seqlab_dashboard.data import metric_column, open_store, param_column
-    from seqlab_dashboard.figures import empty_figure, group_colors, length_figure, styled, summary_figure
-    from seqlab_dashboard.pages.curves import curve_figure
+    from seqlab_dashboard.figures import (
+        curve_figure, empty_figure, length_figure, noted, page_colors, styled, summary_figure, unvalidated,
+    )
 
     store = open_store()
     scoped = in_scope(store.runs(), experiments, sweeps, selected)
     if scoped.empty:
         return [empty_figure("No runs in scope.")] * len(FIGURES)
     figures: list[go.Figure] = []
+    group = group or []
     labels = group_labels(scoped, group_columns(group))
-    colors = group_colors(labels)
+    colors = page_colors(scoped, group)
     norms = store.histories(list(scoped["run_id"]), record.GRAD_NORM)
     if norms.empty:
         figures.append(empty_figure(f"No run in scope recorded {record.GRAD_NORM}."))
     else:
         members, groups = curves(norms, labels, kind=band_name)
-        figures.append(curve_figure(members, groups, "gradient norm", "training step", band_name,
-                                    True, False, True))
+        figures.append(noted(curve_figure(members, groups, "gradient norm", "training step", band_name,
+                                          True, False, True, colors),
+                             pooling_note(scoped[scoped["run_id"].isin(norms["run_id"])], group)))
     runs = final_runs(experiments, sweeps, selected)
-    final_labels = labels[labels.index.isin(runs["run_id"])]
-    frame = runs.assign(group=final_labels.to_numpy())
+    frame = runs.assign(group=runs["run_id"].map(labels).to_numpy())
+    note = pooling_note(runs, group)
     clips = metric_column(record.CLIP_EVENTS)
-    if clips not in frame or frame[clips].isna().all():
+    clip_at = pd.to_numeric(frame.get(param_column(CLIP), pd.Series(dtype=float)), errors="coerce")
+    if len(frame) and not (clip_at > 0).any():
+        figures.append(empty_figure(f"Clipping is off ({CLIP} unset) in every finished run in scope: "
+                                    "nothing to count."))
+    elif clips not in frame or frame[clips].isna().all():
         figures.append(empty_figure(f"No finished run recorded {record.CLIP_EVENTS}."))
     else:
         values = frame.assign(value=frame[clips])[["group", "value"]]
-        figures.append(summary_figure(values, summarize(values, "value", kind=band_name), "clipping events", colors))
-    figures.append(_divergence_figure(frame, colors) if len(frame) else empty_figure("No finished runs in scope."))
+        figures.append(noted(summary_figure(values, summarize(values, "value", kind=band_name),
+                                            "clipping events", colors, band_name=band_name), note))
+    figures.append(noted(_divergence_figure(frame, colors), note) if len(frame)
+                   else empty_figure("No finished runs in scope."))
     column = metric_column(metric) if metric else None
     if column is None or column not in frame or frame[column].isna().all():
         figures.extend([empty_figure("No finished run recorded this metric.")] * 2)
         return figures
-    spread = go.Figure()
-    for name, rows in frame.dropna(subset=[column]).groupby("group", sort=True):
-        spread.add_trace(go.Box(y=rows[column], name=name, boxpoints="all", jitter=0.4, pointpos=0,
-                                marker={"color": colors[name], "size": 7}, line={"color": colors[name]},
-                                fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"]))
-    figures.append(styled(spread, "", metric).update_layout(showlegend=False))
+    spread = unvalidated([
+        dict(type="box", y=rows[column].to_numpy(), name=name, boxpoints="all", jitter=0.4, pointpos=0,
+             marker={"color": colors[name], "size": 7}, line={"color": colors[name]},
+             fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"].to_numpy())
+        for name, rows in in_natural_order(frame.dropna(subset=[column]).groupby("group", sort=False))
+    ])
+    figures.append(noted(styled(spread, "", metric).update_layout(showlegend=False), note))
     if param_column(LR) not in frame or frame[param_column(LR)].nunique() < 2:
         figures.append(empty_figure(f"Needs finished runs at two or more values of {LR}."))
     else:
         by_lr = group_labels(frame, group_columns(group, without=[LR]))
         table = summarize(frame.assign(group=by_lr.to_numpy(), length=frame[param_column(LR)]),
                           column, ("group", "length"), kind=band_name)
-        figures.append(length_figure(table, metric, group_colors(by_lr), log_x=True, x_title=LR))
+        figure = length_figure(table, metric, colors, log_x=True, x_title=LR, band_name=band_name,
+                               nonnegative=bool((frame[column].dropna() >= 0).all()))
+        figures.append(noted(figure, pooling_note(runs, [k for k in group if k != LR], without=[LR])))
     return figures
 
 
@@ -138,13 +142,17 @@ def _divergence_figure(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure
     """Share of each group's runs that diverged (``stab/diverged``; a FAILED run without it counts)."""
     import plotly.graph_objects as go
 
+    from seqlab_dashboard.analysis import natural_key
     from seqlab_dashboard.data import metric_column
-    from seqlab_dashboard.figures import styled
+    from seqlab_dashboard.figures import empty_figure, styled, top_down
 
     recorded = frame.get(metric_column(record.DIVERGED))
     failed = (frame["status"] == "FAILED").astype(float)
     diverged = failed if recorded is None else recorded.fillna(failed)
-    rates = frame.assign(diverged=diverged.to_numpy()).groupby("group", sort=True)["diverged"].agg(["mean", "sum", "count"])
+    rates = frame.assign(diverged=diverged.to_numpy()).groupby("group", sort=False)["diverged"].agg(["mean", "sum", "count"])
+    rates = rates.loc[sorted(rates.index, key=natural_key)]
+    if not rates["sum"].any():
+        return empty_figure(f"No run diverged (0 of {int(rates['count'].sum())} finished runs in scope).")
     figure = go.Figure(go.Bar(
         x=rates["mean"], y=rates.index, orientation="h",
         marker={"color": [colors[g] for g in rates.index]},
@@ -152,7 +160,7 @@ def _divergence_figure(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure
         name="diverged", hovertemplate="%{x:.0%} (%{text})<extra>%{y}</extra>",
     ))
     figure.update_xaxes(range=[0, 1], tickformat=".0%")
-    figure.update_yaxes(categoryorder="category descending", automargin=True)
+    top_down(figure, rates.index)
     return styled(figure, "runs diverged", "")
 
 

@@ -40,6 +40,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqlab_dashboard.pages.efficiency",
     "seqlab_dashboard.pages.stability",
     "seqlab_dashboard.pages.longterm",
+    "seqlab_dashboard.pages.parameters",
 )
 """Built-in plugins, registered through the same ``pm.register`` as installed ones."""
 

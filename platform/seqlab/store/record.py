@@ -20,6 +20,9 @@ TAG_PROCESS = "seqlab.process"
 """``host:pid:start`` of the process training the run, so that a run whose process died
 without closing it (SIGKILL, out of memory) can be told from one still training."""
 TAG_SWEEP = "seqlab.sweep"
+TAG_SWEEP_SIZE = "seqlab.sweep_size"
+"""The size of the suite a sweep ran (``quick``, ``full``, ...), so quick runs are never pooled
+with evidence runs; absent when the suite defines no sizes."""
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_RUN_NAME = "mlflow.runName"
 """The name of the sweep a run belongs to (the dashboard filters by it)."""

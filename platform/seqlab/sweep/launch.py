@@ -130,6 +130,7 @@ def run_sweep(
             spec_data=run.spec.to_dict(),  # type: ignore[union-attr]  # runnable: has a spec
             spec_hash=run.spec.spec_hash(),  # type: ignore[union-attr]
             sweep=plan.name,
+            size=plan.size,
             experiment=name,
             tracking_uri=uri,
             threads=threads,

@@ -33,6 +33,7 @@ class RunJob:
     :param spec_data: the run's nested spec data, validated again by the worker.
     :param spec_hash: the hash of the validated spec (the resume key).
     :param sweep: the sweep's name, recorded as the run's sweep tag.
+    :param size: the suite size the sweep ran (``quick``, ``full``), recorded as a tag, or ``None``.
     :param experiment: the MLflow experiment to record in.
     :param tracking_uri: the MLflow store, a tracking server for remote workers.
     :param threads: torch threads for the run (its share of the cores).
@@ -52,6 +53,7 @@ class RunJob:
     workdir: str | None = None
     plugins: tuple[tuple[str, str], ...] = ()
     python_path: tuple[str, ...] = ()
+    size: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def _train(job: RunJob, started: float) -> RunResult:
             spec = resolve_spec(job.spec_data, registry)
             outcome = train(
                 spec, registry, experiment=job.experiment, progress=False,
-                extra_tags={record.TAG_SWEEP: job.sweep},
+                extra_tags={record.TAG_SWEEP: job.sweep, **({record.TAG_SWEEP_SIZE: job.size} if job.size else {})},
             )
     except RunError as exc:
         return RunResult(job.index, exc.status, exc.run_id, time.time() - started, reason=str(exc))
