@@ -371,3 +371,62 @@ def test_parallel_coordinates_and_importance_render_and_brushing_selects_runs(
     settled(browser)
     shoot(browser, "parameters")
     assert not real_runs["failures"]
+
+
+def record_suite_runs(uri: str, suite_name: str, seeds_of: dict[str, float]) -> int:
+    """Record one FINISHED run per runnable spec of a built-in suite's quick size, as a sweep
+    of it would (params, sweep and spec-hash tags), with ``val/mse`` drawn per model."""
+    import random
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param, RunTag
+
+    from seqlab.registry.components import build_registry
+    from seqlab.store import record
+    from seqlab.sweep.builtin import resolve_suite
+    from seqlab.sweep.suite import expand, load_suite
+
+    plan = expand(load_suite(resolve_suite(suite_name)), build_registry())
+    client = MlflowClient(uri)
+    found = client.get_experiment_by_name(suite_name)
+    experiment = found.experiment_id if found else client.create_experiment(suite_name)
+    noise = random.Random(0)
+    for planned in plan.runnable:
+        spec = planned.spec
+        run = client.create_run(experiment, run_name=planned.label)
+        client.log_batch(
+            run.info.run_id,
+            params=[Param(k, "null" if v is None else str(v)) for k, v in spec.flat().items()],
+            tags=[RunTag(record.TAG_SWEEP, suite_name), RunTag(record.TAG_SPEC_HASH, spec.spec_hash())]
+            + ([RunTag(record.TAG_SWEEP_SIZE, plan.size)] if plan.size else []),
+            metrics=[Metric("val/mse", seeds_of[spec.model.name] + noise.gauss(0, 0.01), 0, 10)],
+        )
+        client.set_terminated(run.info.run_id, "FINISHED")
+    return len(plan.runnable)
+
+
+def test_evidence_view_shows_the_suites_verdicts_and_links_to_the_figures(
+    real_runs: dict[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    shutil.copy(Path(real_runs["empty"].removeprefix("sqlite:///")), tmp_path / "mlflow.db")
+    count = record_suite_runs(store, "demo", {"lstm": 0.01, "gru": 0.02, "rnn": 0.16})
+    real_runs["patch"].setenv("MLFLOW_TRACKING_URI", store)
+    browser.get(real_runs["url"] + "/evidence?sweep=demo")
+    WebDriverWait(browser, 60, poll_frequency=0.3).until(
+        lambda d: len(d.find_elements("css selector", ".evidence-card")) == 2)
+    text = browser.find_element("tag name", "body").text
+    assert f"{count} finished runs of suite demo in scope: 0 supported" in text
+    cards = browser.find_elements("css selector", ".evidence-card")
+    assert [c.find_element("css selector", ".evidence-claim").text for c in cards] == ["C6", "C4"]
+    for card_element in cards:  # two seeds a group: inconclusive by rule, and said why
+        assert card_element.find_element("css selector", ".evidence-verdict").text.lower() == "inconclusive"
+        assert "has 2 seeds" in card_element.text and "at least 3 needed" in card_element.text
+        assert "effect" in card_element.text and "n: " in card_element.text
+    link = cards[0].find_element("css selector", ".evidence-link").get_attribute("href")
+    assert "/curves?" in link and "metric=val%2Fmse" in link
+    assert "suite=demo" in browser.current_url
+    shoot(browser, "evidence")
+    assert not real_runs["failures"]

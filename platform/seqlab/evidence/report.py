@@ -66,14 +66,22 @@ class EvidenceReport:
 
     def records(self) -> list[dict[str, Any]]:
         """The verdicts as JSON-ready objects (NaN as ``null``), with every verdict column."""
-        return [
-            {key: _plain(row[key]) for key in COLUMNS}
-            for row in self.verdicts.to_dict(orient="records")
-        ]
+        return verdict_records(self.verdicts)
 
     def to_json(self) -> str:
         """The verdicts as a JSON list (what ``--json`` prints)."""
         return json.dumps(self.records(), indent=2)
+
+
+def verdict_records(verdicts: pd.DataFrame) -> list[dict[str, Any]]:
+    """A verdict frame as JSON-ready objects (NaN as ``None``), with every verdict column.
+
+    :param verdicts: what :func:`seqlab.evidence.evaluate_frame` returned.
+    """
+    return [
+        {key: _plain(row[key]) for key in COLUMNS}
+        for row in verdicts.to_dict(orient="records")
+    ]
 
 
 def _plain(value: Any) -> Any:

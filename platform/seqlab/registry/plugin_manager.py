@@ -41,6 +41,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "seqlab_dashboard.pages.stability",
     "seqlab_dashboard.pages.longterm",
     "seqlab_dashboard.pages.parameters",
+    "seqlab_dashboard.pages.evidence",
 )
 """Built-in plugins, registered through the same ``pm.register`` as installed ones."""
 
