@@ -92,7 +92,7 @@ def run_sweep(
     :param console: where progress and status lines go.
     :raises SweepError: for options that cannot work together.
     """
-    from seqlab.sweep.local import usable_cores
+    from seqlab.sweep.local import start_fork_server, usable_cores
     from seqlab.sweep.report import SweepProgress
 
     uri = tracking.tracking_uri()
@@ -101,6 +101,8 @@ def run_sweep(
             f"--executor ray --address {address}: the store {uri} is local to this machine; "
             "set MLFLOW_TRACKING_URI=http://HOST:PORT of an mlflow server every node reaches"
         )
+    if executor == "local":
+        start_fork_server()  # its imports overlap the store's preparation below
     workers = workers or usable_cores()
     if threads is None:
         threads = max(1, usable_cores() // workers) if executor == "local" else 1

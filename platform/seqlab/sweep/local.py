@@ -1,8 +1,10 @@
 """Run a sweep's jobs in local worker processes: a standard process pool, one process per run.
 
-Workers are forked from a server process that has already imported torch, Lightning and MLflow
-(``forkserver`` with preloading), so a fresh process per run costs little, and runs never share
-global state (``max_tasks_per_child=1``).
+Workers are forked from a server process that has already imported torch, Lightning, MLflow
+and seqlab's runner and loaded the plugins (``forkserver`` preloading
+:mod:`seqlab.sweep.preload`), so a fresh process per run costs little, and runs never share
+global state (``max_tasks_per_child=1``). :func:`start_fork_server` starts that warm-up early,
+while the launcher prepares the store.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.synchronize import Event
 
-PRELOAD = ("torch", "pytorch_lightning", "mlflow", "seqlab.run.runner", "seqlab.sweep.worker")
-"""Modules the fork server imports once, so each run's process starts with them loaded."""
+PRELOAD = ("seqlab.sweep.preload",)
+"""What the fork server imports once, so each run's process starts warm."""
 
 STOP_GRACE_SECONDS = 120.0
 """How long a stopped sweep waits for in-flight runs to end KILLED before killing them."""
@@ -39,6 +41,16 @@ STOP_GRACE_SECONDS = 120.0
 def usable_cores() -> int:
     """The CPU cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def start_fork_server() -> None:
+    """Start the fork server now, if it is not running: its warm-up (seconds of imports)
+    then overlaps whatever this process does before the first run starts."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
+    forkserver.ensure_running()
 
 
 LOST_WORKER = (
@@ -61,8 +73,8 @@ def run_local(
     """
     import multiprocessing
 
+    start_fork_server()
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(PRELOAD))
     stop = context.Event()
     waiting = list(jobs)
     while waiting:
