@@ -93,7 +93,7 @@ def train(
     :param spec: a validated run spec.
     :param registry: where the spec's component names are looked up.
     :param experiment: MLflow experiment name (default: ``MLFLOW_EXPERIMENT_NAME`` or seqlab).
-    :param progress: show a progress bar.
+    :param progress: show progress by step (a bar on a terminal, lines elsewhere).
     :param extra_tags: more tags of the run (a sweep tags its runs with its name).
     :raises RunError: when building fails (no run recorded), or training fails or is
         interrupted (the run is recorded as FAILED or KILLED).
@@ -110,7 +110,7 @@ def train(
     from seqlab.measure.efficiency import EfficiencyMeter, device_name
     from seqlab.measure.gradient_flow import GradientFlowProbe
     from seqlab.run.interruption import StopSignals
-    from seqlab.measure.progress import RecordedValuesBar
+    from seqlab.measure.progress import StepProgress
     from seqlab.measure.recorder import MlflowRecorder
     from seqlab.measure.scoring import ScoreKeeper
     from seqlab.measure.stability import StabilityMonitor
@@ -147,7 +147,7 @@ def train(
     measurements.append(EfficiencyMeter(recorder))
     callbacks: list[pl.Callback] = [CallbackGroup(measurements)]
     if progress:
-        callbacks.append(RecordedValuesBar(recorder))
+        callbacks.append(StepProgress(recorder))
     try:
         trainer = pl.Trainer(
             max_steps=spec.trainer.max_steps,
