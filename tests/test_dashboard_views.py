@@ -195,3 +195,23 @@ def test_seqlab_dash_serves_on_localhost(on_store: str) -> None:
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert f"http://127.0.0.1:{port}" in output and on_store in output
+
+
+def test_serving_pages_imports_neither_torch_nor_lightning(on_store: str) -> None:
+    """``seqlab dash`` reads the store and draws; it never pays for the training stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from seqlab_dashboard.app import create_app\n"
+        "client = create_app().server.test_client()\n"
+        "for path in ('/', '/runs', '/curves', '/efficiency', '/stability', '/long-term',\n"
+        "             '/_dash-layout', '/_dash-dependencies'):\n"
+        "    assert client.get(path).status_code == 200, path\n"
+        "heavy = ['torch', 'pytorch_lightning', 'lightning', 'lightning_fabric']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
