@@ -23,7 +23,8 @@ def __getattr__(name: str) -> Any:
     if name == "__version__":
         from importlib.metadata import version
 
-        return version("seqlab")
+        globals()["__version__"] = found = version("seqlab")  # read the metadata once
+        return found
     if name == "Params":
         from seqlab.api.params import Params
 

@@ -102,7 +102,7 @@ def run_sweep(
             "set MLFLOW_TRACKING_URI=http://HOST:PORT of an mlflow server every node reaches"
         )
     if executor == "local":
-        start_fork_server()  # its imports overlap the store's preparation below
+        start_fork_server(uri)  # its imports overlap the store's preparation below
     workers = workers or usable_cores()
     if threads is None:
         threads = max(1, usable_cores() // workers) if executor == "local" else 1

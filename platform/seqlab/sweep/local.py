@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seqlab.sweep.interrupt import stop_signals_ignored, stop_signals_interrupt
@@ -43,13 +44,26 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def start_fork_server() -> None:
+STORE_PRELOAD = "seqlab.sweep.preload_store"
+"""Also preloaded when the sweep's store is an SQLite database that already exists."""
+
+
+def start_fork_server(tracking_uri: str) -> None:
     """Start the fork server now, if it is not running: its warm-up (seconds of imports)
-    then overlaps whatever this process does before the first run starts."""
+    then overlaps whatever this process does before the first run starts.
+
+    :param tracking_uri: the sweep's store; an SQLite database that exists already is opened
+        by the warm-up too (a fork server serves every later sweep of this process as well;
+        runs of another store open theirs themselves).
+    """
     import multiprocessing
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
+    preload = list(PRELOAD)
+    database = Path(tracking_uri.removeprefix("sqlite:///"))
+    if tracking_uri.startswith("sqlite:///") and database.is_file() and database.stat().st_size:
+        preload.append(STORE_PRELOAD)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
     forkserver.ensure_running()
 
 
@@ -73,7 +87,7 @@ def run_local(
     """
     import multiprocessing
 
-    start_fork_server()
+    start_fork_server(jobs[0].tracking_uri if jobs else "")
     context = multiprocessing.get_context("forkserver")
     stop = context.Event()
     waiting = list(jobs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 
+import seqlab
 from seqlab.registry.plugin_manager import load_plugins
 
 TRAINING_STACK = (
@@ -36,3 +37,4 @@ TRAINING_STACK = (
 for _module in TRAINING_STACK:
     importlib.import_module(_module)
 load_plugins()
+seqlab.__version__  # noqa: B018  (read once here, every run records it)
