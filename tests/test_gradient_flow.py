@@ -4,6 +4,7 @@ torch's fused LSTM, and is recorded per capture through the real stack."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import measure_plugins
@@ -78,6 +79,11 @@ def test_runs_record_the_gradient_flow_at_start_and_every_validation(
     for norms in flow["norms"]:
         ratios = [value / norms[-1] for value in norms]
         assert ratios == pytest.approx([a ** (9 - t) for t in range(10)], rel=1e-4)
+    decay = MlflowClient(store).get_metric_history(outcome.run_id, record.GRADIENT_DECAY)
+    assert [m.step for m in decay] == [0, 3, 6]
+    assert [m.value for m in decay] == pytest.approx([math.log10(a)] * 3, rel=1e-4)
+    first_last = MlflowClient(store).get_run(outcome.run_id).data.metrics[record.GRADIENT_FIRST_LAST]
+    assert first_last == pytest.approx(9 * math.log10(a), rel=1e-4)
 
 
 def test_gradient_flow_every_sets_its_own_interval_and_false_turns_it_off(
@@ -94,3 +100,21 @@ def test_gradient_flow_every_sets_its_own_interval_and_false_turns_it_off(
     assert flow["steps"] == [0, 2, 4, 6, 7]  # its interval and the end, not validations (3, 6)
     assert all(len(norms) == 10 for norms in flow["norms"])
     assert record.GRADIENT_FLOW_ARTIFACT not in [a.path for a in client.list_artifacts(off.run_id)]
+
+
+def test_gradient_decay_is_the_log_slope_against_distance() -> None:
+    from seqlab.measure.flow_summary import gradient_decay, state_growth
+    from seqlab.store import record
+
+    length = 50
+    positions = list(range(length))
+    norms = [0.5 ** (length - 1 - t) for t in positions]  # halves with every step back
+    summary = gradient_decay(positions, norms, length)
+    assert summary[record.GRADIENT_DECAY] == pytest.approx(math.log10(0.5))
+    assert summary[record.GRADIENT_FIRST_LAST] == pytest.approx((length - 1) * math.log10(0.5))
+    flat = gradient_decay(positions, [1.0] * length, length)
+    assert flat[record.GRADIENT_DECAY] == pytest.approx(0.0)
+    assert gradient_decay(positions, [0.0] * length, length) == {}
+    assert state_growth([0.1 * (t + 1) for t in range(100)]) == pytest.approx(100 / 51)
+    assert state_growth([0.3] * 100) == pytest.approx(1.0)
+    assert state_growth([0.0] * 100) is None

@@ -108,7 +108,7 @@ def test_expansion_validates_each_run_and_keeps_the_reasons() -> None:
     ("data", "message"),
     [
         ({"name": "x", "grid": {"seed": 3}}, "grid.seed=3: Input should be a valid list"),
-        ({"name": "x", "gird": {}}, "gird="),
+        ({"name": "x", "gird": {}}, "unknown key gird; did you mean 'grid'\?"),
         ({"name": "x y"}, "name='x y'"),
         ({"name": "x", "zip": [{"a": [1, 2], "b": [1]}]}, "zip group lists differ in length"),
     ],

@@ -30,8 +30,10 @@ RUN_EPILOG = (
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error on stderr and exit with ``code``."""
-    typer.echo(f"error: {message}", err=True)
+    """Print a one-line error on stderr (long values cut short) and exit with ``code``."""
+    from seqlab.messages import clipped
+
+    typer.echo(f"error: {clipped(message, 500)}", err=True)
     raise typer.Exit(code)
 
 
@@ -88,6 +90,12 @@ def run(
     from seqlab.registry.components import build_registry
     from seqlab.spec import SpecError, load_spec
 
+    from seqlab.messages import shown
+    from seqlab.spec import repeated_overrides
+
+    for key, given in repeated_overrides(overrides or []).items():
+        values = ", ".join(shown(value) for value in given)
+        typer.echo(f"note: {key} is given {len(given)} times ({values}); the last is used", err=True)
     registry = build_registry()
     try:
         spec = load_spec(overrides or [], config, registry)
@@ -100,7 +108,7 @@ def run(
     try:
         outcome = train(spec, registry, experiment=experiment, progress=progress)
     except RunError as exc:
-        fail(str(exc), code=130 if exc.status == "KILLED" else 1)
+        fail(str(exc), code={"KILLED": 130, "REFUSED": 2}.get(exc.status, 1))
     print_run_report(outcome, tracking_uri())
 
 
@@ -145,6 +153,9 @@ def sweep(
     gpus_per_run: Annotated[
         float, typer.Option(min=0, help="GPUs each Ray task reserves.")
     ] = 0.0,
+    allow_large: Annotated[
+        bool, typer.Option("--allow-large", help="Expand a suite of more than 10,000 runs.")
+    ] = False,
 ) -> None:
     """Run every combination of a suite, in parallel; run it again to resume."""
     from seqlab.registry.components import build_registry
@@ -154,7 +165,7 @@ def sweep(
     if address and executor is not ExecutorChoice.ray:
         fail(f"--address {address}: only with --executor ray")
     try:
-        plan = expand(load_suite(suite_file), build_registry(), size)
+        plan = expand(load_suite(suite_file), build_registry(), size, allow_large)
     except SuiteError as exc:
         fail(str(exc))
     if dry_run:

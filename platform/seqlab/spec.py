@@ -18,12 +18,17 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, ValidationError
 
 from seqlab.api.params import Params
+from seqlab.messages import clipped, shown
 
 if TYPE_CHECKING:
     from seqlab.registry.components import Registry
 
 COMPONENT_KINDS = ("model", "task", "strategy")
 DEFAULT_COMPONENTS = {"model": "lstm", "task": "adding", "strategy": "bptt"}
+MAX_COUNT = 10**8
+"""The largest step count or interval a trainer setting accepts (larger ones never finish)."""
+MAX_VAL_SIZE = 100_000
+"""The largest validation set: it is built in memory before training starts."""
 
 
 class SpecError(ValueError):
@@ -33,23 +38,25 @@ class SpecError(ValueError):
 class TrainerSettings(Params):
     """Settings of the training loop shared by every strategy (keys ``trainer.*``)."""
 
-    max_steps: int = Field(500, ge=1, description="optimizer steps to train for")
+    max_steps: int = Field(500, ge=1, le=MAX_COUNT, description="optimizer steps to train for")
     batch_size: int = Field(32, ge=1, le=65536, description="sequences per training batch")
     lr: float = Field(1e-3, gt=0, le=10, description="learning rate of the Adam optimizer")
     grad_clip: float | None = Field(
         None, gt=0, description="clip the global gradient norm to this value (null: never)"
     )
     val_every: int = Field(
-        100, ge=1, description="validate every this many optimizer steps, and at the end"
+        100, ge=1, le=MAX_COUNT, description="validate every this many optimizer steps, and at the end"
     )
-    val_size: int = Field(512, ge=1, description="sequences in the fixed validation set")
-    log_every: int = Field(25, ge=1, description="record the mean training loss every this many steps")
+    val_size: int = Field(512, ge=1, le=MAX_VAL_SIZE, description="sequences in the fixed validation set")
+    log_every: int = Field(
+        25, ge=1, le=MAX_COUNT, description="record the mean training loss every this many steps")
     gradient_flow: bool = Field(
         True, description="capture the gradient flow ||dloss/dx_t|| on a probe batch"
     )
     gradient_flow_every: int | None = Field(
         None,
         ge=1,
+        le=MAX_COUNT,
         description="capture the gradient flow every this many optimizer steps "
         "(null: at every validation)",
     )
@@ -149,31 +156,53 @@ def read_overrides(overrides: Sequence[str], config: Path | None = None) -> dict
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
+    from seqlab.yaml_files import YamlFileError, read_yaml_mapping
+
     layers = []
     if config is not None:
         try:
-            loaded = OmegaConf.to_container(OmegaConf.load(config))
-        except (OSError, OmegaConfBaseException) as exc:
-            raise SpecError(f"--config {config}: cannot read it: {exc}".replace("\n", " ")) from exc
-        if not isinstance(loaded, dict):
-            raise SpecError(f"--config {config}: expected a mapping of keys, got {loaded!r}")
-        layers.append(OmegaConf.create(nest_dotted_keys(loaded)))
+            loaded = read_yaml_mapping(config, "run settings (model, task, trainer, ...)")
+            layers.append(OmegaConf.create(nest_dotted_keys(loaded)))
+        except YamlFileError as exc:
+            raise SpecError(f"--config {config}: {exc}") from None
+        except OmegaConfBaseException as exc:
+            raise SpecError(f"--config {config}: {exc}".replace("\n", " ")) from None
     for item in overrides:
         if "=" not in item:
-            raise SpecError(f"override {item!r} is not of the form key=value")
+            raise SpecError(f"override {shown(item)} is not of the form key=value")
         key, _, _ = item.partition("=")
         if key in COMPONENT_KINDS:
             item = f"{key}.name={item[len(key) + 1:]}"
         try:
             layers.append(OmegaConf.from_dotlist([item]))
-        except OmegaConfBaseException as exc:
-            raise SpecError(f"override {item!r}: {exc}".replace("\n", " ")) from exc
+        except (OmegaConfBaseException, ValueError) as exc:
+            raise SpecError(f"override {shown(item)}: {clipped(str(exc), 160)}") from None
     merged = OmegaConf.to_container(OmegaConf.merge(*layers)) if layers else {}
     return merged  # type: ignore[return-value]
 
 
-def _describe_errors(error: ValidationError, prefix: str, model: type[Params]) -> str:
-    """Render pydantic's errors as one line: key, value given, what is allowed."""
+def repeated_overrides(overrides: Sequence[str]) -> dict[str, list[str]]:
+    """The keys given more than once with different values, and those values in order.
+
+    The last one wins (as in a config file merged under the overrides); the CLI says so.
+    """
+    values: dict[str, list[str]] = {}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        values.setdefault(key, []).append(value)
+    return {key: given for key, given in values.items() if len(set(given)) > 1}
+
+
+def describe_validation_errors(
+    error: ValidationError, prefix: str, model: type[Params]
+) -> str:
+    """Render pydantic's errors as one line: key, value given, what is allowed.
+
+    :param error: what pydantic raised.
+    :param prefix: the dotted key the validated mapping sits under (``"model"``), or ``""``.
+    :param model: the class validated, for the allowed keys.
+    :returns: one line, values cut short by :func:`seqlab.yaml_files.shown`.
+    """
     parts = []
     for err in error.errors():
         key = ".".join([prefix, *map(str, err["loc"])] if prefix else map(str, err["loc"]))
@@ -182,8 +211,12 @@ def _describe_errors(error: ValidationError, prefix: str, model: type[Params]) -
             close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             parts.append(f"unknown key {key}{hint} (allowed: {', '.join(allowed) or 'none'})")
+        elif err["type"] == "missing":
+            parts.append(f"{key}: missing (required)")
+        elif err["type"] == "finite_number":
+            parts.append(f"{key}={shown(err['input'])}: not a number (give a finite value)")
         else:
-            parts.append(f"{key}={err['input']!r}: {err['msg']}")
+            parts.append(f"{key}={shown(err['input'])}: {err['msg']}")
     return "; ".join(parts)
 
 
@@ -198,7 +231,7 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
     try:
         top = _TopLevel.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(_describe_errors(exc, "", _TopLevel)) from None
+        raise SpecError(describe_validation_errors(exc, "", _TopLevel)) from None
     choices = {}
     components = {}
     for kind in COMPONENT_KINDS:
@@ -211,7 +244,7 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
         try:
             params = component.params.model_validate(settings)
         except ValidationError as exc:
-            raise SpecError(_describe_errors(exc, kind, component.params)) from None
+            raise SpecError(describe_validation_errors(exc, kind, component.params)) from None
         choices[kind] = Choice(name, params)
         components[kind] = component
     reasons = check_combination(**components)

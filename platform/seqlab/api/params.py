@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Params(BaseModel):
-    """Parameters of one component; unknown keys are refused, values are immutable."""
+    """Parameters of one component; unknown keys, NaN and infinities are refused, values are
+    immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NoParams(Params):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytorch_lightning as pl
 
 from seqlab.store import record
+from seqlab.measure.flow_summary import gradient_decay, state_growth
 from seqlab.measure.recorder import json_number
 from seqlab.measure.state_trace import state_rms_by_position
 
@@ -176,6 +177,9 @@ class GradientFlowProbe(pl.Callback):
             self.norms.pop()
         self.steps.append(step)
         self.norms.append(self._recorded(norms))
+        length = batch["x"].shape[1]
+        for key, value in gradient_decay(self.positions, self.norms[-1], length).items():
+            self.recorder.add(key, value, step)
         self._unwritten = True
         if time.monotonic() - self._written_at >= WRITE_SECONDS:
             self.write()
@@ -191,6 +195,9 @@ class GradientFlowProbe(pl.Callback):
         self.state_steps.append(step)
         for part, values in traces.items():
             self.state_rms.setdefault(part, []).append(self._recorded(values))
+            growth = state_growth(self.state_rms[part][-1])
+            if growth is not None:
+                self.recorder.add(record.state_growth_metric(part), growth, step)
         self._unwritten = True
 
     def _recorded(self, values: torch.Tensor) -> list[float | None]:

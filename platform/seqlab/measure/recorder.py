@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytorch_lightning as pl
 
 from seqlab.store import record
+from seqlab.messages import clipped
 
 if TYPE_CHECKING:
     import torch
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
 
 FLUSH_SECONDS = 5.0
 """Write buffered values at most this often while training."""
+
+RETRY_SECONDS = 30.0
+"""After the store failed to take a write, wait this long before trying again while training."""
 
 MAX_METRICS_PER_CALL = 1000
 
@@ -55,7 +60,9 @@ class MlflowRecorder(pl.Callback):
         self.interval_listeners: list[Callable[[int, float], None]] = []
         self._next_log_step = log_every
         self._buffer: list[Metric] = []
+        self._artifacts: dict[str, Any] = {}
         self._last_flush = time.monotonic()
+        self.store_error: BaseException | None = None
         self._loss_sum: torch.Tensor | None = None
         self._loss_count = 0
 
@@ -67,19 +74,45 @@ class MlflowRecorder(pl.Callback):
         self.latest[key] = float(value)
 
     def write_json(self, artifact: str, content: Any) -> None:
-        """Write (or rewrite) a JSON artifact of the run now."""
-        self.client.log_text(self.run_id, json.dumps(content), artifact)
+        """Write (or rewrite) a JSON artifact of the run now, or with the next write that
+        reaches the store if it does not answer."""
+        self._artifacts[artifact] = content
+        self._flush_if_due(now=True)
 
     def flush(self) -> None:
-        """Write every queued value now."""
-        buffer, self._buffer = self._buffer, []
-        for start in range(0, len(buffer), MAX_METRICS_PER_CALL):
-            self.client.log_batch(self.run_id, metrics=buffer[start : start + MAX_METRICS_PER_CALL])
-        self._last_flush = time.monotonic()
+        """Write every queued value and artifact now; each stays queued until it is written.
 
-    def _flush_if_due(self) -> None:
-        if time.monotonic() - self._last_flush >= FLUSH_SECONDS:
+        :raises Exception: what the store raised; nothing queued is lost.
+        """
+        while self._buffer:
+            chunk = self._buffer[:MAX_METRICS_PER_CALL]
+            self.client.log_batch(self.run_id, metrics=chunk)
+            del self._buffer[: len(chunk)]
+        for artifact in list(self._artifacts):
+            self.client.log_text(self.run_id, json.dumps(self._artifacts[artifact]), artifact)
+            del self._artifacts[artifact]
+        self._last_flush = time.monotonic()
+        self.store_error = None
+
+    def unsent(self) -> tuple[list[Metric], dict[str, Any]]:
+        """The values and artifacts not written yet."""
+        return list(self._buffer), dict(self._artifacts)
+
+    def _flush_if_due(self, now: bool = False) -> None:
+        """Flush when due; while training, a store that does not answer is retried later."""
+        wait = RETRY_SECONDS if self.store_error is not None else (0.0 if now else FLUSH_SECONDS)
+        if time.monotonic() - self._last_flush < wait:
+            return
+        try:
             self.flush()
+        except Exception as exc:  # the store is unreachable or full: keep everything, go on
+            self._last_flush = time.monotonic()
+            if self.store_error is None:
+                sys.stderr.write(
+                    f"seqlab: the store did not take this run's values ({clipped(str(exc), 200)});"
+                    f" they are kept and retried every {RETRY_SECONDS:.0f} s while training\n"
+                )
+            self.store_error = exc
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,

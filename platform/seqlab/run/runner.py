@@ -12,15 +12,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from seqlab.store import record
+from seqlab.messages import clipped
 from seqlab.spec import COMPONENT_KINDS
+from seqlab.store import record
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
+    from seqlab.api.task import Batch
+    from seqlab.measure.recorder import MlflowRecorder
     from seqlab.registry.components import Component, Registry
     from seqlab.spec import RunSpec
-    from seqlab.api.task import Batch
 
 
 class RunError(RuntimeError):
@@ -60,6 +62,21 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+
+
+REFUSED = "REFUSED"
+"""Status of a run refused before anything was built or recorded (bad input: exit code 2)."""
+
+
+def unavailable_accelerator(accelerator: str) -> str | None:
+    """Why ``trainer.accelerator`` names a device this machine lacks, or ``None``."""
+    import torch
+
+    if accelerator in ("cuda", "gpu") and not torch.cuda.is_available():
+        return f"trainer.accelerator={accelerator}: CUDA is not available here, no GPU found (use auto or cpu)"
+    if accelerator == "mps" and not torch.backends.mps.is_available():
+        return "trainer.accelerator=mps: MPS is not available here (use auto or cpu)"
+    return None
 
 
 def validation_interval(
@@ -110,6 +127,7 @@ def train(
     from seqlab.measure.efficiency import EfficiencyMeter, device_name
     from seqlab.measure.gradient_flow import GradientFlowProbe
     from seqlab.run.interruption import StopSignals
+    from seqlab.run.memory_estimate import estimate_memory, refusal
     from seqlab.measure.progress import StepProgress
     from seqlab.measure.recorder import MlflowRecorder
     from seqlab.measure.scoring import ScoreKeeper
@@ -117,6 +135,9 @@ def train(
     from seqlab.api.strategy import RunParts
 
     _quiet_lightning()
+    missing_device = unavailable_accelerator(spec.trainer.accelerator)
+    if missing_device:
+        raise RunError(missing_device, status=REFUSED)
     components = {kind: registry.get(kind, getattr(spec, kind).name) for kind in COMPONENT_KINDS}
     pl.seed_everything(spec.seed, verbose=False)
     try:
@@ -125,14 +146,22 @@ def train(
         def new_model() -> torch.nn.Module:
             return components["model"].build(spec.model.params, input_size=task.input_size)
 
+        too_large = refusal(estimate_memory(spec, task, new_model))
+        if too_large:
+            raise RunError(too_large, status=REFUSED)
         parts = RunParts(new_model(), task, spec.trainer, new_model)
         system = components["strategy"].build(spec.strategy.params, parts)
         train_data = training_loader(task, spec.trainer.batch_size, spec.seed)
         validation_data = validation_loader(task, spec.trainer.val_size)
+    except RunError:
+        raise
     except Exception as exc:
         raise RunError(f"building the run failed: {type(exc).__name__}: {exc}") from exc
 
-    client = tracking.open_client()
+    try:
+        client = tracking.open_client()
+    except tracking.StoreError as exc:
+        raise RunError(str(exc)) from None
     recorder = MlflowRecorder(client, "", spec.trainer.log_every)
     stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     stop_signals = StopSignals()
@@ -165,7 +194,11 @@ def train(
         )
     except MisconfigurationException as exc:  # e.g. trainer.accelerator=cuda without a GPU
         raise RunError(f"trainer.accelerator={spec.trainer.accelerator}: {exc}") from exc
-    experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
+    try:
+        experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
+    except Exception as exc:  # nothing is recorded yet: say so in one line
+        problem = clipped(f"{type(exc).__name__}: {exc}", 200)
+        raise RunError(f"the store {tracking.tracking_uri()} did not answer: {problem}") from exc
     tags = {
         record.TAG_SEQLAB_VERSION: __version__,
         record.TAG_TORCH_VERSION: torch.__version__,
@@ -189,13 +222,47 @@ def train(
             interrupted = isinstance(cause, (KeyboardInterrupt, SystemExit))
             status = "KILLED" if interrupted else "FAILED"
             reason = f"{type(cause).__name__}: {cause}"
-            recorder.flush()
-            tracking.end_run(client, run_id, status, reason)
+            close_run(recorder, status, reason)
             raise RunError(f"run {run_id} {status}: {reason}", run_id, status) from exc
     diverged = stability.divergence is not None
     recorder.add(record.DIVERGED, float(diverged), trainer.global_step)
-    recorder.flush()
-    client.set_tag(run_id, record.TAG_DIVERGED, str(diverged).lower())
     reason = f"diverged: {stability.divergence}" if diverged else None
-    tracking.end_run(client, run_id, "FINISHED", reason)
+    close_run(recorder, "FINISHED", reason, {record.TAG_DIVERGED: str(diverged).lower()})
     return RunOutcome(run_id, experiment_id, dict(recorder.latest), stability.divergence)
+
+
+def close_run(
+    recorder: MlflowRecorder,
+    status: str,
+    reason: str | None,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """Write what the recorder still holds, then end its run as ``status``.
+
+    When the store does not answer (within ``$SEQLAB_STORE_TIMEOUT``), nothing measured is
+    lost: it is kept in a local file (:mod:`seqlab.store.unsent`) that the next seqlab command
+    against the store writes back, closing the run FAILED.
+
+    :raises RunError: naming that file, when the store did not answer.
+    """
+    from seqlab.store import tracking
+    from seqlab.store.unsent import save_unsent
+
+    client, run_id = recorder.client, recorder.run_id
+    try:
+        recorder.flush()
+        for key, value in (tags or {}).items():
+            client.set_tag(run_id, key, value)
+        tracking.end_run(client, run_id, status, reason)
+    except Exception as exc:
+        metrics, artifacts = recorder.unsent()
+        ended = f"{status}" + (f" ({reason})" if reason else "")
+        problem = clipped(f"{type(exc).__name__}: {exc}", 200)
+        path = save_unsent(tracking.tracking_uri(), run_id, metrics, artifacts, ended, problem)
+        raise RunError(
+            f"run {run_id} ended {status} but the store did not answer ({problem}); its "
+            f"{len(metrics)} unwritten values are kept in {path}, and the next seqlab command "
+            "against this store writes them and closes the run FAILED",
+            run_id,
+            "FAILED",
+        ) from exc

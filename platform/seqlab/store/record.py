@@ -84,6 +84,17 @@ SOLVED = "ltd/solved"
 """1 once the best validation metric has reached the task's solved threshold, else 0."""
 BEST_METRIC = "ltd/best_metric"
 """Best validation value of the task's metric so far."""
+GRADIENT_DECAY = "ltd/grad_decay_per_step"
+"""Slope of log10 ||dloss/dx_t|| against the distance from the sequence's end, decades per step."""
+GRADIENT_FIRST_LAST = "ltd/grad_log10_first_over_last"
+"""log10 of ||dloss/dx_0|| over ||dloss/dx_(T-1)||: how many decades the gradient loses."""
+
+
+def state_growth_metric(part: str) -> str:
+    """The metric of a state part's growth along the sequence: ``ltd/state_growth_cell``."""
+    return f"ltd/state_growth_{part}"
+
+
 GRADIENT_FLOW_ARTIFACT = "gradient_flow.json"
 """{"positions": [...], "steps": [...], "norms": [[...] per step]}: ||dloss/dx_t|| per position."""
 STATE_TRACE_ARTIFACT = "state_trace.json"

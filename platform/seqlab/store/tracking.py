@@ -29,7 +29,6 @@ def tracking_uri() -> str:
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if uri:
         return uri
-    DEFAULT_STORE_DIR.mkdir(exist_ok=True)
     return f"sqlite:///{(DEFAULT_STORE_DIR / 'mlflow.db').resolve()}"
 
 
@@ -38,11 +37,82 @@ def experiment_name(explicit: str | None = None, default: str = DEFAULT_EXPERIME
     return explicit or os.environ.get("MLFLOW_EXPERIMENT_NAME") or default
 
 
+STORE_TIMEOUT_VARIABLE = "SEQLAB_STORE_TIMEOUT"
+DEFAULT_STORE_TIMEOUT = 60
+"""Seconds a call to a tracking server is retried before seqlab gives up on it."""
+
+
+def bound_store_retries() -> int:
+    """Bound MLflow's HTTP retries to about ``$SEQLAB_STORE_TIMEOUT`` seconds (default 60).
+
+    MLflow retries a failing request for about 4 minutes by default, and pays that again for
+    every call. MLflow's own ``MLFLOW_HTTP_REQUEST_*`` variables, when set, still win.
+
+    :returns: the bound in seconds.
+    """
+    try:
+        bound = max(6, int(os.environ.get(STORE_TIMEOUT_VARIABLE, DEFAULT_STORE_TIMEOUT)))
+    except ValueError:
+        bound = DEFAULT_STORE_TIMEOUT
+    retries = 3  # urllib3 sleeps 0, 2b, 4b between attempts: 6b in all
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(retries))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", str(max(1, bound // 12)))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0.5")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(max(1, bound // (2 * (retries + 1)))))
+    return bound
+
+
 def open_client() -> MlflowClient:
-    """An MLflow client on :func:`tracking_uri`."""
+    """An MLflow client on :func:`tracking_uri`, with bounded retries.
+
+    Runs of this store that ended while it did not answer get their kept values written and
+    are closed here (:func:`seqlab.store.unsent.recover_unsent`).
+    """
     from mlflow import MlflowClient
 
-    return MlflowClient(tracking_uri=tracking_uri())
+    from seqlab.store.unsent import recover_unsent
+
+    bound_store_retries()
+    uri = tracking_uri()
+    if uri.startswith("sqlite:"):
+        client = _open_sqlite_store(uri)
+    else:
+        client = MlflowClient(tracking_uri=uri)
+    recover_unsent(client, uri)
+    return client
+
+
+class StoreError(RuntimeError):
+    """A store seqlab cannot write to; the message is one line."""
+
+
+def _open_sqlite_store(uri: str) -> MlflowClient:
+    """A client on an SQLite store, created (schema and migrations) by one process at a time.
+
+    :raises StoreError: at once, when the database or its folder cannot be written.
+    """
+    from mlflow import MlflowClient
+    from sqlalchemy.engine import make_url
+
+    from seqlab.store.locks import held, lock_dir
+
+    database = make_url(uri).database
+    if database and database != ":memory:":
+        path = Path(database)
+        folder = path.parent
+        if not folder.exists() and folder == DEFAULT_STORE_DIR.resolve():
+            try:
+                folder.mkdir()
+            except OSError as exc:
+                raise StoreError(f"cannot create the store folder {folder}: {exc.strerror}") from None
+        writable = os.access(path, os.W_OK) if path.exists() else os.access(folder, os.W_OK)
+        if not folder.is_dir() or not writable or not os.access(folder, os.W_OK):
+            raise StoreError(
+                f"the store {uri} cannot be written: {folder} is not a writable folder "
+                "(set MLFLOW_TRACKING_URI to a store you can write)"
+            )
+    with held(lock_dir(uri) / "create-store", wait=True):
+        return MlflowClient(tracking_uri=uri)
 
 
 def ensure_experiment(client: MlflowClient, name: str) -> str:

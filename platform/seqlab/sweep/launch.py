@@ -107,7 +107,10 @@ def run_sweep(
     if threads is None:
         threads = max(1, usable_cores() // workers) if executor == "local" else 1
     name = sweep_experiment(plan, experiment)
-    experiment_id = tracking.prepare_for_concurrent_runs(name)
+    try:
+        experiment_id = tracking.prepare_for_concurrent_runs(name)
+    except tracking.StoreError as exc:
+        raise SweepError(str(exc)) from None
     orphans = tracking.close_orphaned_runs(tracking.open_client(), experiment_id)
     if orphans:
         from rich.console import Console

@@ -14,7 +14,6 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seqlab.sweep.interrupt import stop_signals_ignored, stop_signals_interrupt
@@ -45,23 +44,22 @@ def usable_cores() -> int:
 
 
 STORE_PRELOAD = "seqlab.sweep.preload_store"
-"""Also preloaded when the sweep's store is an SQLite database that already exists."""
+"""Also preloaded when the sweep's store is an SQLite database."""
 
 
 def start_fork_server(tracking_uri: str) -> None:
     """Start the fork server now, if it is not running: its warm-up (seconds of imports)
     then overlaps whatever this process does before the first run starts.
 
-    :param tracking_uri: the sweep's store; an SQLite database that exists already is opened
-        by the warm-up too (a fork server serves every later sweep of this process as well;
-        runs of another store open theirs themselves).
+    :param tracking_uri: the sweep's store; an SQLite one is opened by the warm-up too (a fork
+        server serves every later sweep of this process as well; runs of another store open
+        theirs themselves).
     """
     import multiprocessing
     from multiprocessing import forkserver
 
     preload = list(PRELOAD)
-    database = Path(tracking_uri.removeprefix("sqlite:///"))
-    if tracking_uri.startswith("sqlite:///") and database.is_file() and database.stat().st_size:
+    if tracking_uri.startswith("sqlite:"):
         preload.append(STORE_PRELOAD)
     multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
     forkserver.ensure_running()

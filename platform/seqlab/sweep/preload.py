@@ -23,13 +23,17 @@ TRAINING_STACK = (
     "seqlab.run.runner",
     "seqlab.run.data",
     "seqlab.run.interruption",
+    "seqlab.run.memory_estimate",
     "seqlab.measure.callback_group",
     "seqlab.measure.efficiency",
     "seqlab.measure.gradient_flow",
     "seqlab.measure.recorder",
     "seqlab.measure.scoring",
     "seqlab.measure.stability",
+    "seqlab.store.locks",
     "seqlab.store.tracking",
+    "seqlab.store.unsent",
+    "seqlab.sweep.claims",
     "seqlab.sweep.worker",
 )
 """Modules a run imports, imported once by the fork server."""

@@ -1,11 +1,11 @@
 """The store half of a local sweep's fork-server warm-up (see :mod:`seqlab.sweep.preload`).
 
-Imported by the fork server after :mod:`seqlab.sweep.preload`, and only when the sweep's store
-is an SQLite database that existed before the sweep began (a new one is created by the
-launcher alone: two processes creating one schema at once would race). Importing it opens the
-store through MLflow once, which checks its schema, and closes the connections again, so every
-run process inherits MLflow's opened store instead of opening and checking it itself, and no
-SQLite connection crosses a fork.
+Imported by the fork server after :mod:`seqlab.sweep.preload` when the sweep's store is an
+SQLite database. Importing it opens the store through seqlab's :func:`open_client` (which
+creates a new store under a lock, so the launcher preparing it meanwhile waits) and MLflow,
+which checks its schema, and closes the connections again: every run process inherits MLflow's
+opened store instead of opening and checking it itself, and no SQLite connection crosses a
+fork.
 """
 
 from __future__ import annotations

@@ -135,8 +135,9 @@ def print_summary(report: SweepReport, console: Console | None = None) -> None:
     diverged = sum(_status(result) == "DIVERGED" for result in report.results)
     parts = [
         f"{report.count('FINISHED')} finished ({diverged} diverged)",
-        f"{len(report.already_finished) + len(plan.skipped)} skipped "
+        f"{len(report.already_finished) + len(plan.skipped) + report.count('SKIPPED')} skipped "
         f"({len(report.already_finished)} already finished, "
+        f"{report.count('SKIPPED')} trained by another process, "
         f"{len(plan.skipped)} invalid or duplicate)",
         f"{report.count('FAILED')} failed",
         f"{report.count('KILLED') + report.count('NOT_STARTED')} stopped",

@@ -7,6 +7,7 @@ registry; invalid combinations and duplicates stay in the plan with the reason t
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, ValidationError
 
 from seqlab.api.params import Params
-from seqlab.spec import COMPONENT_KINDS, SpecError, nest_dotted_keys, resolve_spec
+from seqlab.spec import (
+    COMPONENT_KINDS,
+    SpecError,
+    TrainerSettings,
+    describe_validation_errors,
+    nest_dotted_keys,
+    resolve_spec,
+)
+from seqlab.yaml_files import YamlFileError, read_yaml_mapping
 
 if TYPE_CHECKING:
     from seqlab.registry.components import Registry
@@ -139,27 +148,60 @@ def load_suite(path: Path) -> Suite:
 
     :raises SuiteError: naming the file, the key, the value and what is allowed.
     """
-    import yaml
-
     try:
-        data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise SuiteError(f"{path}: cannot read it: {exc}".replace("\n", " ")) from None
-    if not isinstance(data, dict):
-        raise SuiteError(f"{path}: expected a mapping with name, base, grid..., got {data!r}")
+        data = read_yaml_mapping(path, "suite keys (name, base, grid, ...)")
+    except YamlFileError as exc:
+        raise SuiteError(f"{path}: {exc}") from None
     try:
         suite = Suite.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc']))}={err.get('input')!r}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise SuiteError(f"{path}: {problems}") from None
+        raise SuiteError(f"{path}: {describe_validation_errors(exc, '', Suite)}") from None
     for group in [*suite.zip, *(g for size in suite.sizes.values() for g in size.zip or [])]:
         if len({len(values) for values in group.values()}) > 1:
             lengths = ", ".join(f"{key}: {len(values)}" for key, values in group.items())
             raise SuiteError(f"{path}: zip group lists differ in length ({lengths})")
+    for where, key in _setting_keys(suite):
+        problem = _unknown_setting(key)
+        if problem:
+            raise SuiteError(f"{path}: {where}: {problem}")
     return suite
+
+
+def _setting_keys(suite: Suite) -> list[tuple[str, str]]:
+    """Every run-setting key a suite writes, with where it is written (``sizes.full.grid``)."""
+    sections: list[tuple[str, Axes | Size]] = [("", suite)]
+    sections += [(f"sizes.{name}.", size) for name, size in suite.sizes.items()]
+    keys: list[tuple[str, str]] = []
+    for prefix, axes in sections:
+        keys += [(f"{prefix}base", key) for key in flatten(axes.base)]
+        keys += [(f"{prefix}grid", key) for key in flatten(axes.grid)]
+        for part in ("zip", "include", "exclude"):
+            for index, entry in enumerate(getattr(axes, part) or []):
+                keys += [(f"{prefix}{part}[{index}]", key) for key in flatten(entry)]
+    return keys
+
+
+def _unknown_setting(key: str) -> str | None:
+    """Why ``key`` can be no run setting, or ``None`` when it may be one.
+
+    Component parameters depend on the component chosen, so only their section is checked
+    here; each combination checks the rest.
+    """
+    head, _, rest = key.partition(".")
+    allowed = [*COMPONENT_KINDS, "trainer", "seed"]
+    if head not in allowed:
+        close = difflib.get_close_matches(head, allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown key {key}{hint} (allowed: {', '.join(allowed)} and their keys)"
+    if head == "trainer":
+        fields = sorted(TrainerSettings.model_fields)
+        if rest not in fields:
+            close = difflib.get_close_matches(rest, fields, n=1)
+            hint = f"; did you mean 'trainer.{close[0]}'?" if close else ""
+            return f"unknown key {key}{hint} (allowed: {', '.join(fields)})"
+    if head == "seed" and rest:
+        return f"unknown key {key} (seed takes a number)"
+    return None
 
 
 def flatten(settings: Mapping[str, Any], prefix: str = "") -> Settings:
@@ -225,12 +267,25 @@ def _labels(rows: list[Settings]) -> list[str]:
     return [" ".join(f"{key}={row[key]}" for key in varying if key in row) for row in rows]
 
 
-def expand(suite: Suite, registry: Registry, size: str | None = None) -> SweepPlan:
+LARGE_SUITE = 10_000
+"""Past this many runs a suite is expanded only when asked (``--allow-large``)."""
+
+
+def expand(
+    suite: Suite, registry: Registry, size: str | None = None, allow_large: bool = False
+) -> SweepPlan:
     """Expand a suite at ``size`` and validate every combination against the registry.
 
-    :raises SuiteError: for an unknown size.
+    :param allow_large: expand a suite of more than :data:`LARGE_SUITE` runs.
+    :raises SuiteError: for an unknown size, a suite too large to expand unasked, or one none
+        of whose combinations can run.
     """
     rows = combinations(suite.sized(size))
+    if len(rows) > LARGE_SUITE and not allow_large:
+        raise SuiteError(
+            f"{suite.name}: {len(rows):,} runs, more than {LARGE_SUITE:,}; validating them takes "
+            "minutes and each is a run: pass --allow-large to go on"
+        )
     runs: list[PlannedRun] = []
     first_of_hash: dict[str, int] = {}
     for index, (row, label) in enumerate(zip(rows, _labels(rows)), start=1):
@@ -242,5 +297,10 @@ def expand(suite: Suite, registry: Registry, size: str | None = None) -> SweepPl
         duplicate = first_of_hash.setdefault(spec.spec_hash(), index)
         reason = f"duplicate of run {duplicate}" if duplicate != index else None
         runs.append(PlannedRun(index, row, label, spec, reason))
+    if runs and not any(run.skip_reason is None for run in runs):
+        raise SuiteError(
+            f"{suite.name}: none of its {len(runs)} combinations can run; "
+            f"the first, run 1 ({runs[0].label or 'base'}), is {runs[0].skip_reason}"
+        )
     chosen = size if size is not None or "quick" not in suite.sizes else "quick"
     return SweepPlan(suite.name, chosen if suite.sizes else None, runs)

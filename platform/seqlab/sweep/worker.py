@@ -59,7 +59,8 @@ class RunResult:
     """How a run ended.
 
     :param index: the run's position in the sweep plan.
-    :param status: ``FINISHED``, ``FAILED``, ``KILLED`` or ``NOT_STARTED``.
+    :param status: ``FINISHED``, ``FAILED``, ``KILLED``, ``NOT_STARTED``, or ``SKIPPED`` when
+        another process was training the same spec.
     :param run_id: its MLflow run, if one was created.
     :param seconds: wall time in the worker.
     :param metrics: the last value of each recorded metric (finished runs).
@@ -158,15 +159,24 @@ def _train(job: RunJob, started: float) -> RunResult:
     from seqlab.run.runner import RunError, train
     from seqlab.spec import resolve_spec
 
+    from seqlab.sweep.claims import CLAIMED, claim, finished_meanwhile
+
     try:
         _prepare_process(job)
-        _register_plugins(job.plugins)
-        registry = build_registry()
-        spec = resolve_spec(job.spec_data, registry)
-        outcome = train(
-            spec, registry, experiment=job.experiment, progress=False,
-            extra_tags={record.TAG_SWEEP: job.sweep},
-        )
+        with claim(job.tracking_uri, job.experiment, job.spec_hash) as mine:
+            if not mine:
+                reason = "another process is training it now (another sweep, or an orphaned worker)"
+                return RunResult(job.index, CLAIMED, None, time.time() - started, reason=reason)
+            if finished_meanwhile(job.tracking_uri, job.experiment, job.spec_hash):
+                reason = "another sweep finished it meanwhile"
+                return RunResult(job.index, CLAIMED, None, time.time() - started, reason=reason)
+            _register_plugins(job.plugins)
+            registry = build_registry()
+            spec = resolve_spec(job.spec_data, registry)
+            outcome = train(
+                spec, registry, experiment=job.experiment, progress=False,
+                extra_tags={record.TAG_SWEEP: job.sweep},
+            )
     except RunError as exc:
         return RunResult(job.index, exc.status, exc.run_id, time.time() - started, reason=str(exc))
     except Exception as exc:

@@ -1,0 +1,108 @@
+"""Values a run measured but could not write because the store stopped answering.
+
+A run whose tracking server (or store) is unreachable when it ends keeps what it measured in a
+local JSON file instead of losing it; the next seqlab command that opens that store writes the
+values into the run and closes it FAILED with the reason. ``docs/metrics.md`` documents it.
+
+The folder is ``$SEQLAB_UNSENT_DIR``, else ``$XDG_CACHE_HOME/seqlab/unsent`` (``~/.cache``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+
+def unsent_dir() -> Path:
+    """Where unsent run files are kept (``$SEQLAB_UNSENT_DIR`` or the user's cache folder)."""
+    explicit = os.environ.get("SEQLAB_UNSENT_DIR")
+    if explicit:
+        return Path(explicit)
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "seqlab" / "unsent"
+
+
+def save_unsent(
+    tracking_uri: str,
+    run_id: str,
+    metrics: list[Metric],
+    artifacts: dict[str, Any],
+    status: str,
+    reason: str,
+) -> Path:
+    """Write what a run could not send to a file of its own, atomically.
+
+    :param tracking_uri: the store the run belongs to.
+    :param run_id: the run.
+    :param metrics: the values not yet written.
+    :param artifacts: JSON artifacts not yet written, by artifact path.
+    :param status: how the run ended (``FINISHED``, ``FAILED``, ``KILLED``).
+    :param reason: why it could not be written (and how it ended).
+    :returns: the file's path.
+    """
+    folder = unsent_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{run_id}.json"
+    content = {
+        "tracking_uri": tracking_uri,
+        "run_id": run_id,
+        "status": status,
+        "reason": reason,
+        "saved_at": time.time(),
+        "metrics": [[m.key, m.value, m.timestamp, m.step] for m in metrics],
+        "artifacts": artifacts,
+    }
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(content))
+    partial.replace(path)
+    return path
+
+
+def recover_unsent(client: MlflowClient, tracking_uri: str) -> list[str]:
+    """Write the unsent values of runs of ``tracking_uri`` and close those runs FAILED.
+
+    Runs of other stores are left for a command against theirs; a file is removed only after
+    everything in it was written. Called whenever a seqlab command opens a store.
+
+    :returns: the ids of the runs recovered.
+    """
+    folder = unsent_dir()
+    if not folder.is_dir():
+        return []
+    from mlflow.entities import Metric
+
+    from seqlab.store import record
+
+    recovered = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            content = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if content.get("tracking_uri") != tracking_uri:
+            continue
+        run_id = content["run_id"]
+        try:
+            metrics = [Metric(key, value, ts, step) for key, value, ts, step in content["metrics"]]
+            for start in range(0, len(metrics), 1000):
+                client.log_batch(run_id, metrics=metrics[start : start + 1000])
+            for artifact, value in content["artifacts"].items():
+                client.log_text(run_id, json.dumps(value), artifact)
+            reason = (
+                f"the store did not answer when the run ended {content['status']} "
+                f"({content['reason']}); its values were kept in {path} and written back later"
+            )
+            client.set_tag(run_id, record.TAG_END_REASON, reason[:5000])
+            client.set_terminated(run_id, status="FAILED")
+        except Exception:  # still unreachable: try again at the next command
+            continue
+        path.unlink()
+        recovered.append(run_id)
+    return recovered

@@ -1,0 +1,53 @@
+"""Claims: a spec being trained belongs to one process, so two sweeps never train it twice.
+
+A worker claims ``(experiment, spec hash)`` before it starts the run and holds the claim until
+the run has ended; another sweep's worker that finds the claim held skips the run and says so.
+Claims are lock files released by the kernel when their process ends (:mod:`seqlab.store.locks`),
+so the orphaned workers of a killed launcher keep theirs while they train, and no claim
+outlives its process. They protect sweeps on one machine; across machines, resuming skips what
+has FINISHED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from seqlab.store.locks import held, lock_dir
+
+CLAIMED = "SKIPPED"
+"""Status of a run another process was training when this sweep reached it."""
+
+
+@contextmanager
+def claim(tracking_uri: str, experiment: str, spec_hash: str) -> Iterator[bool]:
+    """Claim a spec of an experiment for the ``with`` block, without waiting.
+
+    :returns: (as the ``with`` value) ``True`` when this process holds the claim, ``False``
+        when another process is training that spec.
+    """
+    name = hashlib.sha256(f"{experiment}\0{spec_hash}".encode()).hexdigest()[:24]
+    with held(lock_dir(tracking_uri) / f"claim-{name}", wait=False) as mine:
+        yield mine
+
+
+def finished_meanwhile(tracking_uri: str, experiment: str, spec_hash: str) -> bool:
+    """Whether a FINISHED run of the spec exists (another sweep ended it after this one planned).
+    """
+    from mlflow import MlflowClient
+
+    from seqlab.store import record
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return False
+    runs = client.search_runs(
+        [found.experiment_id],
+        filter_string=(
+            f"tags.`{record.TAG_SPEC_HASH}` = '{spec_hash}' and attributes.status = 'FINISHED'"
+        ),
+        max_results=1,
+    )
+    return bool(runs)
