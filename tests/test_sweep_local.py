@@ -77,21 +77,28 @@ def test_a_run_records_the_same_metrics_in_a_sweep_as_alone(store: str, tmp_path
         assert results == {key: alone[spec_hash][key] for key in results}
 
 
-def test_the_fork_server_warm_up_loads_the_stack_without_starting_it() -> None:
-    """The preload imports what a run needs and loads the plugins, but starts no threads,
-    device or store connection that a forked run process would inherit."""
+def test_the_fork_server_warm_up_loads_the_stack_without_starting_it(store: str) -> None:
+    """The preload imports what a run needs, loads the plugins and opens the store, but
+    leaves no thread, device or database connection that a forked run process would inherit."""
     import sys
 
     from seqlab.sweep.preload import TRAINING_STACK
 
     check = (
-        "import sys, threading, torch, seqlab.sweep.preload\n"
+        "import os, sys, threading, torch, seqlab.sweep.preload, seqlab.sweep.preload_store\n"
         "from seqlab.registry.plugin_manager import get_plugins\n"
         f"missing = [m for m in {TRAINING_STACK!r} if m not in sys.modules]\n"
         "assert not missing, missing\n"
         "assert any(p.name.endswith('models.lstm') for p in get_plugins())\n"
         "assert threading.active_count() == 1, threading.enumerate()\n"
         "assert not torch.cuda.is_initialized()\n"
+        "def target(fd):\n"
+        "    try:\n"
+        "        return os.readlink(f'/proc/self/fd/{fd}')\n"
+        "    except OSError:  # the listing's own descriptor, closed by now\n"
+        "        return ''\n"
+        "open_files = [target(fd) for fd in os.listdir('/proc/self/fd')]\n"
+        "assert not [f for f in open_files if 'mlflow.db' in f], open_files\n"
     )
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
