@@ -15,18 +15,25 @@ STAMP := $(VENV)/.seqlab-installed
 
 setup: $(STAMP)
 
+# Setup prints one line per step; each step's full output goes to a log under $(VENV), shown
+# only when the step fails.
 $(STAMP): pyproject.toml Makefile
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -c "import torch" 2>/dev/null || \
-		$(BIN)/python -m pip install --retries 1 --extra-index-url $(TORCH_INDEX) "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@$(call quietly,upgrading pip,pip,$(BIN)/python -m pip install --upgrade pip)
+	@$(BIN)/python -c "import torch" 2>/dev/null || \
+		$(call quietly,installing $(TORCH_SPEC) (large: a minute or more),torch,\
+			$(BIN)/python -m pip install --retries 1 --extra-index-url $(TORCH_INDEX) "$(TORCH_SPEC)")
+	@$(call quietly,installing seqlab and its dependencies,seqlab,$(BIN)/python -m pip install -e ".[test]")
+	@touch $(STAMP)
+
+# $(call quietly,WHAT,LOG,COMMAND): say WHAT, run COMMAND into $(VENV)/LOG.log, print the log
+# and fail if COMMAND fails.
+quietly = { echo "$(1)"; $(3) > $(VENV)/$(2).log 2>&1 || { cat $(VENV)/$(2).log; echo "failed: $(1) (log: $(VENV)/$(2).log)"; exit 1; }; }
 
 # Train a small real comparison (LSTM vs vanilla RNN vs GRU on the adding problem, two lengths,
-# two seeds: suites/demo.yaml), then serve the dashboard over it. A rerun reuses finished runs.
+# two seeds: the built-in suite demo), then serve the dashboard over it. A rerun reuses finished runs.
 demo: setup
-	$(BIN)/seqlab sweep suites/demo.yaml
+	$(BIN)/seqlab sweep demo
 	$(BIN)/seqlab dash
 
 test: setup

@@ -36,7 +36,6 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SEQLAB = str(Path(sys.executable).with_name("seqlab"))
 IMPORTS = "import torch, pytorch_lightning, mlflow"
@@ -180,7 +179,9 @@ def bench_suites(folder: Path) -> None:
     """The quick suites back to back: the share of worker-slot time spent training."""
     print(f"\nthe built-in quick suites back to back, {WORKERS} workers")
     slots = training = 0.0
-    for suite in sorted((ROOT / "suites").glob("*.yaml")):
+    from seqlab.sweep.builtin import builtin_suites
+
+    for suite in builtin_suites().values():
         if "quick" not in (yaml.safe_load(suite.read_text()).get("sizes") or {}):
             continue
         experiment = f"quick-{suite.stem}"

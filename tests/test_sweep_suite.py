@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,10 @@ import yaml
 
 from conftest import run_seqlab
 from seqlab.registry.components import build_registry
+from seqlab.sweep.builtin import builtin_suites
 from seqlab.sweep.suite import Suite, SuiteError, combinations, expand, load_suite
 
-SUITES = sorted((Path(__file__).parent.parent / "suites").glob("*.yaml"))
+SUITES = list(builtin_suites().values())
 
 
 def write_suite(folder: Path, data: dict) -> Path:
@@ -108,7 +110,7 @@ def test_expansion_validates_each_run_and_keeps_the_reasons() -> None:
     ("data", "message"),
     [
         ({"name": "x", "grid": {"seed": 3}}, "grid.seed=3: Input should be a valid list"),
-        ({"name": "x", "gird": {}}, "unknown key gird; did you mean 'grid'\?"),
+        ({"name": "x", "gird": {}}, r"unknown key gird; did you mean 'grid'\?"),
         ({"name": "x y"}, "name='x y'"),
         ({"name": "x", "zip": [{"a": [1, 2], "b": [1]}]}, "zip group lists differ in length"),
     ],
@@ -140,6 +142,47 @@ def test_there_are_built_in_suites() -> None:
     names = {path.stem for path in SUITES}
     assert {"demo"} <= names
     assert len(SUITES) >= 10
+    assert all(load_suite(path).name == path.stem for path in SUITES)  # the name runs it
+
+
+def test_sweep_takes_a_built_in_name_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    listed = run_seqlab("sweep", "demo", "--dry-run", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "sweep demo: 12 combinations" in listed.stdout
+    unknown = run_seqlab("sweep", "archtectures", "--dry-run", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert unknown.stderr == (
+        "error: suite 'archtectures': no such file and no built-in suite of that name "
+        f"(built-in: {', '.join(builtin_suites())})\n"
+    )
+
+
+def test_a_file_wins_over_a_built_in_name(tmp_path: Path) -> None:
+    write_suite(tmp_path, {"name": "demo", "base": {"model": "gru", "task": "adding"}})
+    listed = run_seqlab("sweep", "demo.yaml", "--dry-run", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "sweep demo: 1 combinations" in listed.stdout
+
+
+def test_suites_lists_claims_sizes_runs_and_time() -> None:
+    listed = run_seqlab("suites", "--json", "--workers", "2")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["name"]: row for row in json.loads(listed.stdout)}
+    assert list(rows) == list(builtin_suites())
+    registry = build_registry()
+    for name, path in builtin_suites().items():
+        suite = load_suite(path)
+        assert rows[name]["claims"] == suite.claims
+        for size, figures in rows[name]["sizes"].items():
+            plan = expand(suite, registry, None if size == "-" else size)
+            assert figures["runs"] == len(plan.runnable)
+            assert figures["estimated_seconds"] > 0
+    assert rows["demo"]["sizes"]["-"]["runs"] == 12
+    assert set(rows["gates"]["sizes"]) == {"quick", "full"}
+    table = run_seqlab("suites")
+    assert table.returncode == 0, table.stderr
+    assert "architectures" in table.stdout and "C11" in table.stdout
+    assert "The forget gate is critical" in table.stdout
 
 
 @pytest.mark.parametrize("path", SUITES, ids=[path.stem for path in SUITES])

@@ -112,6 +112,13 @@ def run(
     print_run_report(outcome, tracking_uri())
 
 
+SuiteExperiment = Annotated[
+    Optional[str],
+    typer.Option(help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or the suite name)."),
+]
+"""The ``--experiment`` of the commands that read or write a suite's runs."""
+
+
 class ExecutorChoice(str, Enum):
     """Where a sweep's runs execute."""
 
@@ -121,7 +128,12 @@ class ExecutorChoice(str, Enum):
 
 @app.command()
 def sweep(
-    suite_file: Annotated[Path, typer.Argument(help="A suite YAML file (see docs/sweeps.md).")],
+    suite: Annotated[
+        str,
+        typer.Argument(
+            help="A built-in suite's name ('seqlab suites' lists them) or a suite YAML file."
+        ),
+    ],
     size: Annotated[
         Optional[str], typer.Option(help="The suite's size to run (default: quick, if defined).")
     ] = None,
@@ -132,12 +144,7 @@ def sweep(
         Optional[int],
         typer.Option(min=1, help="Torch threads per run (default: cores / workers; Ray: 1)."),
     ] = None,
-    experiment: Annotated[
-        Optional[str],
-        typer.Option(
-            help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or the suite name)."
-        ),
-    ] = None,
+    experiment: SuiteExperiment = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the expanded runs and exit.")
     ] = False,
@@ -159,13 +166,14 @@ def sweep(
 ) -> None:
     """Run every combination of a suite, in parallel; run it again to resume."""
     from seqlab.registry.components import build_registry
+    from seqlab.sweep.builtin import resolve_suite
     from seqlab.sweep.report import print_plan, print_summary
     from seqlab.sweep.suite import SuiteError, expand, load_suite
 
     if address and executor is not ExecutorChoice.ray:
         fail(f"--address {address}: only with --executor ray")
     try:
-        plan = expand(load_suite(suite_file), build_registry(), size, allow_large)
+        plan = expand(load_suite(resolve_suite(suite)), build_registry(), size, allow_large)
     except SuiteError as exc:
         fail(str(exc))
     if dry_run:
@@ -181,6 +189,74 @@ def sweep(
         fail(str(exc))
     print_summary(report)
     raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def suites(
+    workers: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Runs at once the time estimate assumes (default: the cores)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """List the built-in suites: the claims each answers, its sizes, runs and estimated time."""
+    from seqlab.console.suite_listing import print_suite_table, suite_rows
+    from seqlab.sweep.local import usable_cores
+
+    workers = workers or usable_cores()
+    rows = suite_rows(workers)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        print_suite_table(rows, workers)
+
+
+@app.command()
+def evidence(
+    suite: Annotated[
+        str,
+        typer.Argument(
+            help="A built-in suite's name or a suite YAML file with an evidence: section "
+            "(docs/evidence.md)."
+        ),
+    ],
+    size: Annotated[
+        Optional[str], typer.Option(help="The suite's size whose runs to judge (default: quick).")
+    ] = None,
+    experiment: SuiteExperiment = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    html: Annotated[
+        Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report.")
+    ] = None,
+) -> None:
+    """Judge a suite's hypotheses on its finished runs: verdicts with effects and intervals.
+
+    Exits 0 whatever the verdicts, 2 for a malformed suite or evidence: section, 1 without runs.
+    """
+    from seqlab.evidence.hypotheses import EvidenceError
+    from seqlab.evidence.report import build_report
+    from seqlab.evidence.runs import NoRunsError
+    from seqlab.sweep.builtin import resolve_suite
+    from seqlab.sweep.suite import SuiteError
+
+    try:
+        report = build_report(resolve_suite(suite), size, experiment)
+    except (SuiteError, EvidenceError) as exc:
+        fail(str(exc))
+    except NoRunsError as exc:
+        fail(str(exc).strip("'\""), code=1)
+    if html is not None:
+        from seqlab.evidence.html import write_html
+
+        write_html(report, html)
+    if as_json:
+        typer.echo(report.to_json())
+        return
+    from seqlab.evidence.console import print_verdicts
+
+    print_verdicts(report)
+    if html is not None:
+        typer.echo(f"report written to {html}")
 
 
 @app.command()

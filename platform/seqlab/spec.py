@@ -206,7 +206,9 @@ def describe_validation_errors(
     parts = []
     for err in error.errors():
         key = ".".join([prefix, *map(str, err["loc"])] if prefix else map(str, err["loc"]))
-        if err["type"] == "extra_forbidden":
+        if not err["loc"]:  # a rule across keys (a model validator): its message says it all
+            parts.append(err["msg"].removeprefix("Value error, "))
+        elif err["type"] == "extra_forbidden":
             allowed = sorted(model.model_fields)
             close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from seqlab.evidence.kinds import RegisterHypothesisKind
     from seqlab.registry.components import Component, RegisterComponent
     from seqlab_dashboard.panels import RegisterPanel
 
@@ -80,6 +81,29 @@ def check_combination(model: Component, task: Component, strategy: Component) ->
     :param task: the chosen task's registration.
     :param strategy: the chosen strategy's registration.
     :returns: a one-line reason why the combination is refused, or ``None`` to accept it.
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# Evidence
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_hypothesis_kinds(register: RegisterHypothesisKind) -> None:
+    """Offer kinds of hypotheses to a suite's ``evidence:`` section and ``seqlab evidence``.
+
+    :param register: call ``register(name, hypothesis, estimate, figure)`` once per kind.
+        ``hypothesis`` is a :class:`seqlab.evidence.hypotheses.Hypothesis` subclass declaring
+        the kind's keys (pydantic fields with a ``description`` each, ``kind: Literal[name]``);
+        ``estimate(hypothesis, runs, resampling)`` measures it on a DataFrame of runs
+        (``params.*``, ``metrics.*`` columns) and returns a
+        :class:`seqlab.evidence.estimate.Estimate` (the effect, its bootstrap draws, the
+        region it must lie in); seqlab judges every kind's estimates by the same rules.
+        ``figure(hypothesis, runs)`` returns the plotly figure that answers it.
+
+    Called once each time hypotheses are checked or evaluated; the built-in kinds
+    (``compare``, ``trend``, ``horizon``) use this hook too.
     """
 
 

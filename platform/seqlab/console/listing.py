@@ -34,6 +34,7 @@ def plugin_rows() -> list[dict[str, Any]]:
                 }
             )
     rows += _dashboard_view_rows()
+    rows += _hypothesis_kind_rows()
     problems = [(p.plugin, p.kind, p.name, p.message) for p in registry.problems]
     problems += [(p.name, None, None, p.error) for p in get_plugins() if p.error]
     for plugin, kind, name, message in problems:
@@ -68,6 +69,26 @@ def _dashboard_view_rows() -> list[dict[str, Any]]:
         plugin, _, message = problem.partition(": ")
         info = plugin_info(plugin)
         rows.append({"component": "dashboard view", "name": "-", "plugin": plugin,
+                     "distribution": info.distribution, "version": info.version,
+                     "builtin": info.builtin, "status": f"error: {message}", "summary": ""})
+    return rows
+
+
+def _hypothesis_kind_rows() -> list[dict[str, Any]]:
+    """One row per hypothesis kind (``register_hypothesis_kinds``) and per problem with one."""
+    from seqlab.evidence.kinds import collect_kinds
+
+    kinds = collect_kinds()
+    rows = []
+    for name, kind in sorted(kinds.by_name.items()):
+        info = plugin_info(kind.plugin)
+        summary = (kind.hypothesis.__doc__ or "").strip().splitlines()[0:1]
+        rows.append({"component": "hypothesis kind", "name": name, "plugin": info.name,
+                     "distribution": info.distribution, "version": info.version,
+                     "builtin": info.builtin, "status": "ok", "summary": "".join(summary)})
+    for plugin, message in kinds.problems:
+        info = plugin_info(plugin.split(" and ")[0])
+        rows.append({"component": "hypothesis kind", "name": "-", "plugin": plugin,
                      "distribution": info.distribution, "version": info.version,
                      "builtin": info.builtin, "status": f"error: {message}", "summary": ""})
     return rows

@@ -81,6 +81,10 @@ class Suite(Axes):
     sizes: dict[str, Size] = Field(
         default_factory=dict, description="named sizes, e.g. quick, full"
     )
+    evidence: list[Any] = Field(
+        default_factory=list,
+        description="hypotheses that seqlab evidence judges (docs/evidence.md); not run",
+    )
 
     def sized(self, size: str | None) -> Axes:
         """The suite's axes at ``size``: quick when the suite has sizes and none is asked.
