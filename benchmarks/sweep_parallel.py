@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2, help="alternating pairs of sweeps")
     args = parser.parse_args()
-    from seqlab.sweep.local import usable_cores
+    from seqlab.run.cores import usable_cores
 
     ones: list[float] = []
     manys: list[float] = []

@@ -24,8 +24,8 @@ from seqlab_plugins.tasks.adding import AddingTask
 class LinearRecurrenceParams(Params):
     """``h_t = a h_{t-1} + sum(x_t)``, starting from h = 0."""
 
-    a: float = 0.5
-    learn_a: bool = False
+    a: float = Field(0.5, description="the recurrence's weight a")
+    learn_a: bool = Field(False, description="train a as a parameter")
 
 
 class LinearRecurrence(nn.Module):
@@ -56,7 +56,7 @@ def build_linear_recurrence(params: LinearRecurrenceParams, input_size: int) -> 
 class MeanOutputParams(Params):
     """Parameters of ``mean_output``."""
 
-    length: int = Field(10, ge=1)
+    length: int = Field(10, ge=1, description="sequence length")
 
 
 class MeanOutputTask(Task):
@@ -74,7 +74,7 @@ class MeanOutputTask(Task):
     def __init__(self, length: int) -> None:
         self.length = length
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: str = "train") -> Batch:
         """Noise inputs and dummy targets."""
         x = torch.randn(batch_size, self.length, 1, generator=generator)
         return {"x": x, "y": torch.zeros(batch_size, 1)}
@@ -106,7 +106,7 @@ class EasyAddingTask(AddingTask):
 class EasyAddingParams(Params):
     """Parameters of ``easy_adding``."""
 
-    length: int = Field(8, ge=2)
+    length: int = Field(8, ge=2, description="sequence length")
 
 
 def build_easy_adding(params: EasyAddingParams) -> Task:

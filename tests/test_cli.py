@@ -29,6 +29,22 @@ def test_describe_shows_parameters_with_default_range_and_help() -> None:
     assert "trainer.max_steps" in trainer and "trainer.accelerator" in trainer
 
 
+def test_describe_prints_help_text_literally() -> None:
+    """Rich markup never eats brackets in a help text (labeling's help mentions x[t-d])."""
+    from seqlab.console.listing import _parameter_table
+    from seqlab import Params
+    from pydantic import Field
+    from rich.console import Console
+
+    class Bracketed(Params):
+        distance: int = Field(1, description="predict x[t-d] from [bold]x[/bold]")
+
+    console = Console(width=200, record=True)
+    console.print(_parameter_table("model [red]odd[/red]", Bracketed, "model"))
+    text = console.export_text()
+    assert "x[t-d] from [bold]x[/bold]" in text and "model [red]odd[/red]" in text
+
+
 def test_describe_unknown_name_suggests() -> None:
     result = run_seqlab("describe", "lsmt")
     assert result.returncode == 2

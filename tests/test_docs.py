@@ -30,8 +30,19 @@ def test_every_hook_has_a_docstring_and_a_heading_in_the_tutorial() -> None:
         assert f"### {name}({arguments})" in TUTORIAL, f"hook {name} missing from the tutorial"
 
 
-def test_tutorial_code_is_the_example_plugin() -> None:
+def test_tutorial_code_is_the_example_plugins() -> None:
+    """Every file of the three example plugins appears in the tutorial, as it is."""
     blocks = re.findall(r"```(?:python|toml)\n(.*?)```", TUTORIAL, flags=re.DOTALL)
-    example = ROOT / "examples" / "seqlab-leaky-rnn"
-    assert (example / "seqlab_leaky_rnn.py").read_text() in blocks
-    assert (example / "pyproject.toml").read_text() in blocks
+    files = sorted((ROOT / "examples").glob("seqlab-*/*.py")) + sorted(
+        (ROOT / "examples").glob("seqlab-*/pyproject.toml")
+    )
+    assert len(files) == 9
+    for path in files:
+        assert path.read_text() in blocks, f"{path.relative_to(ROOT)} differs from the tutorial"
+
+
+def test_tutorial_states_the_python_version_seqlab_requires() -> None:
+    import tomllib
+
+    required = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert required == ">=3.11" and "Python 3.11 or newer" in TUTORIAL

@@ -217,6 +217,38 @@ def test_tcn_is_causal_with_its_receptive_field(registry) -> None:  # type: igno
     assert seen.nonzero().flatten().tolist() == list(range(15 - 6, 16))
 
 
+def test_tcn_reaches_a_given_dependency_with_the_fewest_blocks(registry) -> None:  # type: ignore[no-untyped-def]
+    """``model.receptive_field=T``: the output at the last step depends on the first input
+    (61 steps by default could not reach the adding problem's first mark at T >= 61), and
+    one block fewer would not reach it; a contradicting num_layers is refused."""
+    torch.manual_seed(8)
+    model = build(registry, "tcn", receptive_field=40, kernel_size=2, hidden_size=16)
+    assert len(model.blocks) == 5 and model.receptive_field == 63
+    assert influence(model, 40, 39)[0]
+    fewer = build(registry, "tcn", num_layers=4, kernel_size=2, hidden_size=16)
+    assert not influence(fewer, 40, 39)[0]
+    with pytest.raises(ValueError, match="num_layers=4 contradicts receptive_field=40"):
+        build(registry, "tcn", receptive_field=40, kernel_size=2, num_layers=4)
+
+
+def test_tcn_matches_a_recurrent_models_parameters(registry) -> None:  # type: ignore[no-untyped-def]
+    """``model.parameters=N``: the widest channels within N weights (counted for one input
+    feature), so the parallel baseline has about an LSTM's parameters, not 5x them."""
+    from seqlab_plugins.models.tcn import weight_count
+
+    def count(model: torch.nn.Module) -> int:
+        return sum(p.numel() for p in model.parameters())
+
+    lstm = count(build(registry, "lstm", input_size=1, hidden_size=64))
+    default = count(build(registry, "tcn", input_size=1))
+    matched = build(registry, "tcn", input_size=1, parameters=lstm, receptive_field=2000)
+    assert default > 4 * lstm
+    assert 0.9 * lstm < count(matched) <= lstm
+    assert count(matched) == weight_count(matched.output_size, len(matched.blocks), 3, 1)
+    wider = weight_count(matched.output_size + 1, len(matched.blocks), 3, 1)
+    assert wider > lstm
+
+
 def test_recurrent_model_sees_the_whole_past(registry) -> None:  # type: ignore[no-untyped-def]
     """A recurrent model's output at t depends on every earlier input, none later."""
     torch.manual_seed(7)

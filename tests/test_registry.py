@@ -49,16 +49,18 @@ def test_third_party_registration_with_params_and_traits() -> None:
     assert thing.summary == "A thing for tests."
 
 
-def test_name_clash_names_both_plugins_and_keeps_others() -> None:
+def test_name_clash_keeps_the_builtin_and_disables_only_the_newcomer() -> None:
     def register_models(register):
         register("lstm", build_thing, WidthParams)
 
     with registered_plugin(make_plugin("copycat", register_models=register_models)):
         registry = build_registry()
-    with pytest.raises(ComponentError, match="registered by both .*lstm.* and copycat"):
-        registry.get("model", "lstm")
+    assert registry.get("model", "lstm").plugin == "seqlab_plugins.models.lstm"
     assert registry.get("task", "adding")  # everything else still works
-    assert any("copycat" in p.plugin for p in registry.problems)
+    [problem] = registry.problems_about("lstm")
+    assert problem.plugin == "copycat" and problem.kind == "model"
+    assert "registered by both seqlab_plugins.models.lstm and copycat" in problem.message
+    assert "this one is disabled" in problem.message
 
 
 def test_a_plugin_whose_hook_raises_loses_only_its_own_components() -> None:
@@ -111,3 +113,41 @@ def test_check_combination_collects_reasons_and_isolates_raising_checkers() -> N
     assert "lstm never with adding" in reasons
     assert any("crasher failed to check: ValueError: checker bug" in r for r in reasons)
     assert check_combination(*parts) == []
+
+
+def test_combination_rules_key_on_traits_not_names() -> None:
+    """A third-party strategy declaring carries_state is refused for a stateless model, like
+    tbptt; one declaring reads_backwards is refused on a causal task."""
+    from seqlab.registry.components import check_combination
+
+    def build_strategy(params, parts):  # type: ignore[no-untyped-def]
+        """A strategy for tests."""
+
+    def register_strategies(register):  # type: ignore[no-untyped-def]
+        register("chunky", build_strategy, carries_state=True)
+        register("two_way", build_strategy, reads_backwards=True)
+
+    with registered_plugin(make_plugin("trait_strategies", register_strategies=register_strategies)):
+        registry = build_registry()
+        window, lm = registry.get("model", "window"), registry.get("task", "lm")
+        [stateless] = check_combination(window, registry.get("task", "adding"),
+                                        registry.get("strategy", "chunky"))
+        [causal] = check_combination(registry.get("model", "lstm"), lm,
+                                     registry.get("strategy", "two_way"))
+    assert "strategy chunky carries the state across chunks, but model window" in stateless
+    assert "task lm is causal" in causal and "strategy two_way" in causal
+
+
+def test_trait_values_must_be_booleans_and_known() -> None:
+    def build_task(params):  # type: ignore[no-untyped-def]
+        """A task for tests."""
+
+    def register_tasks(register):  # type: ignore[no-untyped-def]
+        register("maybe", build_task, WidthParams, causal="yes")
+        register("odd", build_task, WidthParams, carries_state=True)
+
+    with registered_plugin(make_plugin("trait_values", register_tasks=register_tasks)):
+        registry = build_registry()
+    messages = {p.name: p.message for p in registry.problems if p.plugin == "trait_values"}
+    assert messages["maybe"] == "trait causal='yes' must be True or False"
+    assert messages["odd"] == "unknown trait carries_state=True (known task traits: causal)"

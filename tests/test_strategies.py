@@ -353,3 +353,74 @@ def test_tbptt_validates_every_val_every_updates_not_batches(
     path = client.download_artifacts(outcome.run_id, record.GRADIENT_FLOW_ARTIFACT, str(tmp_path))
     flow = json.loads(Path(path).read_text())
     assert flow["steps"] == [0, 8, 16, 24]
+
+
+def test_under_a_sequence_budget_tbptt_and_bptt_train_on_the_same_sequences(
+    registry, store: str  # type: ignore[no-untyped-def]
+) -> None:
+    """C8 compares at equal data: with ``trainer.budget=sequences`` a tbptt run (4 updates per
+    12-step labeling batch at k1=3) and a bptt run of the same spec see the same number of
+    training sequences, and validate after the same batches; under the default budget,
+    ``max_steps`` counts updates and tbptt sees a quarter of the sequences."""
+    from mlflow import MlflowClient
+
+    from seqlab.run.runner import train
+    from seqlab.spec import load_spec
+    from seqlab.store import record
+
+    def sequences_seen(*overrides: str) -> tuple[float, list[int]]:
+        spec = load_spec(
+            ["model=rnn", "model.hidden_size=4", "task=labeling", "task.length=12",
+             "task.distance=2", "trainer.max_steps=8", "trainer.val_every=4",
+             "trainer.batch_size=4", "trainer.val_size=8", "trainer.log_every=2", *overrides],
+            None,
+            registry,
+        )
+        outcome = train(spec, registry, progress=False)
+        client = MlflowClient(store)
+        validations = client.get_metric_history(outcome.run_id, record.validation_metric("loss"))
+        return outcome.metrics[record.TRAIN_SEQUENCES], [m.step for m in validations]
+
+    budget = "trainer.budget=sequences"
+    bptt = sequences_seen("strategy=bptt", budget)
+    tbptt = sequences_seen("strategy=tbptt", "strategy.k1=3", budget)
+    assert bptt == (32, [4, 8])  # 8 batches of 4 sequences; steps are optimizer steps
+    assert tbptt == (32, [16, 32])  # the same 8 batches, 4 updates each
+    assert sequences_seen("strategy=tbptt", "strategy.k1=3") == (8, [4, 8])  # budget=updates
+
+
+def test_tbptt_chunk_without_targets_makes_no_update_and_no_nan(registry) -> None:  # type: ignore[no-untyped-def]
+    """A per-position task whose mask sets only the last two steps: TBPTT(2, 2) over 8 steps
+    updates once, on the last chunk; the chunks before only carry the state (their loss would
+    be 0/0). ``masked_mean`` of an empty mask is 0, not NaN."""
+    from seqlab.api.strategy import RunParts
+    from seqlab.api.task import Task, masked_mean
+    from seqlab.spec import TrainerSettings
+    from seqlab_plugins.strategies.tbptt_system import TruncatedBPTT
+
+    class SparseTargets(Task):
+        input_size, output_size, readout, metric = 1, 1, "all", "mse"
+        higher_is_better, baseline, solved_threshold, optimum = False, 1.0, 0.0, 0.0
+        time_keys = ("x", "y", "mask")
+
+        def sample(self, batch_size, generator, split="train"):  # type: ignore[no-untyped-def]
+            x = torch.randn(batch_size, 8, 1, generator=generator)
+            mask = torch.zeros(batch_size, 8)
+            mask[:, -2:] = 1
+            return {"x": x, "y": x.cumsum(1), "mask": mask}
+
+        def loss(self, prediction, batch):  # type: ignore[no-untyped-def]
+            return masked_mean((prediction - batch["y"]).squeeze(-1) ** 2, batch["mask"])
+
+        def evaluate(self, prediction, batch):  # type: ignore[no-untyped-def]
+            return {"mse": self.loss(prediction, batch)}
+
+    lstm = registry.get("model", "lstm")
+    model = lstm.build(lstm.params(hidden_size=4), input_size=1)
+    task = SparseTargets()
+    system = TruncatedBPTT(RunParts(model, task, TrainerSettings(), lambda: model), k1=2, k2=2)
+    batch = task.sample(3, torch.Generator().manual_seed(0))
+    assert system.updates_per_batch(batch) == 1
+    [loss] = list(system.updates(batch))
+    assert torch.isfinite(loss) and loss.requires_grad
+    assert float(masked_mean(torch.ones(2, 2), torch.zeros(2, 2))) == 0.0

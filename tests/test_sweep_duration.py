@@ -35,6 +35,9 @@ def test_cost_follows_what_the_run_does() -> None:
     assert step_seconds(strategy="bidirectional") == pytest.approx(2 * lstm - STEP_S)
     assert step_seconds(strategy="tbptt", **{"strategy.k1": 10, "strategy.k2": 25}) == (
         pytest.approx((lstm - STEP_S) / 2 + STEP_S))
+    truncated = {"strategy.k1": 10, "strategy.k2": 25, "trainer.budget": "sequences"}
+    assert step_seconds(strategy="tbptt", **truncated) == (  # 5 updates of each batch
+        pytest.approx(5 * ((lstm - STEP_S) / 2 + STEP_S)))
     assert step_seconds(**{"model.variant": "no_forget_gate"}) > 2 * lstm
     assert step_seconds(model="someone-elses-model") == lstm
 

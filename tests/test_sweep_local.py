@@ -106,11 +106,13 @@ def test_the_fork_server_warm_up_loads_the_stack_without_starting_it(store: str)
 
 BROKEN_PLUGIN = '''
 """A throwaway model plugin whose forward pass always fails."""
+from pydantic import Field
+
 from seqlab import Params, hookimpl
 
 
 class BrokenParams(Params):
-    hidden_size: int = 8
+    hidden_size: int = Field(8, description="units")
 
 
 def build_broken(params, input_size):
@@ -137,12 +139,22 @@ def register_models(register):
 
 
 def build_killed(params, input_size):
-    """A model whose process is killed on its first forward pass, as by the OOM killer."""
+    """A model whose process is killed on its first forward pass in training, as by the OOM
+    killer (seqlab's contract check before the run, without gradients, only sees it raise)."""
     import os
     import signal
 
+    import torch
+
     model = build_broken(params, input_size)
-    model.forward = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+    raising = model.forward
+
+    def forward(*args, **kwargs):
+        if torch.is_grad_enabled():
+            os.kill(os.getpid(), signal.SIGKILL)
+        return raising(*args, **kwargs)
+
+    model.forward = forward
     return model
 '''
 
@@ -302,3 +314,44 @@ def test_running_runs_of_live_processes_and_other_hosts_are_left_alone(store: st
     statuses = {name: client.get_run(run_id).info.status for name, run_id in runs.items()}
     assert statuses == {"alive": "RUNNING", "dead": "KILLED", "other host": "RUNNING",
                         "untagged": "RUNNING"}
+
+
+ALLOCATOR_PLUGIN = '''
+"""A throwaway model plugin that fails, saying the allocator setting of its process."""
+import os
+
+from seqlab import Params, hookimpl
+
+
+class ProbeParams(Params):
+    hidden_size: int = 8
+
+
+def build_probe(params, input_size):
+    """Fail at once, naming the worker's MALLOC_MMAP_THRESHOLD_."""
+    raise RuntimeError(f"worker MALLOC_MMAP_THRESHOLD_={os.environ.get('MALLOC_MMAP_THRESHOLD_')}")
+
+
+@hookimpl
+def register_models(register):
+    register("allocator_probe", build_probe, ProbeParams)
+'''
+
+
+def test_a_sweeps_workers_start_with_a_fixed_mmap_threshold(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Faithful CPU memory figures: glibc reads MALLOC_MMAP_THRESHOLD_ at process start, so
+    the sweep puts it in its workers' environment (see docs/metrics.md)."""
+    from seqlab.measure.allocator import MMAP_THRESHOLD, MMAP_THRESHOLD_VARIABLE
+
+    monkeypatch.delenv(MMAP_THRESHOLD_VARIABLE, raising=False)  # restored after the test
+    (tmp_path / "sweep_allocator_plugin.py").write_text(ALLOCATOR_PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sweep_allocator_plugin
+
+    with registered_plugin(sweep_allocator_plugin):
+        suite = Suite(name="allocator", base=TINY_BASE, grid={"model": ["allocator_probe"]})
+        report = run_sweep(expand(suite, build_registry()), workers=1, console=quiet())
+    [result] = report.results
+    assert f"worker MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD}" in result.reason

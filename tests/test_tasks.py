@@ -217,8 +217,8 @@ def test_timeseries_is_mackey_glass_shifted_by_the_horizon(registry) -> None:  #
     batch = task.sample(16, seeded())
     torch.testing.assert_close(batch["x"][:, 3:], batch["y"][:, :-3])
     split = int(0.8 * len(task.series))
-    for generator, in_validation in ((seeded(), False), (seeded(VALIDATION_SEED), True)):
-        first = task.sample(64, generator)["x"][:, 0, 0]
+    for part, in_validation in (("train", False), ("validation", True)):
+        first = task.sample(64, seeded(VALIDATION_SEED), split=part)["x"][:, 0, 0]
         starts = [int((task.series == value).nonzero()[0]) for value in first]
         assert all((start >= split) == in_validation for start in starts)
     assert math.isclose(

@@ -1,6 +1,6 @@
 """A team's setup, for real (docs/sweeps.md): PostgreSQL behind ``mlflow server`` with proxied
-artifacts, a local and a Ray sweep recording to it, the dashboard reading it over HTTP, and the
-dashboard's direct SQL reader against PostgreSQL itself.
+artifacts, a local and a Ray sweep recording to it, ``seqlab evidence`` and the dashboard reading
+it over HTTP, and the dashboard's direct SQL reader against PostgreSQL itself.
 
 PostgreSQL is Debian's ``postgresql`` package (``.ci/run`` installs it); the test starts its own
 throwaway cluster in a temporary folder, listening on 127.0.0.1 only, as the ``postgres`` user
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import io
+import json
 import os
 import pwd
 import shutil
@@ -32,7 +33,7 @@ from conftest import SEQLAB, TINY_RUN
 from seqlab.registry.components import build_registry
 from seqlab.store import record
 from seqlab.sweep.launch import run_sweep
-from seqlab.sweep.suite import Suite, expand
+from seqlab.sweep.suite import expand, load_suite
 from test_dashboard_browser import CHROMEDRIVER, CHROMIUM, browser, settled  # noqa: F401
 from test_mlflow_server import free_port
 
@@ -134,27 +135,47 @@ def check_recorded(server: str, name: str, tmp_path: Path) -> None:
     assert len(runs) == RUNS
     assert {run.info.status for run in runs} == {"FINISHED"}
     assert {run.data.tags[record.TAG_SWEEP] for run in runs} == {name}
-    assert sorted(int(run.data.params["seed"]) for run in runs) == list(range(RUNS))
+    assert sorted((run.data.params["model"], run.data.params["seed"]) for run in runs) == [
+        (model, str(seed)) for model in ("gru", "lstm") for seed in range(3)]
     assert all(run.info.artifact_uri.startswith("mlflow-artifacts:") for run in runs)
     for run in runs:
         spec = client.download_artifacts(run.info.run_id, "spec.yaml", str(tmp_path))
         assert yaml.safe_load(Path(spec).read_text())["seed"] == int(run.data.params["seed"])
 
 
-def sweep_of(name: str) -> Any:
-    return expand(Suite(name=name, base=TINY_BASE, grid={"seed": list(range(RUNS))}),
-                  build_registry())
+def suite_file(folder: Path, name: str) -> Path:
+    """A suite of ``RUNS`` tiny runs (lstm and gru, three seeds) with one hypothesis to judge."""
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": name, "base": TINY_BASE, "grid": {"model": ["lstm", "gru"], "seed": [0, 1, 2]},
+        "evidence": [{"claim": "C6", "statement": "lstm and gru differ on a tiny adding problem",
+                      "kind": "compare", "metric": "val/mse", "a": {"model": "lstm"},
+                      "b": {"model": "gru"}, "better": "lower"}],
+    }))
+    return path
 
 
-def test_a_two_worker_sweep_records_to_the_team_server(
+def sweep_of(folder: Path, name: str) -> Any:
+    return expand(load_suite(suite_file(folder, name)), build_registry())
+
+
+def test_a_two_worker_sweep_records_to_the_team_server_and_evidence_reads_it(
     team_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", team_server)
     monkeypatch.chdir(tmp_path)
-    report = run_sweep(sweep_of("team-local"), workers=2, console=Console(file=io.StringIO()))
+    report = run_sweep(sweep_of(tmp_path, "team-local"), workers=2,
+                       console=Console(file=io.StringIO()))
     assert report.exit_code == 0
     check_recorded(team_server, "team-local", tmp_path)
     assert not (tmp_path / "mlruns").exists()
+    judged = subprocess.run([SEQLAB, "evidence", str(tmp_path / "team-local.yaml"), "--json"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env={**os.environ, "MLFLOW_TRACKING_URI": team_server})
+    assert judged.returncode == 0, judged.stderr
+    (verdict,) = json.loads(judged.stdout)
+    assert verdict["claim"] == "C6" and (verdict["n_a"], verdict["n_b"]) == (3, 3)
+    assert len(verdict["run_ids"]) == RUNS
 
 
 def test_a_ray_sweep_records_to_the_team_server(
@@ -166,7 +187,7 @@ def test_a_ray_sweep_records_to_the_team_server(
     with tempfile.TemporaryDirectory(prefix="ray-") as folder:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=folder)
         try:
-            report = run_sweep(sweep_of("team-ray"), executor="ray",
+            report = run_sweep(sweep_of(tmp_path, "team-ray"), executor="ray",
                                console=Console(file=io.StringIO()))
         finally:
             ray.shutdown()

@@ -17,6 +17,8 @@ from seqlab_dashboard import ids
 if TYPE_CHECKING:
     from dash import Dash
 
+    from seqlab.registry.hookcall import Problem
+
 ASSETS = Path(__file__).with_name("assets")
 
 URL_STATE_JS = """
@@ -67,7 +69,7 @@ def create_app() -> Dash:
 
     from seqlab_dashboard.controls import SHARED_KEYS
     from seqlab_dashboard.data import open_store
-    from seqlab_dashboard.panels import collect_panels
+    from seqlab.registry.views import collect_panels
 
     open_store().runs()  # read the store now, so the first visitor does not wait for it
 
@@ -79,7 +81,7 @@ def create_app() -> Dash:
         suppress_callback_exceptions=True,
         title="seqlab · compare runs",
     )
-    problems: list[str] = []
+    problems: list[Problem] = []
     panels = collect_panels(problems)
     for problem in problems:  # a broken view plugin is left out, not fatal
         warnings.warn(f"dashboard view skipped: {problem}", stacklevel=2)

@@ -40,11 +40,19 @@ def fail(message: str, code: int = 2) -> NoReturn:
 @app.command()
 def plugins(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Also build each model with its defaults and check one tiny forward pass "
+            "(loads torch: a few seconds).",
+        ),
+    ] = False,
 ) -> None:
-    """List plugins, the components each registers, and any that failed."""
+    """List plugins, the components each registers, and any that failed or break a rule."""
     from seqlab.console.listing import plugin_rows, print_plugin_table
 
-    rows = plugin_rows()
+    rows = plugin_rows(check_models=check)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
     else:
@@ -103,12 +111,14 @@ def run(
         fail(str(exc))
     from seqlab.console.run_report import print_run_report
     from seqlab.run.runner import RunError, train
+    from seqlab.store.status import RunStatus
     from seqlab.store.tracking import tracking_uri
 
     try:
         outcome = train(spec, registry, experiment=experiment, progress=progress)
     except RunError as exc:
-        fail(str(exc), code={"KILLED": 130, "REFUSED": 2}.get(exc.status, 1))
+        codes = {RunStatus.KILLED: 130, RunStatus.REFUSED: 2}
+        fail(str(exc), code=codes.get(exc.status, 1))
     print_run_report(outcome, tracking_uri())
 
 
@@ -201,7 +211,7 @@ def suites(
 ) -> None:
     """List the built-in suites: the claims each answers, its sizes, runs and estimated time."""
     from seqlab.console.suite_listing import print_suite_table, suite_rows
-    from seqlab.sweep.local import usable_cores
+    from seqlab.run.cores import usable_cores
 
     workers = workers or usable_cores()
     rows = suite_rows(workers)

@@ -23,12 +23,37 @@ from seqlab.messages import clipped, shown
 if TYPE_CHECKING:
     from seqlab.registry.components import Registry
 
-COMPONENT_KINDS = ("model", "task", "strategy")
+Kind = Literal["model", "task", "strategy"]
+"""A component kind: what a run is made of."""
+COMPONENT_KINDS: tuple[Kind, ...] = ("model", "task", "strategy")
 DEFAULT_COMPONENTS = {"model": "lstm", "task": "adding", "strategy": "bptt"}
 MAX_COUNT = 10**8
 """The largest step count or interval a trainer setting accepts (larger ones never finish)."""
 MAX_VAL_SIZE = 100_000
 """The largest validation set: it is built in memory before training starts."""
+NAME = "name"
+"""The key of a component's registered name: ``model: {name: lstm, hidden_size: 64}``."""
+
+
+# The bare-name rule, in its three readings: a component kind given a plain value names the
+# component, so ``model=lstm`` means ``model.name=lstm`` and ``model: lstm`` means
+# ``model: {name: lstm}``.
+
+
+def with_bare_name(key: str, value: Any) -> Any:
+    """``{name: value}`` for a component kind given a plain value; ``value`` otherwise."""
+    return {NAME: value} if key in COMPONENT_KINDS and not isinstance(value, Mapping) else value
+
+
+def name_key(key: str) -> str:
+    """The dotted key a ``key=value`` override sets: ``model`` -> ``model.name``."""
+    return f"{key}.{NAME}" if key in COMPONENT_KINDS else key
+
+
+def bare_name_key(dotted: str) -> str:
+    """The short form of a dotted key: ``model.name`` -> ``model``; other keys unchanged."""
+    head, _, last = dotted.rpartition(".")
+    return head if last == NAME and head in COMPONENT_KINDS else dotted
 
 
 class SpecError(ValueError):
@@ -38,14 +63,28 @@ class SpecError(ValueError):
 class TrainerSettings(Params):
     """Settings of the training loop shared by every strategy (keys ``trainer.*``)."""
 
-    max_steps: int = Field(500, ge=1, le=MAX_COUNT, description="optimizer steps to train for")
+    max_steps: int = Field(
+        500,
+        ge=1,
+        le=MAX_COUNT,
+        description="how long to train: optimizer steps, or batches under budget=sequences",
+    )
+    budget: Literal["updates", "sequences"] = Field(
+        "updates",
+        description="what max_steps and val_every count: updates (optimizer steps) or "
+        "sequences (batches of batch_size training sequences, the same data for every strategy)",
+    )
     batch_size: int = Field(32, ge=1, le=65536, description="sequences per training batch")
     lr: float = Field(1e-3, gt=0, le=10, description="learning rate of the Adam optimizer")
     grad_clip: float | None = Field(
         None, gt=0, description="clip the global gradient norm to this value (null: never)"
     )
     val_every: int = Field(
-        100, ge=1, le=MAX_COUNT, description="validate every this many optimizer steps, and at the end"
+        100,
+        ge=1,
+        le=MAX_COUNT,
+        description="validate every this many optimizer steps (batches under budget=sequences), "
+        "and at the end",
     )
     val_size: int = Field(512, ge=1, le=MAX_VAL_SIZE, description="sequences in the fixed validation set")
     log_every: int = Field(
@@ -100,7 +139,7 @@ class RunSpec:
         out: dict[str, Any] = {}
         for kind in COMPONENT_KINDS:
             choice: Choice = getattr(self, kind)
-            out[kind] = {"name": choice.name, **choice.params.model_dump(mode="json")}
+            out[kind] = {NAME: choice.name, **choice.params.model_dump(mode="json")}
         out["trainer"] = self.trainer.model_dump(mode="json")
         out["seed"] = self.seed
         return out
@@ -113,14 +152,15 @@ class RunSpec:
                 flat[section] = value
                 continue
             for key, item in value.items():
-                flat[section if key == "name" else f"{section}.{key}"] = item
+                flat[bare_name_key(f"{section}.{key}")] = item
         return flat
 
     def to_yaml(self) -> str:
         """The resolved spec as YAML, readable back by ``seqlab run --config``."""
         import yaml
 
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+        text: str = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        return text
 
     def spec_hash(self) -> str:
         """A short stable hash of the resolved spec: equal specs, equal hashes."""
@@ -134,8 +174,7 @@ def nest_dotted_keys(flat: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in flat.items():
         if isinstance(value, Mapping):
             value = nest_dotted_keys(value)
-        if key in COMPONENT_KINDS and not isinstance(value, Mapping):
-            value = {"name": value}
+        value = with_bare_name(str(key), value)
         head, _, rest = str(key).partition(".")
         if rest:
             value = nest_dotted_keys({rest: value})
@@ -170,9 +209,8 @@ def read_overrides(overrides: Sequence[str], config: Path | None = None) -> dict
     for item in overrides:
         if "=" not in item:
             raise SpecError(f"override {shown(item)} is not of the form key=value")
-        key, _, _ = item.partition("=")
-        if key in COMPONENT_KINDS:
-            item = f"{key}.name={item[len(key) + 1:]}"
+        key, _, value = item.partition("=")
+        item = f"{name_key(key)}={value}"
         try:
             layers.append(OmegaConf.from_dotlist([item]))
         except (OmegaConfBaseException, ValueError) as exc:
@@ -228,8 +266,6 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
     :raises SpecError: naming the key, the value and what is allowed, for unknown names, keys,
         wrong types, values out of range, and combinations a plugin refuses.
     """
-    from seqlab.registry.components import ComponentError, check_combination
-
     try:
         top = _TopLevel.model_validate(raw)
     except ValidationError as exc:
@@ -238,10 +274,10 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
     components = {}
     for kind in COMPONENT_KINDS:
         settings = dict(getattr(top, kind))
-        name = str(settings.pop("name", DEFAULT_COMPONENTS[kind]))
+        name = str(settings.pop(NAME, DEFAULT_COMPONENTS[kind]))
         try:
-            component = registry.get(kind, name)  # type: ignore[arg-type]
-        except ComponentError as exc:
+            component = registry.get(kind, name)
+        except LookupError as exc:  # the registry's ComponentError: unknown or unusable
             raise SpecError(f"{kind}={name}: {exc}") from None
         try:
             params = component.params.model_validate(settings)
@@ -249,7 +285,7 @@ def resolve_spec(raw: Mapping[str, Any], registry: Registry) -> RunSpec:
             raise SpecError(describe_validation_errors(exc, kind, component.params)) from None
         choices[kind] = Choice(name, params)
         components[kind] = component
-    reasons = check_combination(**components)
+    reasons = registry.check_combination(**components)
     if reasons:
         names = ", ".join(f"{kind}={choices[kind].name}" for kind in COMPONENT_KINDS)
         raise SpecError(f"{names} refused: {'; '.join(reasons)}")

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from dash import Dash
     from dash.development.base_component import Component
 
-    from seqlab_dashboard.panels import RegisterPanel
+    from seqlab.api.view import RegisterPanel
 
 VIEW = "efficiency"
 COSTS = {

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from dash.development.base_component import Component
 
     from seqlab_dashboard.data import ByPosition
-    from seqlab_dashboard.panels import RegisterPanel
+    from seqlab.api.view import RegisterPanel
 
 VIEW = "longterm"
 LENGTH = "task.length"
@@ -47,7 +47,8 @@ def layout(**query: str) -> Component:
     return html.Div([
         html.Div(className="view-head", children=[
             html.H2("Long-term dependency"),
-            html.P("Normalized score: 0 is chance (the task's baseline), 1 is perfect. A group's memory "
+            html.P("Normalized score: 0 is the task's strongest naive baseline (ltd/baseline), 1 is "
+                   "perfect. A group's memory "
                    "horizon is the longest length up to which most of its seeds solve every tested length."),
         ]),
         scope_controls(VIEW, query, runs),

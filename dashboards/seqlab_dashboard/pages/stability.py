@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from dash import Dash
     from dash.development.base_component import Component
 
-    from seqlab_dashboard.panels import RegisterPanel
+    from seqlab.api.view import RegisterPanel
 
 VIEW = "stability"
 LR = "trainer.lr"

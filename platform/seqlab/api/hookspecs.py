@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from seqlab.api.register import RegisterModel, RegisterStrategy, RegisterTask
+    from seqlab.api.component import Component
+    from seqlab.api.view import RegisterPanel
     from seqlab.evidence.kinds import RegisterHypothesisKind
-    from seqlab.registry.components import Component, RegisterComponent
-    from seqlab_dashboard.panels import RegisterPanel
 
 hookspec = pluggy.HookspecMarker("seqlab")
 
@@ -25,41 +26,45 @@ hookspec = pluggy.HookspecMarker("seqlab")
 
 
 @hookspec
-def register_models(register: RegisterComponent) -> None:
+def register_models(register: RegisterModel) -> None:
     """Offer sequence models to seqlab.
 
-    :param register: call ``register(name, build, params, **traits)`` once per model.
-        ``params`` is a :class:`seqlab.Params` subclass declaring the model's parameters
-        (types, defaults, ranges, a ``description`` each). ``build(params, input_size)``
-        returns a ``torch.nn.Module`` whose ``forward(x, state=None, lengths=None)`` takes a
-        ``(batch, time, input_size)`` tensor and returns ``(outputs, state)`` with outputs of
-        shape ``(batch, time, module.output_size)``. Traits are facts other plugins read when
-        checking a combination, e.g. ``bidirectional=True`` if the model may also read a
-        sequence backwards, ``carries_state=True`` if its state can be carried across chunks.
+    :param register: call ``register(name, build, params, **traits)`` once per model
+        (:class:`seqlab.api.register.RegisterModel`). ``params`` is a :class:`seqlab.Params`
+        subclass declaring the model's parameters (types, defaults, ranges, a ``description``
+        each). ``build(params, input_size)`` returns a :class:`seqlab.SequenceModel`: a
+        ``torch.nn.Module`` with an ``output_size`` whose ``forward(x, state=None,
+        lengths=None)`` takes a ``(batch, time, input_size)`` tensor and returns
+        ``(outputs, state)`` with outputs of shape ``(batch, time, output_size)``. Traits:
+        ``carries_state``, ``bidirectional`` (:data:`seqlab.api.traits.TRAITS`).
 
-    Called once when the registry is built.
+    Called once when the registry is built; every registration is checked then, and the
+    model's forward pass before each run.
     """
 
 
 @hookspec
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Offer tasks (data, loss and metric) to seqlab.
 
-    :param register: call ``register(name, build, params, **traits)`` once per task;
-        ``build(params)`` returns a :class:`seqlab.api.task.Task`. Declare ``causal=True`` when a
-        prediction must not see the future of the sequence.
+    :param register: call ``register(name, build, params, **traits)`` once per task
+        (:class:`seqlab.api.register.RegisterTask`); ``build(params)`` returns a
+        :class:`seqlab.Task`. Trait: ``causal`` when a prediction must not see the future
+        of the sequence.
 
     Called once when the registry is built.
     """
 
 
 @hookspec
-def register_strategies(register: RegisterComponent) -> None:
+def register_strategies(register: RegisterStrategy) -> None:
     """Offer training strategies to seqlab.
 
-    :param register: call ``register(name, build, params, **traits)`` once per strategy;
-        ``build(params, parts)`` returns a ``pytorch_lightning.LightningModule`` training the
-        model of ``parts`` (a :class:`seqlab.api.strategy.RunParts`) on its task.
+    :param register: call ``register(name, build, params, **traits)`` once per strategy
+        (:class:`seqlab.api.register.RegisterStrategy`); ``build(params, parts)`` returns a
+        ``pytorch_lightning.LightningModule`` (usually a :class:`seqlab.SequenceSystem`)
+        training the model of ``parts`` (a :class:`seqlab.RunParts`) on its task. Traits:
+        ``carries_state``, ``reads_backwards``.
 
     Called once when the registry is built.
     """
@@ -74,10 +79,13 @@ def register_strategies(register: RegisterComponent) -> None:
 def check_combination(model: Component, task: Component, strategy: Component) -> str | None:
     """Refuse a model x task x strategy combination that cannot work.
 
-    Called for every run spec before anything is built or recorded; every plugin is asked, and
-    every non-``None`` answer is reported.
+    Called for every run spec before anything is built or recorded, after the rules of the
+    components' traits (:func:`seqlab.api.traits.trait_conflicts`); every plugin is asked, and
+    every non-``None`` answer is reported. Key rules on traits, not on names, so that they
+    also hold for components other plugins register.
 
-    :param model: the chosen model's registration (name, params, traits).
+    :param model: the chosen model's registration (:class:`seqlab.Component`: name, params,
+        traits).
     :param task: the chosen task's registration.
     :param strategy: the chosen strategy's registration.
     :returns: a one-line reason why the combination is refused, or ``None`` to accept it.
@@ -122,7 +130,7 @@ def register_dashboard_panels(register: RegisterPanel) -> None:
         query parameters as strings, so a shared link restores the view;
         ``callbacks(app)``, if given, adds the view's callbacks to the ``dash.Dash`` app.
         Views read runs through :func:`seqlab_dashboard.data.open_store`, never MLflow
-        directly; ``order`` sorts the navigation bar (built-in views use 10 to 50).
+        directly (:class:`seqlab.api.view.RegisterPanel` types the callback); ``order`` sorts the navigation bar (built-in views use 10 to 50).
 
     Called once each time the dashboard app is created; the built-in views (runs, curves,
     efficiency, stability, long-term dependency) use this hook too.

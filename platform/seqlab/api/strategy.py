@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from seqlab.spec import TrainerSettings
 from seqlab.api.task import Batch, Task
+
+if TYPE_CHECKING:
+    from seqlab.spec import TrainerSettings
 
 
 @dataclass
@@ -33,6 +36,12 @@ class RunParts:
     task: Task
     trainer: TrainerSettings
     new_model: Callable[[], nn.Module]
+
+    @property
+    def output_size(self) -> int:
+        """The model's ``output_size``: the width of its outputs' last axis."""
+        size: int = getattr(self.model, "output_size")
+        return size
 
 
 def last_valid_step(features: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
@@ -58,7 +67,7 @@ class SequenceSystem(pl.LightningModule):
         self.model = parts.model
         self.task = parts.task
         self.settings = parts.trainer
-        width = feature_size if feature_size is not None else parts.model.output_size
+        width = feature_size if feature_size is not None else parts.output_size
         self.head = nn.Linear(width, parts.task.output_size)
         self.validation_metrics: dict[str, float] = {}
         self.validation_profiles: dict[str, list[float]] = {}
@@ -68,14 +77,15 @@ class SequenceSystem(pl.LightningModule):
 
     def features(self, batch: Batch) -> torch.Tensor:
         """The model's outputs at every position, (batch, time, features)."""
-        outputs, _ = self.model(batch["x"], lengths=batch.get("lengths"))
+        outputs: torch.Tensor = self.model(batch["x"], lengths=batch.get("lengths"))[0]
         return outputs
 
     def readout(self, features: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Apply the head where the task reads its predictions (last valid step, or all)."""
         if self.task.readout == "last":
             features = last_valid_step(features, batch.get("lengths"))
-        return self.head(features)
+        prediction: torch.Tensor = self.head(features)
+        return prediction
 
     def predict(self, batch: Batch) -> torch.Tensor:
         """The task-shaped prediction for a batch."""
@@ -89,7 +99,8 @@ class SequenceSystem(pl.LightningModule):
         """How many optimizer updates training on ``batch`` makes: one here.
 
         A strategy that makes several (``tbptt``) says how many, so that ``trainer.val_every``
-        and ``trainer.max_steps`` count the same updates.
+        and ``trainer.max_steps`` count the same updates (under ``trainer.budget=sequences``
+        both count batches instead, and this is not asked).
         """
         return 1
 

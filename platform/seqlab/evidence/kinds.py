@@ -69,35 +69,32 @@ class Kinds:
 
 
 def collect_kinds() -> Kinds:
-    """Load the plugins and collect their hypothesis kinds, each plugin's call in isolation."""
-    from seqlab.registry.plugin_manager import load_plugins, pm
+    """Load the plugins and collect their hypothesis kinds, each plugin's call in isolation
+    (:func:`seqlab.registry.hookcall.call_each_plugin`)."""
+    from seqlab.registry.hookcall import call_each_plugin
 
-    load_plugins()
     kinds = Kinds()
-    owners: dict[str, list[HypothesisKind]] = {}
-    for impl in pm.hook.register_hypothesis_kinds.get_hookimpls():
-        registered: list[HypothesisKind] = []
+    registered: list[HypothesisKind] = []
 
+    def register_for(plugin: str) -> dict[str, RegisterHypothesisKind]:
         def register(
             name: str,
             hypothesis: type[Hypothesis],
             estimate: EstimateFunction,
             figure: FigureFunction,
-            plugin: str = impl.plugin_name,
-            into: list[HypothesisKind] = registered,
         ) -> None:
             if not (isinstance(hypothesis, type) and issubclass(hypothesis, Hypothesis)):
                 raise TypeError(f"kind {name!r}: hypothesis must subclass Hypothesis")
-            into.append(HypothesisKind(name, hypothesis, estimate, figure, plugin))
+            registered.append(HypothesisKind(name, hypothesis, estimate, figure, plugin))
 
-        try:
-            impl.function(**({"register": register} if "register" in impl.argnames else {}))
-        except Exception as exc:  # the plugin loses its kinds, nothing else
-            kinds.problems.append((
-                impl.plugin_name, f"register_hypothesis_kinds raised {type(exc).__name__}: {exc}"
-            ))
-            continue
-        for kind in registered:
+        return {"register": register}
+
+    _, raised = call_each_plugin("register_hypothesis_kinds", register_for)
+    kinds.problems += [(problem.plugin, problem.message) for problem in raised]
+    failed = {problem.plugin for problem in raised}  # a plugin that raised loses its kinds
+    owners: dict[str, list[HypothesisKind]] = {}
+    for kind in registered:
+        if kind.plugin not in failed:
             owners.setdefault(kind.name, []).append(kind)
     for name, entries in owners.items():
         if len(entries) == 1:

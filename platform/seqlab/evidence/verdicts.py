@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from seqlab.evidence.estimate import Estimate, Resampling
+from seqlab.store.status import RunStatus
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,7 +68,7 @@ def evaluate_frame(
 
     resampling = replace(resampling or Resampling())  # resamples cached for this call only
     if "status" in runs:
-        runs = runs[runs["status"] == "FINISHED"]
+        runs = runs[runs["status"] == RunStatus.FINISHED]
     kinds = kinds or collect_kinds()
     estimates = []
     # The products are small (10,000 x seeds); BLAS threads only contend for the cores.

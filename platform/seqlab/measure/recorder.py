@@ -41,7 +41,8 @@ def json_number(value: float) -> float | None:
 class MlflowRecorder(pl.Callback):
     """Buffer training and validation values and write them to one MLflow run.
 
-    Measurement callbacks queue their values with :meth:`add`; those that work per logging
+    It records the training loss and the training sequences seen so far at each logging
+    interval. Measurement callbacks queue their values with :meth:`add`; those that work per logging
     interval subscribe to :attr:`interval_listeners`, called as ``listener(step, mean_loss)``
     each time an interval's mean training loss is recorded.
 
@@ -65,6 +66,18 @@ class MlflowRecorder(pl.Callback):
         self.store_error: BaseException | None = None
         self._loss_sum: torch.Tensor | None = None
         self._loss_count = 0
+        self.sequences = 0
+        """Training sequences seen so far (batch sizes summed)."""
+        self._trainer: pl.Trainer | None = None
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Keep the trainer, whose step :attr:`step` reads."""
+        self._trainer = trainer
+
+    @property
+    def step(self) -> int:
+        """The optimizer step training has reached (0 before training)."""
+        return self._trainer.global_step if self._trainer is not None else 0
 
     def add(self, key: str, value: float, step: int) -> None:
         """Queue one value for writing and keep it as the latest of its key."""
@@ -118,11 +131,13 @@ class MlflowRecorder(pl.Callback):
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
         batch_idx: int,
     ) -> None:
-        """Add the batch's loss to the interval's sum; record the mean at interval ends.
+        """Add the batch's loss to the interval's sum and its sequences to the count; record
+        the mean and the count at interval ends.
 
         An interval ends at the first batch whose end reaches the next multiple of
         ``log_every`` optimizer steps (a TBPTT batch may make several).
         """
+        self.sequences += int(batch["x"].shape[0])
         loss = outputs["loss"] if isinstance(outputs, Mapping) else outputs
         if loss is not None:
             loss = loss.detach()
@@ -135,11 +150,12 @@ class MlflowRecorder(pl.Callback):
             self._flush_if_due()
 
     def _record_train_loss(self, step: int) -> None:
-        """Record the interval's mean loss and tell the listeners."""
+        """Record the interval's mean loss and the sequences seen, and tell the listeners."""
         if self._loss_sum is None:
             return
         mean_loss = float(self._loss_sum) / self._loss_count
         self.add(record.TRAIN_LOSS, mean_loss, step)
+        self.add(record.TRAIN_SEQUENCES, self.sequences, step)
         self._loss_sum, self._loss_count = None, 0
         for listener in self.interval_listeners:
             listener(step, mean_loss)

@@ -1,9 +1,10 @@
 """Scores: best validation metric, solved flag, normalized score, time to solve, profiles.
 
 At every validation the task's main metric updates the run's best value, whether the task
-is solved, and the normalized score ``(baseline - best) / (baseline - optimum)`` (0 at chance,
-1 at the optimum) that puts runs on different tasks and lengths on one scale. The first
-validation that reaches the task's solved threshold records the time to solve.
+is solved, and the normalized score ``(baseline - best) / (baseline - optimum)`` (0 at the
+strongest naive baseline on the fixed validation set, 1 at the optimum) that puts runs on
+different tasks and lengths on one scale. The first validation that reaches the task's solved
+threshold records the time to solve.
 
 Tasks that define :meth:`seqlab.api.task.Task.profile` (metrics as 1-D tensors over position or
 dependency distance) get it averaged over the validation set by the system
@@ -27,9 +28,15 @@ if TYPE_CHECKING:
     from seqlab.api.task import Task
 
 
-def normalized_score(task: Task, value: float) -> float:
-    """``(baseline - value) / (baseline - optimum)``: 0 at chance level, 1 at the optimum."""
-    return (task.baseline - value) / (task.baseline - task.optimum)
+def normalized_score(task: Task, value: float, baseline: float) -> float:
+    """``(baseline - value) / (baseline - optimum)``: 0 at ``baseline``, 1 at the optimum.
+
+    :param task: the run's task (its optimum).
+    :param value: a value of the task's metric.
+    :param baseline: the zero point, the strongest naive baseline
+        (:func:`seqlab.api.baselines.strongest_baseline`).
+    """
+    return (baseline - value) / (baseline - task.optimum)
 
 
 def is_solved(task: Task, value: float) -> bool:
@@ -44,11 +51,17 @@ class ScoreKeeper(pl.Callback):
 
     :param recorder: where the values go (its client and run id receive the artifact).
     :param task: the run's task.
+    :param baselines: the task's naive baselines on the validation set, by kind
+        (:func:`seqlab.api.baselines.baseline_values`).
     """
 
-    def __init__(self, recorder: MlflowRecorder, task: Task) -> None:
+    def __init__(self, recorder: MlflowRecorder, task: Task, baselines: dict[str, float]) -> None:
+        from seqlab.api.baselines import strongest_baseline
+
         self.recorder = recorder
         self.task = task
+        self.baselines = baselines
+        self.baseline_kind, self.baseline = strongest_baseline(task, baselines)
         self.best: float | None = None
         self.solved_at: int | None = None
         self.profile_steps: list[int] = []
@@ -56,7 +69,11 @@ class ScoreKeeper(pl.Callback):
         self._train_started: float | None = None
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Start the clock for the time to solve."""
+        """Record the baselines and start the clock for the time to solve."""
+        step = trainer.global_step
+        for kind, value in self.baselines.items():
+            self.recorder.add(record.baseline_metric(kind), value, step)
+        self.recorder.add(record.BASELINE, self.baseline, step)
         self._train_started = time.perf_counter()
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -79,8 +96,8 @@ class ScoreKeeper(pl.Callback):
         solved = is_solved(self.task, self.best)
         add(record.BEST_METRIC, self.best, step)
         add(record.SOLVED, float(solved), step)
-        if self.task.baseline != self.task.optimum:
-            add(record.NORMALIZED_SCORE, normalized_score(self.task, self.best), step)
+        if self.baseline != self.task.optimum:
+            add(record.NORMALIZED_SCORE, normalized_score(self.task, self.best, self.baseline), step)
         if solved and self.solved_at is None:
             self.solved_at = step
             add(record.TIME_TO_SOLVE_STEPS, step, step)

@@ -1,82 +1,34 @@
 """Collect the components plugins register into name -> component tables.
 
 Each plugin's ``register_*`` hook is called on its own, so a plugin that raises loses only its
-own components; a name registered by two plugins is refused for both, naming them.
+own components. Each registration is checked (:mod:`seqlab.registry.checks`); one that breaks a
+rule is left out and reported. A name registered twice keeps its first registration (the
+built-in one) and reports the newcomer; so does a function named like a hook but not marked
+``@hookimpl``, which pluggy would ignore silently.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from functools import partial
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import Any
 
+from seqlab.api.component import Component
 from seqlab.api.params import NoParams, Params
-from seqlab.registry.plugin_manager import load_plugins, pm
+from seqlab.spec import COMPONENT_KINDS, Kind
+from seqlab.api.traits import trait_conflicts
+from seqlab.registry.checks import registration_problems
+from seqlab.registry.hookcall import Problem, call_each_plugin
+from seqlab.registry.plugin_manager import pm
 
-Kind = Literal["model", "task", "strategy"]
-KINDS: tuple[Kind, ...] = ("model", "task", "strategy")
 _HOOK_OF_KIND: dict[Kind, str] = {
     "model": "register_models",
     "task": "register_tasks",
     "strategy": "register_strategies",
 }
-
-
-class RegisterComponent(Protocol):
-    """The ``register`` callback handed to the ``register_*`` hooks."""
-
-    def __call__(
-        self,
-        name: str,
-        build: Callable[..., Any],
-        params: type[Params] = NoParams,
-        **traits: Any,
-    ) -> None:
-        """Register ``build`` under ``name`` with its parameter class and traits."""
-
-
-@dataclass(frozen=True)
-class Component:
-    """A registered model, task or strategy.
-
-    :param kind: ``"model"``, ``"task"`` or ``"strategy"``.
-    :param name: the name users type (``model=lstm``).
-    :param build: the factory the runner calls.
-    :param params: the pydantic class of its parameters.
-    :param plugin: the name of the plugin that registered it.
-    :param traits: facts other plugins read in ``check_combination``.
-    """
-
-    kind: Kind
-    name: str
-    build: Callable[..., Any]
-    params: type[Params]
-    plugin: str
-    traits: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def summary(self) -> str:
-        """The first line of the factory's docstring: the component's one-line help."""
-        doc = (self.build.__doc__ or "").strip()
-        return doc.splitlines()[0] if doc else ""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with a plugin or a component, kept to show the user.
-
-    :param plugin: the plugin at fault (two names joined by " and " for a clash).
-    :param message: one line saying what went wrong.
-    :param kind: the component kind concerned, if any.
-    :param name: the component name concerned, if any.
-    """
-
-    plugin: str
-    message: str
-    kind: Kind | None = None
-    name: str | None = None
 
 
 class ComponentError(LookupError):
@@ -88,7 +40,7 @@ class Registry:
     """Every usable component by kind and name, and the problems met while collecting them."""
 
     components: dict[Kind, dict[str, Component]] = field(
-        default_factory=lambda: {kind: {} for kind in KINDS}
+        default_factory=lambda: {kind: {} for kind in COMPONENT_KINDS}
     )
     problems: list[Problem] = field(default_factory=list)
 
@@ -103,11 +55,13 @@ class Registry:
             return table[name]
         for problem in self.problems:
             if problem.kind == kind and problem.name == name:
-                raise ComponentError(f"{kind} {name!r} is unusable: {problem.message}")
+                raise ComponentError(
+                    f"{kind} {name!r} of plugin {problem.plugin} is unusable: {problem.message}"
+                )
         known = sorted(table)
         close = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        broken = sorted({p.plugin for p in self.problems if p.name is None})
+        broken = sorted({p.plugin for p in self.problems if p.name is None and p.level == "error"})
         note = f"; plugins that failed: {', '.join(broken)}" if broken else ""
         raise ComponentError(
             f"unknown {kind} {name!r}{hint} (known: {', '.join(known) or 'none'}){note}"
@@ -117,63 +71,94 @@ class Registry:
         """Every component, of any kind, registered under ``name``."""
         return [table[name] for table in self.components.values() if name in table]
 
+    def check_combination(
+        self, model: Component, task: Component, strategy: Component
+    ) -> list[str]:
+        """The reasons the combination cannot work (see :func:`check_combination`)."""
+        return check_combination(model, task, strategy)
+
+    def problems_about(self, name: str) -> list[Problem]:
+        """The problems concerning components called ``name`` (left out, or clashing)."""
+        return [problem for problem in self.problems if problem.name == name]
+
 
 def build_registry() -> Registry:
     """Load the plugins and collect their components, isolating each plugin's failures."""
-    load_plugins()
     registry = Registry()
-    owners: dict[tuple[Kind, str], list[Component]] = {}
-    for kind in KINDS:
-        hook = getattr(pm.hook, _HOOK_OF_KIND[kind])
-        for impl in hook.get_hookimpls():  # registration order
-            _call_register_hook(kind, impl, owners, registry)
-    for (kind, name), entries in owners.items():
-        if len(entries) == 1:
-            registry.components[kind][name] = entries[0]
-            continue
-        plugins = " and ".join(entry.plugin for entry in entries)
-        registry.problems.append(
-            Problem(plugins, f"{kind} {name!r} is registered by both {plugins}", kind, name)
-        )
+    for kind in COMPONENT_KINDS:
+        registered: list[Component] = []
+        arguments = partial(_register_arguments, kind, registered, registry.problems)
+        _, raised = call_each_plugin(_HOOK_OF_KIND[kind], arguments)
+        registry.problems += raised
+        failed = {problem.plugin for problem in raised}
+        table = registry.components[kind]
+        for component in registered:
+            if component.plugin in failed:  # a plugin that raised loses its components
+                continue
+            first = table.get(component.name)
+            if first is None:
+                table[component.name] = component
+                continue
+            registry.problems.append(Problem(
+                component.plugin,
+                f"{kind} {component.name!r} is registered by both {first.plugin} and "
+                f"{component.plugin}: {first.plugin}'s is kept, this one is disabled (rename it)",
+                kind, component.name,
+            ))
+    registry.problems += _unmarked_hook_functions()
     return registry
 
 
-def _call_register_hook(
-    kind: Kind, impl: Any, owners: dict[tuple[Kind, str], list[Component]], registry: Registry
-) -> None:
-    """Call one plugin's ``register_*`` implementation, recording what it registers."""
+def _register_arguments(
+    kind: Kind, registered: list[Component], problems: list[Problem], plugin: str
+) -> dict[str, Any]:
+    """The ``register`` callback one plugin's ``register_*`` hook receives.
 
-    registered: list[Component] = []
+    A registration that breaks a rule is reported in ``problems`` and left out; the plugin's
+    other registrations go on.
+    """
 
     def register(
         name: str, build: Callable[..., Any], params: type[Params] = NoParams, **traits: Any
     ) -> None:
-        if not (isinstance(params, type) and issubclass(params, Params)):
-            raise TypeError(f"{kind} {name!r}: params must be a seqlab.Params subclass")
+        broken = registration_problems(kind, build, params, traits)
+        if broken:
+            problems.extend(
+                Problem(plugin, message, kind, name) for message in broken
+            )
+            return
         traits_view = MappingProxyType(dict(traits))
-        registered.append(Component(kind, name, build, params, impl.plugin_name, traits_view))
+        registered.append(Component(kind, name, build, params, plugin, traits_view))
 
-    kwargs = {"register": register} if "register" in impl.argnames else {}
-    try:
-        impl.function(**kwargs)
-    except Exception as exc:  # the plugin loses its components of this kind, nothing else
-        registry.problems.append(
-            Problem(impl.plugin_name, f"{_HOOK_OF_KIND[kind]} raised {type(exc).__name__}: {exc}")
-        )
-        return
-    for component in registered:
-        owners.setdefault((kind, component.name), []).append(component)
+    return {"register": register}
+
+
+def _unmarked_hook_functions() -> list[Problem]:
+    """A warning for each plugin function named like a hook but not marked ``@hookimpl``."""
+    hooks = [name for name in vars(pm.hook) if not name.startswith("_")]
+    warnings = []
+    for plugin in pm.get_plugins():
+        for hook in hooks:
+            function = getattr(plugin, hook, None)
+            if callable(function) and pm.parse_hookimpl_opts(plugin, hook) is None:
+                warnings.append(Problem(
+                    pm.get_name(plugin) or repr(plugin),
+                    f"function {hook} is not marked @hookimpl, so seqlab never calls it "
+                    "(decorate it with seqlab.hookimpl)",
+                    level="warning",
+                ))
+    return warnings
 
 
 def check_combination(model: Component, task: Component, strategy: Component) -> list[str]:
-    """Ask every plugin whether the combination can work; returns the reasons it cannot."""
-    reasons = []
-    for impl in pm.hook.check_combination.get_hookimpls():
-        arguments = {"model": model, "task": task, "strategy": strategy}
-        try:
-            reason = impl.function(**{arg: arguments[arg] for arg in impl.argnames})
-        except Exception as exc:
-            reason = f"plugin {impl.plugin_name} failed to check: {type(exc).__name__}: {exc}"
-        if reason:
-            reasons.append(reason)
+    """Whether the combination can work: the traits' rules, then every plugin's
+    ``check_combination``; returns the reasons it cannot."""
+    reasons = trait_conflicts(
+        (model.name, model.traits), (task.name, task.traits), (strategy.name, strategy.traits)
+    )
+    arguments = {"model": model, "task": task, "strategy": strategy}
+    answers, problems = call_each_plugin("check_combination", arguments)
+    reasons += [str(answer.value) for answer in answers if answer.value]
+    reasons += [f"plugin {p.plugin} failed to check: {p.message.split(' raised ', 1)[1]}"
+                for p in problems]
     return reasons

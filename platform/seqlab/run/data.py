@@ -29,7 +29,7 @@ def training_loader(task: Task, batch_size: int, seed: int) -> DataLoader:
         def __iter__(self) -> Iterator[Batch]:
             generator = torch.Generator().manual_seed(seed)
             while True:
-                yield task.sample(batch_size, generator)
+                yield task.sample(batch_size, generator, split="train")
 
     return DataLoader(TrainingBatches(), batch_size=None)
 
@@ -43,5 +43,5 @@ def validation_loader(task: Task, size: int) -> DataLoader:
     sizes = [VALIDATION_BATCH_SIZE] * (size // VALIDATION_BATCH_SIZE)
     if size % VALIDATION_BATCH_SIZE:
         sizes.append(size % VALIDATION_BATCH_SIZE)
-    batches = [task.sample(n, generator) for n in sizes]
+    batches = [task.sample(n, generator, split="validation") for n in sizes]
     return DataLoader(batches, batch_size=None)

@@ -44,11 +44,15 @@ class StopSignals(pl.Callback):
         """Interrupt at the first signal; a second one does not disturb recording the stop."""
         if self.received is None:
             self.received = signum
-            raise KeyboardInterrupt(f"signal {signum}")
+            self._raise()
 
     def _raise_if_received(self) -> None:
         if self.received is not None:
-            raise KeyboardInterrupt(f"signal {self.received}")
+            self._raise()
+
+    def _raise(self) -> None:
+        """The run side's one raiser: the signal received, as KeyboardInterrupt."""
+        raise KeyboardInterrupt(f"signal {self.received}")
 
     def on_train_batch_start(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int

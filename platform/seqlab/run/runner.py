@@ -10,25 +10,29 @@ import logging
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from seqlab.messages import clipped
 from seqlab.spec import COMPONENT_KINDS
 from seqlab.store import record
+from seqlab.store.status import RunStatus
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
     from seqlab.api.task import Batch
     from seqlab.measure.recorder import MlflowRecorder
-    from seqlab.registry.components import Component, Registry
+    from seqlab.api.component import Component
+    from seqlab.registry.components import Registry
     from seqlab.spec import RunSpec
 
 
 class RunError(RuntimeError):
     """A run that did not finish; ``run_id`` is its MLflow run, if one was created."""
 
-    def __init__(self, message: str, run_id: str | None = None, status: str = "FAILED") -> None:
+    def __init__(
+        self, message: str, run_id: str | None = None, status: RunStatus = RunStatus.FAILED
+    ) -> None:
         super().__init__(message)
         self.run_id = run_id
         self.status = status
@@ -64,10 +68,6 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
 
-REFUSED = "REFUSED"
-"""Status of a run refused before anything was built or recorded (bad input: exit code 2)."""
-
-
 def unavailable_accelerator(accelerator: str) -> str | None:
     """Why ``trainer.accelerator`` names a device this machine lacks, or ``None``."""
     import torch
@@ -82,15 +82,18 @@ def unavailable_accelerator(accelerator: str) -> str | None:
 def validation_interval(
     system: pl.LightningModule, spec: RunSpec, validation_data: Iterable[Batch]
 ) -> int:
-    """Lightning's ``val_check_interval``, in batches, for ``trainer.val_every`` updates.
+    """Lightning's ``val_check_interval``, in batches, for ``trainer.val_every``.
 
-    A strategy making several optimizer updates per batch (``updates_per_batch``, counted on
-    the first validation batch) validates at the batch nearest every ``val_every`` updates.
+    Under ``trainer.budget=updates``, a strategy making several optimizer updates per batch
+    (``updates_per_batch``, counted on the first validation batch) validates at the batch
+    nearest every ``val_every`` updates; under ``sequences``, ``val_every`` counts batches.
     """
-    first = next(iter(validation_data))
-    count = getattr(system, "updates_per_batch", lambda batch: 1)(first)
-    per_batch = max(int(count), 1)
     settings = spec.trainer
+    per_batch = 1
+    if settings.budget == "updates":
+        first = next(iter(validation_data))
+        count = getattr(system, "updates_per_batch", lambda batch: 1)(first)
+        per_batch = max(int(count), 1)
     every = max(round(settings.val_every / per_batch), 1)
     return min(every, -(-settings.max_steps // per_batch))
 
@@ -120,24 +123,24 @@ def train(
     from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
     from seqlab import __version__
+    from seqlab.api.baselines import baseline_values, strongest_baseline
+    from seqlab.measure import allocator
 
     from seqlab.store import tracking
-    from seqlab.measure.callback_group import CallbackGroup
-    from seqlab.run.data import training_loader, validation_loader
-    from seqlab.measure.efficiency import EfficiencyMeter, device_name
-    from seqlab.measure.gradient_flow import GradientFlowProbe
-    from seqlab.run.interruption import StopSignals
-    from seqlab.run.memory_estimate import estimate_memory, refusal
-    from seqlab.measure.progress import StepProgress
-    from seqlab.measure.recorder import MlflowRecorder
-    from seqlab.measure.scoring import ScoreKeeper
-    from seqlab.measure.stability import StabilityMonitor
     from seqlab.api.strategy import RunParts
+    from seqlab.measure.efficiency import device_name
+    from seqlab.measure.measurements import build_measurements
+    from seqlab.registry.checks import model_output_problem
+    from seqlab.run.data import training_loader, validation_loader
+    from seqlab.run.interruption import StopSignals
+    from seqlab.run.cores import usable_cores
+    from seqlab.run.memory_estimate import estimate_memory, refusal
 
     _quiet_lightning()
+    allocator.apply_in_process()
     missing_device = unavailable_accelerator(spec.trainer.accelerator)
     if missing_device:
-        raise RunError(missing_device, status=REFUSED)
+        raise RunError(missing_device, status=RunStatus.REFUSED)
     components = {kind: registry.get(kind, getattr(spec, kind).name) for kind in COMPONENT_KINDS}
     pl.seed_everything(spec.seed, verbose=False)
     try:
@@ -148,11 +151,23 @@ def train(
 
         too_large = refusal(estimate_memory(spec, task, new_model))
         if too_large:
-            raise RunError(too_large, status=REFUSED)
-        parts = RunParts(new_model(), task, spec.trainer, new_model)
+            raise RunError(too_large, status=RunStatus.REFUSED)
+        model = new_model()
+        try:
+            wrong_output = model_output_problem(model, task.input_size)
+        except Exception:  # a crash, not a broken contract: training meets it and records it
+            wrong_output = None
+        if wrong_output:
+            plugin = components["model"].plugin
+            raise RunError(
+                f"model={spec.model.name} (plugin {plugin}) breaks the model contract: "
+                f"{wrong_output}"
+            )
+        parts = RunParts(model, task, spec.trainer, new_model)
         system = components["strategy"].build(spec.strategy.params, parts)
         train_data = training_loader(task, spec.trainer.batch_size, spec.seed)
         validation_data = validation_loader(task, spec.trainer.val_size)
+        baselines = baseline_values(task, list(validation_data))
     except RunError:
         raise
     except Exception as exc:
@@ -162,35 +177,30 @@ def train(
         client = tracking.open_client()
     except tracking.StoreError as exc:
         raise RunError(str(exc)) from None
-    recorder = MlflowRecorder(client, "", spec.trainer.log_every)
-    stability = StabilityMonitor(recorder, spec.trainer.grad_clip)
     stop_signals = StopSignals()
-    measurements: list[pl.Callback] = [
-        stop_signals, recorder, stability, ScoreKeeper(recorder, task)
-    ]
-    if spec.trainer.gradient_flow:
-        carries_state = bool(components["model"].traits.get("carries_state", False))
-        every = spec.trainer.gradient_flow_every
-        measurements.append(GradientFlowProbe(recorder, task, every, trace_state=carries_state))
-    # last: its peak-memory reset at the end of a validation must follow the probe's capture
-    measurements.append(EfficiencyMeter(recorder))
-    callbacks: list[pl.Callback] = [CallbackGroup(measurements)]
-    if progress:
-        callbacks.append(StepProgress(recorder))
+    carries_state = bool(components["model"].traits.get("carries_state", False))
+    measured = build_measurements(
+        client, task, spec.trainer, carries_state, progress, baselines, first=[stop_signals]
+    )
+    recorder, stability = measured.recorder, measured.stability
     try:
+        by_batches = spec.trainer.budget == "sequences"  # max_steps batches, whatever the updates
         trainer = pl.Trainer(
-            max_steps=spec.trainer.max_steps,
+            max_steps=-1 if by_batches else spec.trainer.max_steps,
+            max_epochs=1 if by_batches else None,
+            limit_train_batches=spec.trainer.max_steps if by_batches else None,
             accelerator=spec.trainer.accelerator,
             devices=1,
             val_check_interval=validation_interval(system, spec, validation_data),
             check_val_every_n_epoch=None,
             num_sanity_val_steps=0,
             gradient_clip_val=spec.trainer.grad_clip if system.automatic_optimization else None,
-            logger=False,
+            logger=measured.logger,
+            log_every_n_steps=spec.trainer.log_every,
             enable_checkpointing=False,
             enable_model_summary=False,
             enable_progress_bar=progress,
-            callbacks=callbacks,
+            callbacks=measured.callbacks,
         )
     except MisconfigurationException as exc:  # e.g. trainer.accelerator=cuda without a GPU
         raise RunError(f"trainer.accelerator={spec.trainer.accelerator}: {exc}") from exc
@@ -204,7 +214,9 @@ def train(
         record.TAG_TORCH_VERSION: torch.__version__,
         record.TAG_DEVICE: str(trainer.strategy.root_device),
         record.TAG_DEVICE_NAME: device_name(trainer.strategy.root_device),
+        record.TAG_THREADS: f"{torch.get_num_threads()} of {usable_cores()} cores",
         record.TAG_PROCESS: tracking.process_identity() or "",
+        record.TAG_BASELINE_KIND: strongest_baseline(task, baselines)[0],
         **_plugin_tags(components),
         **(extra_tags or {}),
     }
@@ -220,20 +232,20 @@ def train(
         except BaseException as exc:
             cause = recorder.exception or exc
             interrupted = isinstance(cause, (KeyboardInterrupt, SystemExit))
-            status = "KILLED" if interrupted else "FAILED"
+            status = RunStatus.KILLED if interrupted else RunStatus.FAILED
             reason = f"{type(cause).__name__}: {cause}"
             close_run(recorder, status, reason)
             raise RunError(f"run {run_id} {status}: {reason}", run_id, status) from exc
     diverged = stability.divergence is not None
     recorder.add(record.DIVERGED, float(diverged), trainer.global_step)
     reason = f"diverged: {stability.divergence}" if diverged else None
-    close_run(recorder, "FINISHED", reason, {record.TAG_DIVERGED: str(diverged).lower()})
+    close_run(recorder, RunStatus.FINISHED, reason, {record.TAG_DIVERGED: str(diverged).lower()})
     return RunOutcome(run_id, experiment_id, dict(recorder.latest), stability.divergence)
 
 
 def close_run(
     recorder: MlflowRecorder,
-    status: str,
+    status: RunStatus,
     reason: str | None,
     tags: Mapping[str, str] | None = None,
 ) -> None:
@@ -264,5 +276,5 @@ def close_run(
             f"{len(metrics)} unwritten values are kept in {path}, and the next seqlab command "
             "against this store writes them and closes the run FAILED",
             run_id,
-            "FAILED",
+            RunStatus.FAILED,
         ) from exc

@@ -14,6 +14,8 @@ TAG_TORCH_VERSION = "seqlab.torch_version"
 TAG_DEVICE = "seqlab.device"
 TAG_DEVICE_NAME = "seqlab.device_name"
 """The processor or GPU model the run trained on, for comparing timings across machines."""
+TAG_THREADS = "seqlab.threads"
+"""The torch threads the run trained with, beside the cores the machine offered it."""
 TAG_SPEC_HASH = "seqlab.spec_hash"
 TAG_END_REASON = "seqlab.end_reason"
 TAG_PROCESS = "seqlab.process"
@@ -33,6 +35,13 @@ def plugin_tag(kind: str) -> str:
 # Metrics
 TRAIN_LOSS = "train/loss"
 """Mean training loss over each logging interval (``trainer.log_every`` steps)."""
+TRAIN_SEQUENCES = "train/sequences"
+"""Training sequences seen so far, at each logging interval: the data a run trained on."""
+
+
+LEARNING_RATE = "train/lr"
+"""The learning rate (first optimizer, first parameter group): at the start of training and at
+each step where a schedule changed it."""
 
 
 def validation_metric(name: str) -> str:
@@ -78,8 +87,20 @@ TAG_DIVERGED = "seqlab.diverged"
 
 # Long-term dependency
 NORMALIZED_SCORE = "ltd/normalized_score"
-"""(baseline - best) / (baseline - optimum) on the task's metric: 0 chance, 1 perfect.
+"""(baseline - best) / (baseline - optimum) on the task's metric, ``baseline`` the strongest
+naive baseline on the validation set (:data:`BASELINE`): 0 there, 1 perfect.
 Logged at every validation (as are SOLVED and BEST_METRIC); the last value is the run's."""
+BASELINE = "ltd/baseline"
+"""The normalized score's zero point: the strongest naive baseline's metric on the validation
+set (its kind in :data:`TAG_BASELINE_KIND`), recorded at the start of training."""
+TAG_BASELINE_KIND = "seqlab.baseline_kind"
+
+
+def baseline_metric(kind: str) -> str:
+    """The metric of one naive baseline of the run's task: ``ltd/baseline_persistence``."""
+    return f"ltd/baseline_{kind}"
+
+
 SOLVED = "ltd/solved"
 """1 once the best validation metric has reached the task's solved threshold, else 0."""
 BEST_METRIC = "ltd/best_metric"

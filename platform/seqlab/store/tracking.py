@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqlab.store import record
+from seqlab.store.status import RunStatus
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -173,7 +174,9 @@ def _param_value(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
-def end_run(client: MlflowClient, run_id: str, status: str, reason: str | None = None) -> None:
+def end_run(
+    client: MlflowClient, run_id: str, status: RunStatus, reason: str | None = None
+) -> None:
     """Close a run as FINISHED, FAILED or KILLED, with the reason in a tag."""
     if reason:
         client.set_tag(run_id, record.TAG_END_REASON, reason[:5000])
@@ -215,7 +218,7 @@ def close_orphaned_runs(client: MlflowClient, experiment_id: str) -> list[str]:
     """
     host = socket.gethostname()
     closed = []
-    for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
+    for run in client.search_runs([experiment_id], filter_string=f"attributes.status = '{RunStatus.RUNNING}'"):
         identity = run.data.tags.get(record.TAG_PROCESS, "")
         parts = identity.rsplit(":", 2)
         if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
@@ -223,7 +226,7 @@ def close_orphaned_runs(client: MlflowClient, experiment_id: str) -> list[str]:
         if process_identity(int(parts[1])) == identity:
             continue
         end_run(
-            client, run.info.run_id, "KILLED",
+            client, run.info.run_id, RunStatus.KILLED,
             f"its process (pid {parts[1]} on {host}) ended without closing the run "
             "(killed outright, e.g. SIGKILL or out of memory)",
         )
@@ -265,7 +268,7 @@ def finished_spec_hashes(experiment_id: str) -> set[str]:
     while True:
         page = client.search_runs(
             [experiment_id],
-            filter_string="attributes.status = 'FINISHED'",
+            filter_string=f"attributes.status = '{RunStatus.FINISHED}'",
             max_results=1000,
             page_token=page_token,
         )

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from seqlab.store.status import RunStatus
+
 if TYPE_CHECKING:
     from mlflow import MlflowClient
     from mlflow.entities import Metric
@@ -100,7 +102,7 @@ def recover_unsent(client: MlflowClient, tracking_uri: str) -> list[str]:
                 f"({content['reason']}); its values were kept in {path} and written back later"
             )
             client.set_tag(run_id, record.TAG_END_REASON, reason[:5000])
-            client.set_terminated(run_id, status="FAILED")
+            client.set_terminated(run_id, status=RunStatus.FAILED)
         except Exception:  # still unreachable: try again at the next command
             continue
         path.unlink()

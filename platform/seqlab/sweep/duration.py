@@ -4,11 +4,13 @@ A documented cost model, not a measurement of this machine. A run costs a fixed 
 (``RUN_OVERHEAD_S``: its process, the store, the final report), a fixed cost per validation
 (``VALIDATION_S``: the probes) plus its validation batches, and per optimizer step a fixed
 ``STEP_S`` plus, per time step, its model's overhead and a FLOP term. The constants come from
-short runs timed on the 2-core development machine (one-step and 200-step runs of a small LSTM,
-whose CPU time differed by 0.2 s; a sweep of one-step runs) and agree within 25% with the LSTM
-step times in docs/benchmarks.md (about 10 ms per step at hidden 64, length 50, batch 32, and
-75 ms at hidden 128, length 100, batch 64). Expect it within about a factor of two on a similar,
-quiet CPU; a busy machine is slower, a GPU faster, and a plugin's model is costed as an LSTM.
+short runs timed on the busy 2-core development machine (one-step and 200-step runs of a small
+LSTM, whose CPU time differed by 0.2 s; a sweep of one-step runs, 6-8 s a run at a load of
+about 5, so about 3 s quiet) and agree within 25% with the LSTM step times in
+docs/benchmarks.md (about 10 ms per step at hidden 64, length 50, batch 32, and 75 ms at hidden
+128, length 100, batch 64); they were not checked against a whole suite on a quiet machine.
+Expect it within about a factor of two on a similar, quiet CPU; a busy machine is slower, a GPU
+faster, and a plugin's model is costed as an LSTM.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ def run_seconds(settings: dict[str, Any]) -> float:
     step_cost = directions * layers * (per_time_step + FLOP_S * batch * hidden**2 * cost.gate_blocks)
     steps = int(settings["trainer.max_steps"])
     validations = steps // int(settings["trainer.val_every"]) + 1
+    if settings.get("trainer.budget") == "sequences" and settings["strategy"] == "tbptt":
+        steps *= math.ceil(length / int(settings.get("strategy.k1") or length))  # updates per batch
     val_batches = validations * math.ceil(int(settings["trainer.val_size"]) / batch)
     return (
         RUN_OVERHEAD_S

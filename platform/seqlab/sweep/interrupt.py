@@ -1,9 +1,13 @@
-"""How a sweep's launcher treats Ctrl-C and SIGTERM: the first stops the sweep, cleanly."""
+"""How a sweep treats Ctrl-C and SIGTERM: the first stops the sweep, cleanly.
+
+The launcher turns both into KeyboardInterrupt while the sweep runs; a local worker process
+turns SIGTERM into one only while it trains a job. Both raise through :func:`_interrupt`.
+"""
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,7 +15,19 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _interrupt(signum: int, frame: Any) -> None:
+    """The sweep side's one raiser: a stop signal, as KeyboardInterrupt."""
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def interrupt_while(active: Callable[[], bool]) -> Callable[[int, Any], None]:
+    """A signal handler interrupting only while ``active()`` holds (a worker process between
+    jobs has nothing to stop)."""
+
+    def handler(signum: int, frame: Any) -> None:
+        if active():
+            _interrupt(signum, frame)
+
+    return handler
 
 
 @contextmanager

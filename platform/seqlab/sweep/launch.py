@@ -4,52 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
 from seqlab.store import tracking
+from seqlab.sweep.report import SweepProgress, SweepReport
 from seqlab.sweep.worker import RunJob, RunResult
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from seqlab.sweep.suite import PlannedRun, SweepPlan
+    from seqlab.sweep.suite import SweepPlan
 
 Executor = Literal["local", "ray"]
 
 
 class SweepError(ValueError):
     """Sweep options that cannot work together; the message is one line."""
-
-
-@dataclass
-class SweepReport:
-    """What a sweep did.
-
-    :param plan: the expanded suite.
-    :param experiment: the MLflow experiment its runs went to.
-    :param already_finished: runs skipped because a FINISHED run of the same spec exists.
-    :param results: how each launched run ended, in the order they ended.
-    :param stopped: whether Ctrl-C or SIGTERM stopped it.
-    """
-
-    plan: SweepPlan
-    experiment: str
-    already_finished: list[PlannedRun]
-    results: list[RunResult]
-    stopped: bool
-
-    def count(self, status: str) -> int:
-        """How many launched runs ended with ``status``."""
-        return sum(result.status == status for result in self.results)
-
-    @property
-    def exit_code(self) -> int:
-        """130 when stopped, 1 when a run failed, else 0."""
-        if self.stopped:
-            return 130
-        return 1 if self.count("FAILED") else 0
 
 
 def sweep_experiment(plan: SweepPlan, explicit: str | None = None) -> str:
@@ -92,8 +63,8 @@ def run_sweep(
     :param console: where progress and status lines go.
     :raises SweepError: for options that cannot work together.
     """
-    from seqlab.sweep.local import start_fork_server, usable_cores
-    from seqlab.sweep.report import SweepProgress
+    from seqlab.run.cores import usable_cores
+    from seqlab.sweep.local import start_fork_server
 
     uri = tracking.tracking_uri()
     if executor == "ray" and address and uri.startswith(("sqlite:", "file:", "/")):

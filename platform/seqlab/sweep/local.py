@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from seqlab.measure import allocator
 from seqlab.sweep.interrupt import stop_signals_ignored, stop_signals_interrupt
+from seqlab.store.status import RunStatus
 from seqlab.sweep.worker import (
-    STOPPED,
     RunJob,
     RunResult,
     close_runs_left_running,
@@ -36,11 +37,6 @@ PRELOAD = ("seqlab.sweep.preload",)
 
 STOP_GRACE_SECONDS = 120.0
 """How long a stopped sweep waits for in-flight runs to end KILLED before killing them."""
-
-
-def usable_cores() -> int:
-    """The CPU cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 STORE_PRELOAD = "seqlab.sweep.preload_store"
@@ -61,6 +57,7 @@ def start_fork_server(tracking_uri: str) -> None:
     preload = list(PRELOAD)
     if tracking_uri.startswith("sqlite:"):
         preload.append(STORE_PRELOAD)
+    allocator.set_for_children()  # before the fork server starts: glibc reads it at start
     multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
     forkserver.ensure_running()
 
@@ -134,8 +131,8 @@ def _run_pool(
                     if job.index not in began:
                         never_started.append(job)
                         continue
-                    close_runs_left_running(job, since, "FAILED", LOST_WORKER)
-                    on_result(RunResult(job.index, "FAILED", reason=LOST_WORKER))
+                    close_runs_left_running(job, since, RunStatus.FAILED, LOST_WORKER)
+                    on_result(RunResult(job.index, RunStatus.FAILED, reason=LOST_WORKER))
                     continue
                 on_result(_result_of(future, job))
         return False, sorted(never_started, key=lambda job: job.index)
@@ -156,10 +153,10 @@ def _run_pool(
 def _result_of(future: Future[RunResult], job: RunJob) -> RunResult:
     """A finished future's result; a cancelled one did not start; a lost worker failed it."""
     if future.cancelled():
-        return RunResult(job.index, STOPPED, reason="the sweep was stopped first")
+        return RunResult(job.index, RunStatus.NOT_STARTED, reason="the sweep was stopped first")
     error = future.exception()
     if error is not None:
-        return RunResult(job.index, "FAILED", reason=f"{LOST_WORKER}: {error}")
+        return RunResult(job.index, RunStatus.FAILED, reason=f"{LOST_WORKER}: {error}")
     return future.result()
 
 

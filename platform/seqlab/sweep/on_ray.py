@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from seqlab.sweep.interrupt import stop_signals_ignored, stop_signals_interrupt
 from seqlab.sweep.worker import RunJob, RunResult, run_job
+from seqlab.store.status import RunStatus
 
 if TYPE_CHECKING:
     from ray import ObjectRef
@@ -24,10 +25,10 @@ def _result_of(ref: ObjectRef, job: RunJob) -> RunResult:
     try:
         return ray.get(ref)
     except TaskCancelledError:
-        return RunResult(job.index, "KILLED", reason="the sweep was stopped (Ray task cancelled)")
+        return RunResult(job.index, RunStatus.KILLED, reason="the sweep was stopped (Ray task cancelled)")
     except Exception as exc:
         reason = f"Ray task lost: {type(exc).__name__}: {exc}".replace("\n", " ")
-        return RunResult(job.index, "FAILED", reason=reason[:500])
+        return RunResult(job.index, RunStatus.FAILED, reason=reason[:500])
 
 
 def run_on_ray(

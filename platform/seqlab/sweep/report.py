@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -18,26 +19,57 @@ from rich.table import Table
 
 from seqlab.console.run_report import LOOK_AT_IT
 from seqlab.store import record
+from seqlab.store.status import RunStatus
 
 if TYPE_CHECKING:
-    from seqlab.sweep.launch import SweepReport
-    from seqlab.sweep.suite import SweepPlan
+    from seqlab.sweep.suite import PlannedRun, SweepPlan
     from seqlab.sweep.worker import RunResult
 
 STATUS_STYLE = {
-    "FINISHED": "green",
-    "FAILED": "red",
-    "KILLED": "yellow",
-    "NOT_STARTED": "yellow",
-    "DIVERGED": "magenta",
+    RunStatus.FINISHED: "green",
+    RunStatus.FAILED: "red",
+    RunStatus.KILLED: "yellow",
+    RunStatus.NOT_STARTED: "yellow",
+    RunStatus.DIVERGED: "magenta",
     "SKIPPED": "dim",
 }
 HEADLINE_METRICS = (record.NORMALIZED_SCORE, record.validation_metric("loss"))
 """The first of these a run recorded is shown beside it."""
 
 
+@dataclass
+class SweepReport:
+    """What a sweep did.
+
+    :param plan: the expanded suite.
+    :param experiment: the MLflow experiment its runs went to.
+    :param already_finished: runs skipped because a FINISHED run of the same spec exists.
+    :param results: how each launched run ended, in the order they ended.
+    :param stopped: whether Ctrl-C or SIGTERM stopped it.
+    """
+
+    plan: SweepPlan
+    experiment: str
+    already_finished: list[PlannedRun]
+    results: list[RunResult]
+    stopped: bool
+
+    def count(self, status: str) -> int:
+        """How many launched runs ended with ``status``."""
+        return sum(result.status == status for result in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        """130 when stopped, 1 when a run failed, else 0."""
+        if self.stopped:
+            return 130
+        return 1 if self.count(RunStatus.FAILED) else 0
+
+
 def _status(result: RunResult) -> str:
-    return "DIVERGED" if result.status == "FINISHED" and result.diverged else result.status
+    if result.status == RunStatus.FINISHED and result.diverged:
+        return RunStatus.DIVERGED
+    return result.status
 
 
 def _headline(result: RunResult) -> str:
@@ -99,7 +131,7 @@ class SweepProgress:
         """Print the run's status line and advance the bar."""
         status = _status(result)
         style = STATUS_STYLE.get(status, "")
-        detail = _headline(result) if status in ("FINISHED", "DIVERGED") else result.reason or ""
+        detail = _headline(result) if status in (RunStatus.FINISHED, RunStatus.DIVERGED) else result.reason or ""
         self.progress.console.print(
             f"[{style}]{status:<11}[/{style}] #{result.index:<3} {self.labels[result.index]}"
             f"  {result.seconds:.1f}s  {detail}",
@@ -124,7 +156,7 @@ def print_summary(report: SweepReport, console: Console | None = None) -> None:
         if run.index in results:
             result = results[run.index]
             status = _status(result)
-            detail = _headline(result) if result.status == "FINISHED" else result.reason or ""
+            detail = _headline(result) if result.status == RunStatus.FINISHED else result.reason or ""
             time = f"{result.seconds:.1f}s"
         else:
             status, time = "SKIPPED", ""
@@ -132,7 +164,7 @@ def print_summary(report: SweepReport, console: Console | None = None) -> None:
         style = STATUS_STYLE.get(status, "")
         table.add_row(str(run.index), run.label, f"[{style}]{status}[/{style}]", time, detail)
     console.print(table)
-    diverged = sum(_status(result) == "DIVERGED" for result in report.results)
+    diverged = sum(_status(result) == RunStatus.DIVERGED for result in report.results)
     parts = [
         f"{report.count('FINISHED')} finished ({diverged} diverged)",
         f"{len(report.already_finished) + len(plan.skipped) + report.count('SKIPPED')} skipped "

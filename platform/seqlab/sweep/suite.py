@@ -21,6 +21,7 @@ from seqlab.spec import (
     COMPONENT_KINDS,
     SpecError,
     TrainerSettings,
+    bare_name_key,
     describe_validation_errors,
     nest_dotted_keys,
     resolve_spec,
@@ -213,8 +214,7 @@ def flatten(settings: Mapping[str, Any], prefix: str = "") -> Settings:
     flat: Settings = {}
     for key, value in settings.items():
         dotted = f"{prefix}{key}"
-        if dotted.endswith(".name") and dotted[: -len(".name")] in COMPONENT_KINDS:
-            dotted = dotted[: -len(".name")]
+        dotted = bare_name_key(dotted)
         if isinstance(value, Mapping):
             flat.update(flatten(value, f"{dotted}."))
         else:

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from seqlab.store import record
+from seqlab.store.status import RunStatus
+from seqlab.sweep.interrupt import interrupt_while
 
 if TYPE_CHECKING:
     from multiprocessing.queues import SimpleQueue
     from multiprocessing.synchronize import Event
-
-STOPPED = "NOT_STARTED"
-"""Status of a run the sweep was stopped before it started."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class RunResult:
     """
 
     index: int
-    status: str
+    status: RunStatus
     run_id: str | None = None
     seconds: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)
@@ -94,13 +93,7 @@ def init_local_worker(stop: Event, started: SimpleQueue[int]) -> None:
     global _stop, _started
     _stop, _started = stop, started
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _interrupt_if_in_job)
-
-
-def _interrupt_if_in_job(signum: int, frame: Any) -> None:
-    """Stop the job in progress (it ends KILLED); an idle worker has nothing to stop."""
-    if _in_job:
-        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, interrupt_while(lambda: _in_job))  # the job ends KILLED
 
 
 def run_job(job: RunJob) -> RunResult:
@@ -114,14 +107,14 @@ def run_job(job: RunJob) -> RunResult:
     started = time.time()
     try:
         if _stop is not None and _stop.is_set():
-            return RunResult(job.index, STOPPED, reason="the sweep was stopped first")
+            return RunResult(job.index, RunStatus.NOT_STARTED, reason="the sweep was stopped first")
         if _started is not None:
             _started.put(job.index)
         return _train(job, started)
     except KeyboardInterrupt as exc:
-        close_runs_left_running(job, started, "KILLED", "the sweep was stopped")
+        close_runs_left_running(job, started, RunStatus.KILLED, "the sweep was stopped")
         seconds = time.time() - started
-        return RunResult(job.index, "KILLED", None, seconds, reason=f"stopped ({exc})")
+        return RunResult(job.index, RunStatus.KILLED, None, seconds, reason=f"stopped ({exc})")
     finally:
         _in_job = False
 
@@ -159,17 +152,17 @@ def _train(job: RunJob, started: float) -> RunResult:
     from seqlab.run.runner import RunError, train
     from seqlab.spec import resolve_spec
 
-    from seqlab.sweep.claims import CLAIMED, claim, finished_meanwhile
+    from seqlab.sweep.spec_locks import LOCKED, finished_meanwhile, lock_spec
 
     try:
         _prepare_process(job)
-        with claim(job.tracking_uri, job.experiment, job.spec_hash) as mine:
+        with lock_spec(job.tracking_uri, job.experiment, job.spec_hash) as mine:
             if not mine:
                 reason = "another process is training it now (another sweep, or an orphaned worker)"
-                return RunResult(job.index, CLAIMED, None, time.time() - started, reason=reason)
+                return RunResult(job.index, LOCKED, None, time.time() - started, reason=reason)
             if finished_meanwhile(job.tracking_uri, job.experiment, job.spec_hash):
                 reason = "another sweep finished it meanwhile"
-                return RunResult(job.index, CLAIMED, None, time.time() - started, reason=reason)
+                return RunResult(job.index, LOCKED, None, time.time() - started, reason=reason)
             _register_plugins(job.plugins)
             registry = build_registry()
             spec = resolve_spec(job.spec_data, registry)
@@ -181,13 +174,13 @@ def _train(job: RunJob, started: float) -> RunResult:
         return RunResult(job.index, exc.status, exc.run_id, time.time() - started, reason=str(exc))
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")
-        return RunResult(job.index, "FAILED", None, time.time() - started, reason=reason)
+        return RunResult(job.index, RunStatus.FAILED, None, time.time() - started, reason=reason)
     return RunResult(
-        job.index, "FINISHED", outcome.run_id, time.time() - started, dict(outcome.metrics)
+        job.index, RunStatus.FINISHED, outcome.run_id, time.time() - started, dict(outcome.metrics)
     )
 
 
-def close_runs_left_running(job: RunJob, since: float, status: str, reason: str) -> None:
+def close_runs_left_running(job: RunJob, since: float, status: RunStatus, reason: str) -> None:
     """End any run of this job started after ``since`` and still RUNNING, as ``status``.
 
     For runs the runner could not close: interrupted before it took charge, or in a worker
@@ -204,7 +197,8 @@ def close_runs_left_running(job: RunJob, since: float, status: str, reason: str)
     found = client.search_runs(
         [experiment.experiment_id],
         filter_string=(
-            f"tags.`{record.TAG_SPEC_HASH}` = '{job.spec_hash}' and attributes.status = 'RUNNING'"
+            f"tags.`{record.TAG_SPEC_HASH}` = '{job.spec_hash}'"
+            f" and attributes.status = '{RunStatus.RUNNING}'"
             f" and attributes.start_time >= {int(since * 1000)}"
         ),
     )

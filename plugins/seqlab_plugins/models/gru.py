@@ -10,7 +10,7 @@ from seqlab_plugins.models.recurrent_params import RecurrentParams
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterModel
 
 
 class GRUParams(RecurrentParams):
@@ -18,7 +18,7 @@ class GRUParams(RecurrentParams):
 
 
 @hookimpl
-def register_models(register: RegisterComponent) -> None:
+def register_models(register: RegisterModel) -> None:
     """Register ``gru``."""
     register("gru", build_gru, GRUParams, bidirectional=True, carries_state=True)
 

@@ -14,7 +14,7 @@ from seqlab_plugins.models.recurrent_params import RecurrentParams
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterModel
 
 Variant = Literal[
     "full", "no_forget_gate", "no_input_gate", "no_output_gate", "cifg", "no_output_activation"
@@ -63,7 +63,7 @@ class LSTMParams(RecurrentParams):
 
 
 @hookimpl
-def register_models(register: RegisterComponent) -> None:
+def register_models(register: RegisterModel) -> None:
     """Register ``lstm``."""
     register("lstm", build_lstm, LSTMParams, bidirectional=True, carries_state=True)
 

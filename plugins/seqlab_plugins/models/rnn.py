@@ -13,7 +13,7 @@ from seqlab_plugins.models.recurrent_params import RecurrentParams
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterModel
 
 
 class RNNParams(RecurrentParams):
@@ -25,7 +25,7 @@ class RNNParams(RecurrentParams):
 
 
 @hookimpl
-def register_models(register: RegisterComponent) -> None:
+def register_models(register: RegisterModel) -> None:
     """Register ``rnn``."""
     register("rnn", build_rnn, RNNParams, bidirectional=True, carries_state=True)
 

@@ -12,7 +12,7 @@ from seqlab import Params, hookimpl
 if TYPE_CHECKING:
     from torch import nn
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterModel
 
 
 class WindowParams(Params):
@@ -25,7 +25,7 @@ class WindowParams(Params):
 
 
 @hookimpl
-def register_models(register: RegisterComponent) -> None:
+def register_models(register: RegisterModel) -> None:
     """Register ``window``."""
     register("window", build_window, WindowParams, bidirectional=True, carries_state=False)
 

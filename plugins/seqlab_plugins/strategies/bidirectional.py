@@ -1,7 +1,7 @@
 """The ``bidirectional`` strategy: a bidirectional recurrent network (Schuster & Paliwal 1997),
 one model reading forwards and a second, independent one reading backwards, trained with full
-BPTT. Refused where it would see the future (causal tasks) or for models that cannot read
-backwards."""
+BPTT. Its trait ``reads_backwards`` has it refused where it would see the future (causal tasks)
+or for models that cannot read backwards (:mod:`seqlab.api.traits`)."""
 
 from __future__ import annotations
 
@@ -13,30 +13,15 @@ from seqlab.api.params import NoParams
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
-    from seqlab.registry.components import Component, RegisterComponent
+    from seqlab.api.register import RegisterStrategy
     from seqlab.api.strategy import RunParts
 
 
 @hookimpl
-def register_strategies(register: RegisterComponent) -> None:
-    """Register ``bidirectional``."""
-    register("bidirectional", build_bidirectional, NoParams)
-
-
-@hookimpl
-def check_combination(model: Component, task: Component, strategy: Component) -> str | None:
-    """Refuse ``bidirectional`` on causal tasks and for models that cannot read backwards."""
-    if strategy.name != "bidirectional":
-        return None
-    reasons = []
-    if task.traits.get("causal", False):
-        reasons.append(
-            f"task {task.name} is causal (a prediction must not see the future) and strategy "
-            "bidirectional reads the whole sequence both ways; use strategy=bptt or tbptt"
-        )
-    if not model.traits.get("bidirectional", False):
-        reasons.append(f"model {model.name} cannot read a sequence backwards")
-    return "; ".join(reasons) or None
+def register_strategies(register: RegisterStrategy) -> None:
+    """Register ``bidirectional``; it reads backwards, so seqlab refuses it on causal tasks
+    and for models that are not bidirectional."""
+    register("bidirectional", build_bidirectional, NoParams, reads_backwards=True)
 
 
 def build_bidirectional(params: NoParams, parts: RunParts) -> pl.LightningModule:

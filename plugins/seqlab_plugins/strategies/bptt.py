@@ -10,12 +10,12 @@ from seqlab.api.params import NoParams
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterStrategy
     from seqlab.api.strategy import RunParts
 
 
 @hookimpl
-def register_strategies(register: RegisterComponent) -> None:
+def register_strategies(register: RegisterStrategy) -> None:
     """Register ``bptt``."""
     register("bptt", build_bptt, NoParams)
 

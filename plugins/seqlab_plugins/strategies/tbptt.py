@@ -17,7 +17,7 @@ from seqlab import Params, hookimpl
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
-    from seqlab.registry.components import Component, RegisterComponent
+    from seqlab.api.register import RegisterStrategy
     from seqlab.api.strategy import RunParts
 
 
@@ -48,20 +48,9 @@ class TBPTTParams(Params):
 
 
 @hookimpl
-def register_strategies(register: RegisterComponent) -> None:
-    """Register ``tbptt``."""
-    register("tbptt", build_tbptt, TBPTTParams)
-
-
-@hookimpl
-def check_combination(model: Component, strategy: Component) -> str | None:
-    """Refuse ``tbptt`` for models that cannot carry their state from one chunk to the next."""
-    if strategy.name == "tbptt" and not model.traits.get("carries_state", False):
-        return (
-            f"strategy tbptt carries the state across chunks, but model {model.name} "
-            "carries no state (use strategy=bptt)"
-        )
-    return None
+def register_strategies(register: RegisterStrategy) -> None:
+    """Register ``tbptt``; it carries the state, so seqlab refuses it for stateless models."""
+    register("tbptt", build_tbptt, TBPTTParams, carries_state=True)
 
 
 def build_tbptt(params: TBPTTParams, parts: RunParts) -> pl.LightningModule:

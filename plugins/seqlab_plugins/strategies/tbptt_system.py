@@ -43,13 +43,14 @@ class TruncatedBPTT(SequenceSystem):
     def updates(self, batch: Batch) -> Iterator[torch.Tensor]:
         """The loss of each update of ``batch``, in order, each ready to backpropagate.
 
-        Steps whose chunk holds no loss (the first chunks of a read-out-at-the-end task) only
-        advance the state, without a graph.
+        Steps whose chunk holds no loss (the first chunks of a read-out-at-the-end task, or a
+        window whose ``mask`` has no target: :meth:`Task.has_targets`) only advance the state,
+        without a graph.
         """
         last = self._last_steps(batch)
         state: State | None = None
         for chunk in self._chunks(batch["x"].shape[1], last):
-            if chunk.rows is not None and chunk.rows.numel() == 0:
+            if not self._has_losses(batch, chunk):
                 with torch.no_grad():
                     state = self._advance(batch, state, chunk.start, chunk.next_start)[1]
                 continue
@@ -71,7 +72,13 @@ class TruncatedBPTT(SequenceSystem):
     def updates_per_batch(self, batch: Batch) -> int:
         """How many optimizer updates training on ``batch`` makes (chunks that carry a loss)."""
         chunks = self._chunks(batch["x"].shape[1], self._last_steps(batch))
-        return sum(1 for chunk in chunks if chunk.rows is None or chunk.rows.numel() > 0)
+        return sum(1 for chunk in chunks if self._has_losses(batch, chunk))
+
+    def _has_losses(self, batch: Batch, chunk: _Chunk) -> bool:
+        """Whether the chunk's losses exist: sequences read out in it, or targets in it."""
+        if chunk.rows is not None:
+            return chunk.rows.numel() > 0
+        return self.task.has_targets(self.task.window(batch, chunk.losses_from, chunk.end))
 
     def _chunks(self, steps: int, last: torch.Tensor | None) -> Iterator[_Chunk]:
         """The chunks of a sequence of ``steps`` steps, in order (index arithmetic only)."""

@@ -2,7 +2,9 @@
 
 Each step carries a random number in [0, 1) and a marker; exactly two steps are marked, one in
 the first half and one in the second, and the target is the sum of their numbers. Predicting
-the mean, 1, gives a mean squared error of 1/6 (about 0.167): the chance baseline.
+the mean, 1, gives a mean squared error of 1/6 (about 0.167) in expectation: the chance
+baseline. The normalized score counts from the best constant on the fixed validation set
+(its mean target), whose error is that set's variance.
 
 With ``task.min_length`` set, each sequence has its own length drawn uniformly between
 ``min_length`` and ``length`` (padded with zeros at the end, ``lengths`` in the batch), and its
@@ -11,17 +13,19 @@ marks lie in the halves of its own length: a variable-length task.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
 from seqlab import Params, hookimpl
-from seqlab.api.task import Batch, Task
+from seqlab.api.baselines import Predictor, constant_predictor, mean_target
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 CHANCE_MSE = 1 / 6
 """MSE of always predicting 1: the variance of a sum of two uniforms on [0, 1)."""
@@ -49,7 +53,7 @@ class AddingParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``adding``."""
     register("adding", build_adding, AddingParams, causal=False)
 
@@ -75,7 +79,7 @@ class AddingTask(Task):
         self.length = length
         self.min_length = min_length
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """Numbers, two marks (one per half) and the sum of the marked numbers; with
         ``min_length``, also ``lengths`` and zeros past each sequence's end."""
         import torch
@@ -103,6 +107,10 @@ class AddingTask(Task):
         if self.min_length is not None:
             batch["lengths"] = lengths
         return batch
+
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``mean``: the validation set's mean target, the best constant predictor."""
+        return {"mean": constant_predictor(mean_target(validation))}
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Mean squared error."""

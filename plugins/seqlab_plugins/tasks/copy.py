@@ -4,23 +4,27 @@ Arjovsky, Shah & Bengio 2016).
 The input holds S symbols drawn from an alphabet of A, then T - 1 blanks, a delimiter and S
 more blanks (T + 2S steps). The target is blank everywhere except the last S steps, where the
 S symbols must be recalled in order, T steps after they were seen. A memoryless strategy
-(blanks, then guessing) scores S ln(A) / (T + 2S) cross-entropy per step: the baseline.
+(blanks, then guessing) scores S ln(A) / (T + 2S) cross-entropy per step in expectation; the
+normalized score counts from its version fitted on the validation set (each position's symbol
+frequencies there: ``memoryless``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from seqlab import Params, hookimpl
-from seqlab.api.task import Batch, Task
+from seqlab.api.baselines import Predictor, class_frequency_predictor
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 BLANK = 0
 """Input and target category of a blank step; symbols are 1..A, the delimiter A + 1."""
@@ -35,7 +39,7 @@ class CopyParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``copy``."""
     register("copy", build_copy, CopyParams, causal=False)
 
@@ -65,7 +69,7 @@ class CopyTask(Task):
         # solved: 0.1 nats per recalled symbol, about 90% probability on the right one
         self.solved_threshold = symbols * 0.1 / self.steps
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """One-hot inputs (batch, T + 2S, A + 2) and target categories (batch, T + 2S)."""
         import torch
         import torch.nn.functional as F
@@ -77,6 +81,13 @@ class CopyTask(Task):
         target = torch.full((batch_size, self.steps), BLANK, dtype=torch.long)
         target[:, -self.symbols :] = shown
         return {"x": F.one_hot(inputs, self.input_size).float(), "y": target}
+
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``memoryless``: each position's target frequencies on the validation set (blanks
+        where blanks are due, the symbols' frequencies at the recall steps)."""
+        return {
+            "memoryless": class_frequency_predictor(validation, self.output_size, per_position=True)
+        }
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy per step (nats), averaged over every step, as Arjovsky et al."""

@@ -9,17 +9,19 @@ validation. Pixels are scaled to [0, 1].
 from __future__ import annotations
 
 from functools import lru_cache
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from seqlab import Params, hookimpl
-from seqlab.api.task import Batch, Task, is_validation
+from seqlab.api.baselines import Predictor, class_frequency_predictor
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 HELD_OUT = 360
 SPLIT_SEED = 0
@@ -34,7 +36,7 @@ class DigitsParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``digits``."""
     register("digits", build_digits, DigitsParams, causal=False)
 
@@ -77,14 +79,19 @@ class DigitsTask(Task):
         self.length = 8 if read == "rows" else 64
         self.input_size = 8 if read == "rows" else 1
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """Images drawn with replacement from the training (or held-out) part."""
         import torch
 
-        images, labels = digit_split()["validation" if is_validation(generator) else "train"]
+        images, labels = digit_split()[split]
         chosen = torch.randint(0, len(labels), (batch_size,), generator=generator)
         x = images[chosen].reshape(batch_size, self.length, self.input_size)
         return {"x": x, "y": labels[chosen]}
+
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``majority``: the validation set's most frequent class, always (its frequencies as
+        logits)."""
+        return {"majority": class_frequency_predictor(validation, self.output_size)}
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy of the class."""

@@ -9,17 +9,19 @@ capped near (1 + 1/A) / 2, while a bidirectional model can label every step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
 from seqlab import Params, hookimpl
-from seqlab.api.task import Batch, Task
+from seqlab.api.baselines import Predictor, class_frequency_predictor
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 
 class LabelingParams(Params):
@@ -40,7 +42,7 @@ class LabelingParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``labeling``."""
     register("labeling", build_labeling, LabelingParams, causal=False)
 
@@ -68,7 +70,7 @@ class LabelingTask(Task):
         self.output_size = alphabet
         self.baseline = 1.0 / alphabet
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """Inputs: one-hot symbol and pointer (back, ahead); ``y`` the label per step;
         ``ahead`` 1.0 where the deciding context lies in the future."""
         import torch
@@ -86,6 +88,11 @@ class LabelingTask(Task):
         pointer = F.one_hot(ahead.long(), 2).float()
         x = torch.cat([F.one_hot(symbols, self.alphabet).float(), pointer], dim=-1)
         return {"x": x, "y": labels, "ahead": ahead.float()}
+
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``majority``: the validation set's most frequent class, always (its frequencies as
+        logits)."""
+        return {"majority": class_frequency_predictor(validation, self.output_size)}
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy per step, averaged over every step."""

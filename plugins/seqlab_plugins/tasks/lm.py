@@ -6,22 +6,29 @@ the second one, across the whole inner Reber string, whose length ``task.loop`` 
 Sentences follow each other in a stream; a sequence is ``task.length`` + 1 symbols of it from a
 sentence start, the input is the stream and the target the stream shifted by one. Every symbol is either a random choice of the
 grammar or determined by the past; the closing k is determined only by long memory.
+
+The normalized score counts from the strongest naive predictor: the symbols' frequencies
+(``unigram``), and the ``bigram`` and ``4gram`` models fitted on generated data, which know
+the grammar's short-range rules but not the long-range k.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from seqlab import Params, hookimpl
-from seqlab.api.task import Batch, Task
+from seqlab.api.baselines import Predictor, class_frequency_predictor
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 ALPHABET = "BTPSXVE"
 
@@ -40,6 +47,17 @@ LOOPING_STATES = (1, 2)
 FIRST_DISTANCE, LAST_DISTANCE = 6, 20
 """The distances from opening to closing k profiled (the shortest sentence gives 6)."""
 
+NGRAM_ORDERS = (2, 4)
+"""The n-gram baselines: a bigram and a 4-gram (the next symbol given the last 1 or 3)."""
+NGRAM_SEED = 2**40 + 11
+"""Seeds the data the n-grams are counted on: neither a run's seed nor the validation set's."""
+NGRAM_SYMBOLS = 50_000
+"""About how many symbols the n-grams are counted on."""
+NGRAM_SMOOTHING = 0.01
+"""Added to every count (add-k smoothing), so that no symbol gets probability 0."""
+START = len(ALPHABET)
+"""The context symbol before a sequence's first symbol."""
+
 
 class LMParams(Params):
     """Parameters of the ``lm`` task."""
@@ -57,7 +75,7 @@ class LMParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``lm``."""
     register("lm", build_lm, LMParams, causal=True)
 
@@ -144,7 +162,7 @@ class LanguageModelTask(Task):
         # solved: half way from the best a model without long memory does to the optimum
         self.solved_threshold = (self.optimum + self.no_long_memory_bits) / 2
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """One-hot inputs (batch, T, 7), next symbols ``y`` (batch, T), and ``distance``
         (batch, T): for each target, how far back its determining symbol lies (0: none)."""
         import torch
@@ -160,6 +178,15 @@ class LanguageModelTask(Task):
             "distance": distance[:, 1:].float(),
         }
 
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``unigram``: the validation set's symbol frequencies; ``bigram``, ``4gram``: the
+        next symbol given the last 1 or 3, counted on generated data (add-0.01 smoothing)."""
+        predictors = {"unigram": class_frequency_predictor(validation, len(ALPHABET))}
+        for order in NGRAM_ORDERS:
+            name = "bigram" if order == 2 else f"{order}gram"
+            predictors[name] = NGramPredictor(order, ngram_log_probs(order, self.length, self.loop))
+        return predictors
+
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy of the next symbol (nats), averaged over every step."""
         import torch.nn.functional as F
@@ -168,7 +195,8 @@ class LanguageModelTask(Task):
 
     def evaluate(self, prediction: torch.Tensor, batch: Batch) -> dict[str, torch.Tensor]:
         """``bits_per_symbol`` (cross-entropy in bits) and ``long_range_accuracy``, the
-        accuracy on the closing k's, which only long memory predicts (chance 1/2)."""
+        accuracy on the closing k's, which only long memory predicts (chance: 1/7 for a
+        uniform guess, 1/2 for a model that knows the grammar but not the opening k)."""
         long_range = batch["distance"] > 0
         hits = prediction.argmax(-1) == batch["y"]
         return {
@@ -188,3 +216,58 @@ class LanguageModelTask(Task):
             chosen = distance == value
             accuracy.append(hits[chosen].mean() if chosen.any() else hits.new_tensor(math.nan))
         return {"long_range_accuracy_by_distance": torch.stack(accuracy)}
+
+
+def ngram_contexts(symbols: torch.Tensor, order: int) -> torch.Tensor:
+    """For (batch, T) symbols, the id of the last ``order - 1`` symbols up to each position
+    (``START`` before the first), in base ``len(ALPHABET) + 1``."""
+    import torch.nn.functional as F
+
+    steps = symbols.shape[1]
+    padded = F.pad(symbols, (order - 2, 0), value=START)
+    ids = symbols.new_zeros(symbols.shape)
+    for offset in range(order - 1):
+        ids = ids * (START + 1) + padded[:, offset : offset + steps]
+    return ids
+
+
+@lru_cache(maxsize=2)
+def ngram_counting_data(length: int, loop: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The symbols (sequences, length) and their next symbols that the n-grams are counted
+    on: about ``NGRAM_SYMBOLS`` of them, generated from ``NGRAM_SEED``."""
+    import torch
+
+    generator = torch.Generator().manual_seed(NGRAM_SEED)
+    batch = LanguageModelTask(length, loop).sample(-(-NGRAM_SYMBOLS // length), generator)
+    return batch["x"].argmax(-1), batch["y"]
+
+
+@lru_cache(maxsize=8)
+def ngram_log_probs(order: int, length: int, loop: float) -> torch.Tensor:
+    """The n-gram's log-probabilities of the next symbol, (contexts, 7), counted on
+    :func:`ngram_counting_data`."""
+    import torch
+
+    symbols, targets = ngram_counting_data(length, loop)
+    cells = (ngram_contexts(symbols, order) * len(ALPHABET) + targets).flatten()
+    size = (START + 1) ** (order - 1) * len(ALPHABET)
+    counts = torch.bincount(cells, minlength=size).double().view(-1, len(ALPHABET))
+    counts += NGRAM_SMOOTHING
+    return (counts / counts.sum(1, keepdim=True)).log().float()
+
+
+class NGramPredictor:
+    """Logits of the next symbol from an n-gram table (see :func:`ngram_log_probs`).
+
+    :param order: n, the symbols of context plus one.
+    :param log_probs: (contexts, 7) log-probabilities.
+    """
+
+    def __init__(self, order: int, log_probs: torch.Tensor) -> None:
+        self.order = order
+        self.log_probs = log_probs
+
+    def __call__(self, batch: Batch) -> torch.Tensor:
+        """(batch, T, 7) logits for the inputs ``x`` of ``batch``."""
+        symbols = batch["x"].argmax(-1)
+        return self.log_probs.to(symbols.device)[ngram_contexts(symbols, self.order)]

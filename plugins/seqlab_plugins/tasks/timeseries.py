@@ -10,18 +10,20 @@ every step the model predicts the value ``task.horizon`` steps ahead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from seqlab import Params, hookimpl
-from seqlab.api.task import Batch, Task, is_validation
+from seqlab.api.baselines import Predictor, constant_predictor, mean_target
+from seqlab.api.task import Batch, Split, Task
 
 if TYPE_CHECKING:
     import torch
 
-    from seqlab.registry.components import RegisterComponent
+    from seqlab.api.register import RegisterTask
 
 DELAY, BETA, GAMMA, POWER = 17.0, 0.2, 0.1, 10
 EULER_STEP = 0.1
@@ -40,7 +42,7 @@ class TimeseriesParams(Params):
 
 
 @hookimpl
-def register_tasks(register: RegisterComponent) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register ``timeseries``."""
     register("timeseries", build_timeseries, TimeseriesParams, causal=True)
 
@@ -75,7 +77,8 @@ class MackeyGlassTask(Task):
     metric = "nrmse"
     higher_is_better = False
     baseline = 1.0
-    """Predicting the series' mean gives RMSE = its standard deviation."""
+    """Predicting the series' mean gives RMSE = its standard deviation (the naive predictors,
+    the validation part's mean and persistence, are scored instead)."""
     solved_threshold = 0.05
     optimum = 0.0
     time_keys = ("x", "y")
@@ -89,17 +92,22 @@ class MackeyGlassTask(Task):
         self.series = ((series - series.mean()) / series.std(correction=0)).float()
         """The trajectory normalized to zero mean and unit variance."""
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
+    def sample(self, batch_size: int, generator: torch.Generator, split: Split = "train") -> Batch:
         """``x`` (batch, T, 1) series values, ``y`` (batch, T, 1) the values h steps later."""
         import torch
 
-        split = int(len(self.series) * TRAINING_FRACTION)
-        low, high = (split, len(self.series)) if is_validation(generator) else (0, split)
+        boundary = int(len(self.series) * TRAINING_FRACTION)
+        low, high = (boundary, len(self.series)) if split == "validation" else (0, boundary)
         span = self.length + self.horizon
         starts = torch.randint(low, high - span + 1, (batch_size,), generator=generator)
         index = starts[:, None] + torch.arange(span)
         windows = self.series[index].unsqueeze(-1)
         return {"x": windows[:, : self.length], "y": windows[:, self.horizon :]}
+
+    def naive_predictors(self, validation: Sequence[Batch]) -> dict[str, Predictor]:
+        """``mean``: the validation set's mean target; ``persistence``: the value seen last,
+        repeated ``horizon`` steps ahead."""
+        return {"mean": constant_predictor(mean_target(validation)), "persistence": persistence}
 
     def loss(self, prediction: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Mean squared error over every step."""
@@ -110,3 +118,8 @@ class MackeyGlassTask(Task):
     def evaluate(self, prediction: torch.Tensor, batch: Batch) -> dict[str, torch.Tensor]:
         """``nrmse``: root mean squared error over the series' standard deviation (1)."""
         return {"nrmse": self.loss(prediction, batch).sqrt()}
+
+
+def persistence(batch: Batch) -> torch.Tensor:
+    """Persistence: at each step, predict the value just seen (``x``) for the step ahead."""
+    return batch["x"]

@@ -1,9 +1,9 @@
-"""Claims: a spec being trained belongs to one process, so two sweeps never train it twice.
+"""Spec locks: a spec being trained belongs to one process, so two sweeps never train it twice.
 
-A worker claims ``(experiment, spec hash)`` before it starts the run and holds the claim until
-the run has ended; another sweep's worker that finds the claim held skips the run and says so.
-Claims are lock files released by the kernel when their process ends (:mod:`seqlab.store.locks`),
-so the orphaned workers of a killed launcher keep theirs while they train, and no claim
+A worker locks ``(experiment, spec hash)`` before it starts the run and holds the lock until
+the run has ended; another sweep's worker that finds the lock held skips the run and says so.
+Spec locks are lock files released by the kernel when their process ends (:mod:`seqlab.store.locks`),
+so the orphaned workers of a killed launcher keep theirs while they train, and no lock
 outlives its process. They protect sweeps on one machine; across machines, resuming skips what
 has FINISHED.
 """
@@ -16,19 +16,19 @@ from contextlib import contextmanager
 
 from seqlab.store.locks import held, lock_dir
 
-CLAIMED = "SKIPPED"
+LOCKED = "SKIPPED"
 """Status of a run another process was training when this sweep reached it."""
 
 
 @contextmanager
-def claim(tracking_uri: str, experiment: str, spec_hash: str) -> Iterator[bool]:
-    """Claim a spec of an experiment for the ``with`` block, without waiting.
+def lock_spec(tracking_uri: str, experiment: str, spec_hash: str) -> Iterator[bool]:
+    """Lock a spec of an experiment for the ``with`` block, without waiting.
 
-    :returns: (as the ``with`` value) ``True`` when this process holds the claim, ``False``
+    :returns: (as the ``with`` value) ``True`` when this process holds the lock, ``False``
         when another process is training that spec.
     """
     name = hashlib.sha256(f"{experiment}\0{spec_hash}".encode()).hexdigest()[:24]
-    with held(lock_dir(tracking_uri) / f"claim-{name}", wait=False) as mine:
+    with held(lock_dir(tracking_uri) / f"spec-{name}", wait=False) as mine:
         yield mine
 
 
