@@ -217,3 +217,23 @@ def test_runs_table_is_filtered_sorted_and_paged_on_the_server(on_store: str) ->
         {"filterType": "text", "type": "contains", "filter": "FAILED"},
         {"filterType": "text", "type": "equals", "filter": "running"}]}
     assert page(shown, {"filterModel": {"status": either}})["rowCount"] == 2
+
+
+def test_serving_pages_imports_neither_torch_nor_lightning(on_store: str) -> None:
+    """``seqlab dash`` reads the store and draws; it never pays for the training stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from seqlab_dashboard.app import create_app\n"
+        "client = create_app().server.test_client()\n"
+        "for path in ('/', '/runs', '/curves', '/efficiency', '/stability', '/long-term',\n"
+        "             '/_dash-layout', '/_dash-dependencies'):\n"
+        "    assert client.get(path).status_code == 200, path\n"
+        "heavy = ['torch', 'pytorch_lightning', 'lightning', 'lightning_fabric']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

@@ -24,6 +24,10 @@ def test_run_is_recorded_with_params_tags_metrics_and_spec(store: str) -> None:
     result = run_seqlab("run", *TINY_RUN, "seed=3")
     assert result.returncode == 0, result.stderr
     assert "FINISHED" in result.stdout
+    # to a pipe, progress is plain lines by step with the recorded values, no redrawn bars
+    assert "step 6/6 (100%)" in result.stderr and "val/loss=" in result.stderr
+    for bar_only in ("\r", "Epoch", "DataLoader"):
+        assert bar_only not in result.stderr
     client, run = only_run(store)
     assert run.info.status == "FINISHED"
     params = run.data.params

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from rich.console import Console
 
-from conftest import SEQLAB, TINY_RUN, registered_plugin
+from conftest import SEQLAB, TINY_RUN, registered_plugin, run_seqlab
 from seqlab.store import record
 from seqlab.registry.components import build_registry
 from seqlab.sweep.launch import run_sweep
@@ -54,6 +54,54 @@ def test_two_workers_record_every_run_of_a_sweep(store: str) -> None:
     again = run_sweep(plan, workers=2, console=quiet())  # resume: nothing left to do
     assert len(again.already_finished) == 12 and again.results == []
     assert len(runs_of(store, "parallel")) == 12
+
+
+def test_a_run_records_the_same_metrics_in_a_sweep_as_alone(store: str, tmp_path: Path) -> None:
+    """Run processes forked from the warm fork server share nothing that changes results."""
+    suite = Suite(name="together", base=TINY_BASE, grid={"seed": [0, 1]})
+    plan = expand(suite, build_registry())
+    report = run_sweep(plan, workers=2, threads=1, console=quiet())
+    assert report.count("FINISHED") == 2
+    for planned in plan.runnable:
+        config = tmp_path / f"run{planned.index}.yaml"
+        config.write_text(planned.spec.to_yaml())  # type: ignore[union-attr]  # runnable
+        done = run_seqlab("run", "--config", str(config), "--experiment", "alone",
+                          "--no-progress", env={"OMP_NUM_THREADS": "1"})
+        assert done.returncode == 0, done.stderr
+    swept = {run.data.tags[record.TAG_SPEC_HASH]: run.data.metrics for run in runs_of(store, "together")}
+    alone = {run.data.tags[record.TAG_SPEC_HASH]: run.data.metrics for run in runs_of(store, "alone")}
+    assert set(swept) == set(alone) and len(swept) == 2
+    for spec_hash, metrics in swept.items():
+        results = {key: value for key, value in metrics.items() if not key.startswith("eff/")}
+        assert results and record.validation_metric("loss") in results
+        assert results == {key: alone[spec_hash][key] for key in results}
+
+
+def test_the_fork_server_warm_up_loads_the_stack_without_starting_it(store: str) -> None:
+    """The preload imports what a run needs, loads the plugins and opens the store, but
+    leaves no thread, device or database connection that a forked run process would inherit."""
+    import sys
+
+    from seqlab.sweep.preload import TRAINING_STACK
+
+    check = (
+        "import os, sys, threading, torch, seqlab.sweep.preload, seqlab.sweep.preload_store\n"
+        "from seqlab.registry.plugin_manager import get_plugins\n"
+        f"missing = [m for m in {TRAINING_STACK!r} if m not in sys.modules]\n"
+        "assert not missing, missing\n"
+        "assert any(p.name.endswith('models.lstm') for p in get_plugins())\n"
+        "assert threading.active_count() == 1, threading.enumerate()\n"
+        "assert not torch.cuda.is_initialized()\n"
+        "def target(fd):\n"
+        "    try:\n"
+        "        return os.readlink(f'/proc/self/fd/{fd}')\n"
+        "    except OSError:  # the listing's own descriptor, closed by now\n"
+        "        return ''\n"
+        "open_files = [target(fd) for fd in os.listdir('/proc/self/fd')]\n"
+        "assert not [f for f in open_files if 'mlflow.db' in f], open_files\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 BROKEN_PLUGIN = '''

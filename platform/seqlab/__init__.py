@@ -83,7 +83,8 @@ def __getattr__(name: str) -> Any:
     if name == "__version__":
         from importlib.metadata import version
 
-        return version("seqlab")
+        globals()["__version__"] = found = version("seqlab")  # read the metadata once
+        return found
     if name in _LAZY:
         import importlib
 

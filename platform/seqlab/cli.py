@@ -89,7 +89,10 @@ def run(
         Optional[str],
         typer.Option(help="MLflow experiment (default: $MLFLOW_EXPERIMENT_NAME or seqlab)."),
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: Annotated[
+        bool,
+        typer.Option(help="Show progress by step: a bar on a terminal, lines in a file or pipe."),
+    ] = True,
 ) -> None:
     """Train one model on one task with one strategy and record it in MLflow."""
     from seqlab.registry.components import build_registry

@@ -11,6 +11,9 @@ from seqlab.console.listing import table_console
 if TYPE_CHECKING:
     from seqlab.run.runner import RunOutcome
 
+LOOK_AT_IT = "look at it: seqlab dash   (then open http://127.0.0.1:8050)"
+"""The hint ``seqlab run`` and ``seqlab sweep`` end with."""
+
 
 def run_headline(outcome: RunOutcome) -> str:
     """``run ID FINISHED``, or ``run ID DIVERGED`` with the reason for a run that diverged."""
@@ -39,4 +42,4 @@ def print_run_report(outcome: RunOutcome, tracking_uri: str) -> None:
     console.print(run_headline(outcome), highlight=False)
     console.print(table)
     console.print(f"recorded in {tracking_uri} (experiment id {outcome.experiment_id})")
-    console.print("look at it: seqlab dash   (then open http://127.0.0.1:8050)")
+    console.print(LOOK_AT_IT)

@@ -110,7 +110,7 @@ class GradientFlowProbe(pl.Callback):
         self.state_rms: dict[str, list[list[float | None]]] = {}
         self.positions: list[int] = []
         self._batch: Batch | None = None
-        self._written_at: float | None = None
+        self._written_at = 0.0
         self._unwritten = False
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -125,7 +125,9 @@ class GradientFlowProbe(pl.Callback):
             self.positions = recorded_positions(batch["x"].shape[1])
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Capture the freshly initialised model (step 0)."""
+        """Capture the freshly initialised model (step 0); like every capture, it is written
+        once ``WRITE_SECONDS`` have passed, or when training ends (a short run writes once)."""
+        self._written_at = time.monotonic()
         self.trace(pl_module, trainer.global_step)
         self.capture(pl_module, trainer.global_step)
 
@@ -179,7 +181,7 @@ class GradientFlowProbe(pl.Callback):
         for key, value in gradient_decay(self.positions, self.norms[-1], length).items():
             self.recorder.add(key, value, step)
         self._unwritten = True
-        if self._written_at is None or time.monotonic() - self._written_at >= WRITE_SECONDS:
+        if time.monotonic() - self._written_at >= WRITE_SECONDS:
             self.write()
 
     def trace(self, pl_module: pl.LightningModule, step: int) -> None:

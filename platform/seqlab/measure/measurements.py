@@ -13,7 +13,7 @@ from seqlab.measure.efficiency import EfficiencyMeter
 from seqlab.measure.gradient_flow import GradientFlowProbe
 from seqlab.measure.learning_rate import LearningRateRecorder
 from seqlab.measure.lightning_logger import RecorderLogger
-from seqlab.measure.progress import RecordedValuesBar
+from seqlab.measure.progress import StepProgress
 from seqlab.measure.recorder import MlflowRecorder
 from seqlab.measure.scoring import ScoreKeeper
 from seqlab.measure.stability import StabilityMonitor
@@ -82,5 +82,5 @@ def build_measurements(
     members.append(EfficiencyMeter(recorder))
     callbacks: list[pl.Callback] = [CallbackGroup(members)]
     if progress:
-        callbacks.append(RecordedValuesBar(recorder))
+        callbacks.append(StepProgress(recorder))
     return Measurements(recorder, stability, RecorderLogger(recorder), callbacks)

@@ -113,7 +113,7 @@ def train(
     :param spec: a validated run spec.
     :param registry: where the spec's component names are looked up.
     :param experiment: MLflow experiment name (default: ``MLFLOW_EXPERIMENT_NAME`` or seqlab).
-    :param progress: show a progress bar.
+    :param progress: show progress by step (a bar on a terminal, lines elsewhere).
     :param extra_tags: more tags of the run (a sweep tags its runs with its name).
     :raises RunError: when building fails (no run recorded), or training fails or is
         interrupted (the run is recorded as FAILED or KILLED).

@@ -64,6 +64,7 @@ def run_sweep(
     :raises SweepError: for options that cannot work together.
     """
     from seqlab.run.cores import usable_cores
+    from seqlab.sweep.local import start_fork_server
 
     uri = tracking.tracking_uri()
     if executor == "ray" and address and uri.startswith(("sqlite:", "file:", "/")):
@@ -71,6 +72,8 @@ def run_sweep(
             f"--executor ray --address {address}: the store {uri} is local to this machine; "
             "set MLFLOW_TRACKING_URI=http://HOST:PORT of an mlflow server every node reaches"
         )
+    if executor == "local":
+        start_fork_server(uri)  # its imports overlap the store's preparation below
     workers = workers or usable_cores()
     if threads is None:
         threads = max(1, usable_cores() // workers) if executor == "local" else 1

@@ -1,8 +1,10 @@
 """Run a sweep's jobs in local worker processes: a standard process pool, one process per run.
 
-Workers are forked from a server process that has already imported torch, Lightning and MLflow
-(``forkserver`` with preloading), so a fresh process per run costs little, and runs never share
-global state (``max_tasks_per_child=1``).
+Workers are forked from a server process that has already imported torch, Lightning, MLflow
+and seqlab's runner and loaded the plugins (``forkserver`` preloading
+:mod:`seqlab.sweep.preload`), so a fresh process per run costs little, and runs never share
+global state (``max_tasks_per_child=1``). :func:`start_fork_server` starts that warm-up early,
+while the launcher prepares the store.
 """
 
 from __future__ import annotations
@@ -30,11 +32,34 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.synchronize import Event
 
-PRELOAD = ("torch", "pytorch_lightning", "mlflow", "seqlab.run.runner", "seqlab.sweep.worker")
-"""Modules the fork server imports once, so each run's process starts with them loaded."""
+PRELOAD = ("seqlab.sweep.preload",)
+"""What the fork server imports once, so each run's process starts warm."""
 
 STOP_GRACE_SECONDS = 120.0
 """How long a stopped sweep waits for in-flight runs to end KILLED before killing them."""
+
+
+STORE_PRELOAD = "seqlab.sweep.preload_store"
+"""Also preloaded when the sweep's store is an SQLite database."""
+
+
+def start_fork_server(tracking_uri: str) -> None:
+    """Start the fork server now, if it is not running: its warm-up (seconds of imports)
+    then overlaps whatever this process does before the first run starts.
+
+    :param tracking_uri: the sweep's store; an SQLite one is opened by the warm-up too (a fork
+        server serves every later sweep of this process as well; runs of another store open
+        theirs themselves).
+    """
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    preload = list(PRELOAD)
+    if tracking_uri.startswith("sqlite:"):
+        preload.append(STORE_PRELOAD)
+    allocator.set_for_children()  # before the fork server starts: glibc reads it at start
+    multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
+    forkserver.ensure_running()
 
 
 LOST_WORKER = (
@@ -57,9 +82,8 @@ def run_local(
     """
     import multiprocessing
 
-    allocator.set_for_children()  # before the fork server starts: glibc reads it at start
+    start_fork_server(jobs[0].tracking_uri if jobs else "")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(PRELOAD))
     stop = context.Event()
     waiting = list(jobs)
     while waiting:

@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from seqlab.console.run_report import LOOK_AT_IT
 from seqlab.store import record
 from seqlab.store.status import RunStatus
 
@@ -146,8 +147,11 @@ def print_summary(report: SweepReport, console: Console | None = None) -> None:
     results = {result.index: result for result in report.results}
     already = {run.index for run in report.already_finished}
     table = Table(title=f"sweep {plan.name}: experiment {report.experiment}")
-    for column in ("#", "run", "status", "time", "result / reason"):
-        table.add_column(column, justify="right" if column in ("#", "time") else "left")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("run", no_wrap=True)  # the key: kept whole, the reason wraps instead
+    table.add_column("status", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("result / reason", overflow="fold", min_width=12)
     for run in plan.runs:
         if run.index in results:
             result = results[run.index]
@@ -173,3 +177,5 @@ def print_summary(report: SweepReport, console: Console | None = None) -> None:
     console.print(", ".join(parts))
     if report.stopped:
         console.print("stopped: run the same command again to resume")
+    if report.count("FINISHED") or report.already_finished:
+        console.print(LOOK_AT_IT)

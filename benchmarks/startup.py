@@ -1,0 +1,271 @@
+"""Start-up cost of seqlab's commands against the imports they cannot avoid, as ratios.
+
+Every figure comes from real commands (subprocesses) in one benchmark run, on a throwaway
+MLflow store:
+
+- **run**: ``seqlab run`` of a 5-step LSTM run against ``python -c "import torch,
+  pytorch_lightning, mlflow"``, interleaved, median of the repeats (goal: ratio <= 1.15). The
+  store is created first by one untimed run (creating MLflow's schema is a one-time cost of a
+  new store; its time is printed too).
+- **sweep**: 2-worker sweeps of N1 and N2 5-step runs, interleaved. *Start*: from the command
+  to the first run's training start, read from the recorded runs (goal: <= the imports + 2 s).
+  *Marginal cost per run and worker slot*: ``(T(N2) - T(N1)) * workers / (N2 - N1)`` (goal:
+  <= 0.3 s).
+- **suites**: the nine built-in ``quick`` suites back to back; the share of worker-slot time
+  (wall x workers) spent training, summed from the runs' ``eff/train_time_s`` (goal: >= 80 %).
+- **dash**: ``seqlab dash`` until its first page answers, against ``python -c "import dash,
+  mlflow"`` plus the dashboard's store read (goal: ratio <= 1.5).
+
+    .venv/bin/python benchmarks/startup.py [--repeats 5] [--parts run,sweep,suites,dash]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+PYTHON = sys.executable
+SEQLAB = str(Path(sys.executable).with_name("seqlab"))
+IMPORTS = "import torch, pytorch_lightning, mlflow"
+TINY = [
+    "model=lstm", "task=adding", "strategy=bptt", "task.length=10", "trainer.max_steps=5",
+]
+WORKERS = 2
+GOAL_RUN = 1.15
+GOAL_START_MARGIN_S = 2.0
+GOAL_MARGINAL_S = 0.3
+GOAL_TRAINING_SHARE = 0.80
+GOAL_DASH = 1.5
+
+
+CPU_TIMES: dict[str, list[float]] = {}
+"""CPU seconds (user + system) of each command :func:`timed` ran, by its name: steadier than
+wall time on a busy machine (it omits waiting for a core), and equal to it for a
+single-threaded start-up on a quiet one."""
+
+
+def timed(command: Sequence[str], folder: Path, name: str = "") -> float:
+    """Wall seconds of a command run in ``folder``; fails loudly if it fails. Its CPU seconds
+    (its own and its waited-for children's) go to :data:`CPU_TIMES` under ``name``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    CPU_TIMES.setdefault(name, []).append(cpu)
+    return elapsed
+
+
+def interleaved(commands: dict[str, list[str]], repeats: int, folder: Path) -> dict[str, list[float]]:
+    """Wall times of each command, run in rotating order ``repeats`` times."""
+    names = list(commands)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for repeat in range(repeats):
+        for name in names[repeat % len(names):] + names[: repeat % len(names)]:
+            times[name].append(timed(commands[name], folder, name))
+    return times
+
+
+def show(name: str, values: list[float]) -> float:
+    """Print a command's median and spread; return the median."""
+    middle = statistics.median(values)
+    spread = ", ".join(f"{value:.2f}" for value in values)
+    print(f"  {name:<34} median {middle:6.2f} s   ({spread})")
+    return middle
+
+
+def verdict(ok: bool) -> str:
+    """``ok`` or ``MISSED``."""
+    return "ok" if ok else "MISSED"
+
+
+def bench_run(repeats: int, folder: Path) -> float:
+    """Time the tiny run against the imports; returns the imports' median."""
+    print(f"seqlab run (tiny) vs the imports, {repeats} interleaved repeats")
+    fresh = timed([SEQLAB, "run", *TINY, "--no-progress"], folder)
+    print(f"  first run, creating the store        {fresh:6.2f} s   (once per store)")
+    times = interleaved({
+        IMPORTS: [PYTHON, "-c", IMPORTS],
+        "seqlab run ... --no-progress": [SEQLAB, "run", *TINY, "--no-progress"],
+    }, repeats, folder)
+    imports = show(IMPORTS, times[IMPORTS])
+    run = show("seqlab run ... --no-progress", times["seqlab run ... --no-progress"])
+    ratio = run / imports
+    print(f"  ratio {ratio:.3f}x (goal <= {GOAL_RUN}x), {run - imports:+.2f} s beyond the "
+          f"imports: {verdict(ratio <= GOAL_RUN)}")
+    cpu_imports = statistics.median(CPU_TIMES[IMPORTS])
+    cpu_run = statistics.median(CPU_TIMES["seqlab run ... --no-progress"])
+    print(f"  CPU time: imports {cpu_imports:.2f} s, run {cpu_run:.2f} s, ratio "
+          f"{cpu_run / cpu_imports:.3f}x (medians)")
+    return imports
+
+
+def write_suite(folder: Path, name: str, runs: int) -> Path:
+    """A suite file of ``runs`` 5-step runs (one per seed)."""
+    path = folder / f"{name}.yaml"
+    base = dict(item.split("=", 1) for item in TINY)
+    path.write_text(yaml.safe_dump({"name": name, "base": base, "grid": {"seed": list(range(runs))}}))
+    return path
+
+
+def recorded_runs(folder: Path, experiment: str) -> list:
+    """The runs of an experiment in the benchmark's store."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    found = client.get_experiment_by_name(experiment)
+    return [] if found is None else client.search_runs([found.experiment_id], max_results=1000)
+
+
+def training_start(run: object) -> float:
+    """When a run's training began (seconds since the epoch): its recorded training time
+    counted back from when that value was recorded."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+    (point,) = client.get_metric_history(run.info.run_id, "eff/train_time_s")  # type: ignore[attr-defined]
+    return point.timestamp / 1000 - point.value
+
+
+def sweep(folder: Path, suite: Path, experiment: str, workers: int = WORKERS) -> tuple[float, float]:
+    """Run a sweep; returns its wall time and its start (command to first training)."""
+    command = [SEQLAB, "sweep", str(suite), "--workers", str(workers), "--experiment", experiment]
+    launched = time.time()
+    wall = timed(command, folder)
+    runs = recorded_runs(folder, experiment)
+    first = min(training_start(run) for run in runs)
+    return wall, first - launched
+
+
+def bench_sweep(repeats: int, folder: Path, imports: float | None, small: int, large: int) -> None:
+    """Sweep start and the marginal cost of a run per worker slot."""
+    print(f"\nseqlab sweep, {WORKERS} workers, {small} vs {large} runs of 5 steps, "
+          f"{repeats} interleaved repeats")
+    walls: dict[int, list[float]] = {small: [], large: []}
+    starts: list[float] = []
+    for repeat in range(repeats):
+        for runs in (small, large) if repeat % 2 == 0 else (large, small):
+            suite = write_suite(folder, f"bench{runs}", runs)
+            wall, start = sweep(folder, suite, f"bench{runs}-{repeat}")
+            walls[runs].append(wall)
+            starts.append(start)
+    t_small = show(f"sweep of {small} runs", walls[small])
+    t_large = show(f"sweep of {large} runs", walls[large])
+    start = show("sweep start (command to training)", starts)
+    marginal = (t_large - t_small) * WORKERS / (large - small)
+    print(f"  marginal cost per run and worker slot {marginal:.3f} s "
+          f"(goal <= {GOAL_MARGINAL_S} s): {verdict(marginal <= GOAL_MARGINAL_S)}")
+    if imports is not None:
+        print(f"  sweep start {start:.2f} s = the imports + {start - imports:.2f} s "
+              f"(goal <= + {GOAL_START_MARGIN_S} s): {verdict(start - imports <= GOAL_START_MARGIN_S)}")
+
+
+def bench_suites(folder: Path) -> None:
+    """The quick suites back to back: the share of worker-slot time spent training."""
+    print(f"\nthe built-in quick suites back to back, {WORKERS} workers")
+    slots = training = 0.0
+    from seqlab.sweep.builtin import builtin_suites
+
+    for suite in builtin_suites().values():
+        if "quick" not in (yaml.safe_load(suite.read_text()).get("sizes") or {}):
+            continue
+        experiment = f"quick-{suite.stem}"
+        wall, start = sweep(folder, suite, experiment)
+        runs = recorded_runs(folder, experiment)
+        trained = sum(run.data.metrics.get("eff/train_time_s", 0.0) for run in runs)
+        slots += wall * WORKERS
+        training += trained
+        print(f"  {suite.stem:<14} {len(runs):3d} runs  wall {wall:6.1f} s  start {start:5.1f} s"
+              f"  training {trained / (wall * WORKERS):6.1%} of worker-slot time")
+    share = training / slots
+    print(f"  all: {share:.1%} of worker-slot time training (goal >= {GOAL_TRAINING_SHARE:.0%}): "
+          f"{verdict(share >= GOAL_TRAINING_SHARE)}")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def first_answer(folder: Path) -> float:
+    """Seconds from launching ``seqlab dash`` to its first page and that page's layout."""
+    port = free_port()
+    started = time.perf_counter()
+    server = subprocess.Popen([SEQLAB, "dash", "--port", str(port)], cwd=folder,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"seqlab dash exited with {server.returncode}")
+            try:
+                for path in ("/", "/_dash-layout"):  # the page, then what it asks for first
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as answer:
+                        answer.read()
+                return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.05)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def bench_dash(repeats: int, folder: Path) -> None:
+    """The dashboard's first answer against importing Dash and MLflow and reading the store."""
+    print(f"\nseqlab dash first answer vs imports + store read, {repeats} interleaved repeats")
+    baseline = "import dash, mlflow; from seqlab_dashboard.data import open_store; open_store().runs()"
+    served: list[float] = []
+    read: list[float] = []
+    for repeat in range(repeats):
+        if repeat % 2:
+            served.append(first_answer(folder))
+        read.append(timed([PYTHON, "-c", baseline], folder))
+        if not repeat % 2:
+            served.append(first_answer(folder))
+    base = show("import dash, mlflow + store read", read)
+    dash = show("seqlab dash, first page", served)
+    print(f"  ratio {dash / base:.3f}x (goal <= {GOAL_DASH}x): {verdict(dash / base <= GOAL_DASH)}")
+
+
+def main() -> None:
+    """Measure the parts asked for in one throwaway store and print their ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--parts", default="run,sweep,suites,dash")
+    parser.add_argument("--sweep-runs", default="4,16", help="N1,N2 runs of the two sweeps")
+    args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    small, large = (int(n) for n in args.sweep_runs.split(","))
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"{os.cpu_count()} cores, load average {load}, {time.strftime('%d %b %Y %H:%M UTC', time.gmtime())}")
+    with tempfile.TemporaryDirectory(prefix="seqlab-startup-") as name:
+        folder = Path(name)
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
+        os.environ.pop("MLFLOW_EXPERIMENT_NAME", None)
+        imports = bench_run(args.repeats, folder) if "run" in parts else None
+        if "sweep" in parts:
+            bench_sweep(max(2, args.repeats // 2), folder, imports, small, large)
+        if "suites" in parts:
+            bench_suites(folder)
+        if "dash" in parts:
+            bench_dash(args.repeats, folder)
+
+
+if __name__ == "__main__":
+    main()
