@@ -133,7 +133,7 @@ def hello_panel_plugin(name: str) -> ModuleType:
     def register_dashboard_panels(register):  # type: ignore[no-untyped-def]
         from dash import html
 
-        register("/hello", "Hello", lambda **query: html.P(f"hello {query.get('who', 'world')}"), order=60)
+        register("/hello", "Hello", lambda **query: html.P(f"hello {query.get('who', 'world')}"), order=70)
 
     plugin.register_dashboard_panels = register_dashboard_panels  # type: ignore[attr-defined]
     return plugin
@@ -146,10 +146,12 @@ def test_app_serves_every_view_and_a_plugin_panel(on_store: str) -> None:
     with registered_plugin(plugin):
         app = create_app()
     client = app.server.test_client()
-    for path in ("/", "/runs", "/curves", "/efficiency", "/stability", "/long-term", "/parameters", "/hello?who=you"):
+    for path in ("/", "/runs", "/curves", "/efficiency", "/stability", "/long-term", "/parameters",
+                 "/evidence", "/hello?who=you"):
         assert client.get(path).status_code == 200, path
     paths = [link.href for link in app.layout.children[0].children[1].children]
-    assert paths == ["/runs", "/curves", "/efficiency", "/stability", "/long-term", "/parameters", "/hello"]
+    assert paths == ["/runs", "/curves", "/efficiency", "/stability", "/long-term", "/parameters",
+                     "/evidence", "/hello"]
     outputs = [d["output"] for d in client.get("/_dash-dependencies").get_json()]
     assert len(outputs) == len(set(outputs))
     with registered_plugin(plugin), registered_plugin(hello_panel_plugin("again")):
@@ -229,7 +231,7 @@ def test_serving_pages_imports_neither_torch_nor_lightning(on_store: str) -> Non
         "from seqlab_dashboard.app import create_app\n"
         "client = create_app().server.test_client()\n"
         "for path in ('/', '/runs', '/curves', '/efficiency', '/stability', '/long-term',\n"
-        "             '/_dash-layout', '/_dash-dependencies'):\n"
+        "             '/parameters', '/evidence', '/_dash-layout', '/_dash-dependencies'):\n"
         "    assert client.get(path).status_code == 200, path\n"
         "heavy = ['torch', 'pytorch_lightning', 'lightning', 'lightning_fabric']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from seqlab.console.run_report import LOOK_AT_IT
+from seqlab.messages import LOOK_AT_IT
 from seqlab.registry.components import build_registry
 from seqlab.sweep.launch import SweepReport
 from seqlab.sweep.report import print_summary

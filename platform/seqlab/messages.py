@@ -1,8 +1,12 @@
-"""One-line messages: how seqlab echoes values a user wrote, however long, in an error line."""
+"""Messages every stage prints: values a user wrote echoed in one line however long, and the
+hint runs and sweeps end with."""
 
 from __future__ import annotations
 
 from typing import Any
+
+LOOK_AT_IT = "look at it: seqlab dash   (then open http://127.0.0.1:8050)"
+"""The hint ``seqlab run`` and ``seqlab sweep`` end with."""
 
 
 def clipped(text: str, limit: int = 300) -> str:

@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from seqlab.console.listing import table_console
+from seqlab.messages import LOOK_AT_IT
 
 if TYPE_CHECKING:
     from seqlab.run.runner import RunOutcome
-
-LOOK_AT_IT = "look at it: seqlab dash   (then open http://127.0.0.1:8050)"
-"""The hint ``seqlab run`` and ``seqlab sweep`` end with."""
 
 
 def run_headline(outcome: RunOutcome) -> str:

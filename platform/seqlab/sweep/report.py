@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from seqlab.console.run_report import LOOK_AT_IT
+from seqlab.messages import LOOK_AT_IT
 from seqlab.store import record
 from seqlab.store.status import RunStatus
 
