@@ -183,6 +183,8 @@ class RunStore:
         self._read_at = 0.0
         self._histories: OrderedDict[tuple[str, str], tuple[float, tuple[np.ndarray, ...]]] = OrderedDict()
         self._by_position: OrderedDict[tuple[str, str, str], dict[str, ByPosition]] = OrderedDict()
+        self._unreadable: dict[tuple[str, str], str] = {}
+        """(run id, artifact) -> why it could not be read (a run's other artifacts still count)."""
         self._last_histories: tuple[Any, pd.DataFrame | None] = (None, None)
         """The last combined history frame, reused while no history in it changed."""
 
@@ -361,6 +363,12 @@ class RunStore:
                 found[run_id] = values
         return found
 
+    def unreadable_artifacts(self, run_ids: Iterable[str]) -> dict[tuple[str, str], str]:
+        """The artifacts of these runs that could not be read, by (run id, artifact), with why."""
+        wanted = set(run_ids)
+        with self._lock:
+            return {key: why for key, why in self._unreadable.items() if key[0] in wanted}
+
     def _read_by_position(self, run_id: str, artifact: str, key: str) -> dict[str, ByPosition]:
         """Every record under ``key`` of a run's artifact, by part (``""``: ``key`` holds the
         rows themselves); empty if the run has no such artifact or it does not parse."""
@@ -370,10 +378,15 @@ class RunStore:
         client = self.client()
         if artifact not in {a.path for a in client.list_artifacts(run_id)}:
             return {}
-        with tempfile.TemporaryDirectory() as folder:
-            path = client.download_artifacts(run_id, artifact, folder)
-            with open(path) as handle:
-                content = json.load(handle)
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                path = client.download_artifacts(run_id, artifact, folder)
+                with open(path, encoding="utf-8") as handle:
+                    content = json.load(handle)
+        except (OSError, ValueError) as exc:  # truncated by a full disk, binary, not JSON
+            with self._lock:
+                self._unreadable[(run_id, artifact)] = f"{type(exc).__name__}: {exc}"[:200]
+            return {}
         try:
             positions = [int(p) for p in content["positions"]]
             steps = [int(s) for s in content["steps"]]

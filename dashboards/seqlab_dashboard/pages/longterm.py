@@ -159,10 +159,14 @@ def draw_longterm(
     flows = store.gradient_flows(runs["run_id"])
     flow_labels = split[split.index.isin(list(flows))]
     names = dict(zip(runs["run_id"], runs["run_name"]))
+    skipped = unreadable_note(store.unreadable_artifacts(runs["run_id"]), names)
+    noted(state_figure, skipped)
     choices = [{"label": f"group: {g}", "value": f"group:{g}"} for g in sorted(set(flow_labels), key=natural_key)]
     choices += [{"label": f"run: {names[r]}", "value": f"run:{r}"} for r in flow_labels.index]
     if not flows:
-        message = f"No run in scope has a {record.GRADIENT_FLOW_ARTIFACT} artifact."
+        message = f"No run in scope has a readable {record.GRADIENT_FLOW_ARTIFACT} artifact."
+        if skipped:
+            message = f"{message} {skipped}"
         figures = [score_figure, empty_figure(message), empty_figure(message), state_figure]
         return figures, horizon_table(horizons, colors), choices
     chosen = heatmap if heatmap in {c["value"] for c in choices} else choices[0]["value"]
@@ -171,8 +175,21 @@ def draw_longterm(
     heat_title = f"group {key}" if kind == "group" else names.get(key, key)
     flow_figure = _flow_figure(flows, flow_labels, lengths, colors, band_name)
     noted(flow_figure, pooling_note(runs[runs["run_id"].isin(list(flows))], by_length))
+    noted(flow_figure, skipped)
     figures = [score_figure, flow_figure, _heatmap_figure([flows[r] for r in members], heat_title), state_figure]
     return figures, horizon_table(horizons, colors), choices
+
+
+def unreadable_note(unreadable: dict[tuple[str, str], str], names: dict[str, str]) -> str:
+    """Which runs' artifacts the figures skip because they could not be read, as text."""
+    import html
+
+    if not unreadable:
+        return ""
+    shown = [f"{html.escape(str(names.get(run_id, run_id)))} ({artifact})"
+             for run_id, artifact in sorted(unreadable)]
+    more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+    return f"Skipped unreadable artifacts of run {', '.join(shown[:5])}{more}."
 
 
 def _no_horizons() -> pd.DataFrame:
