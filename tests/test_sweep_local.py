@@ -248,6 +248,39 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(store: str, tmp_path: Path) ->
     assert len(runs) == 8 + first["KILLED"]
 
 
+def test_sigterm_to_the_launcher_stops_in_seconds_without_a_traceback(
+    store: str, tmp_path: Path
+) -> None:
+    """Only the launcher gets SIGTERM (a job scheduler's stop): in-flight runs end KILLED, the
+    rest are not started, every run is in the summary, and no pool thread dies on the way."""
+    import re
+    import time
+
+    suite = tmp_path / "term.yaml"
+    suite.write_text(yaml.safe_dump({
+        "name": "term",
+        "base": {**TINY_BASE, "trainer.max_steps": 400, "trainer.val_every": 200},
+        "grid": {"seed": list(range(6))},
+    }))
+    sweep = start_sweep(suite, store)
+    lines = []
+    for line in sweep.stdout:  # type: ignore[union-attr]
+        lines.append(line)
+        if line.startswith("FINISHED"):
+            sent = time.monotonic()
+            os.kill(sweep.pid, signal.SIGTERM)  # the launcher alone
+            break
+    rest, _ = sweep.communicate(timeout=180)
+    stopped_after = time.monotonic() - sent
+    output = "".join(lines) + rest
+    assert sweep.returncode == 130, output
+    assert "Traceback" not in output and "TypeError" not in output, output
+    assert stopped_after < 60, f"took {stopped_after:.0f} s to stop"
+    summary = output[output.index("sweep term"):]
+    assert {int(n) for n in re.findall(r"^\S?\s*(\d+)\s", summary, re.M)} >= set(range(1, 7)), summary
+    assert "RUNNING" not in {run.info.status for run in runs_of(store, "term")}
+
+
 def test_runs_orphaned_by_a_sigkilled_sweep_are_closed_when_it_is_run_again(
     store: str, tmp_path: Path
 ) -> None:

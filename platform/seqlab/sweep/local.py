@@ -37,6 +37,7 @@ PRELOAD = ("seqlab.sweep.preload",)
 
 STOP_GRACE_SECONDS = 120.0
 """How long a stopped sweep waits for in-flight runs to end KILLED before killing them."""
+STOPPED_LATE = "the sweep was stopped and the run did not end within the grace time"
 
 
 STORE_PRELOAD = "seqlab.sweep.preload_store"
@@ -138,13 +139,18 @@ def _run_pool(
         return False, sorted(never_started, key=lambda job: job.index)
     except KeyboardInterrupt:
         with stop_signals_ignored():
-            _stop_runs(pool, stop)
+            _stop_runs(waiting, stop)
             try:
                 for future in as_completed(waiting, timeout=STOP_GRACE_SECONDS):
+                    waiting.discard(future)
                     on_result(_result_of(future, futures[future]))
             except WaitedTooLong:
                 for child in multiprocessing.active_children():
                     child.kill()
+                for future in sorted(waiting, key=lambda f: futures[f].index):
+                    job = futures[future]
+                    close_runs_left_running(job, since, RunStatus.KILLED, STOPPED_LATE)
+                    on_result(RunResult(job.index, RunStatus.KILLED, reason=STOPPED_LATE))
         return True, []
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -160,12 +166,18 @@ def _result_of(future: Future[RunResult], job: RunJob) -> RunResult:
     return future.result()
 
 
-def _stop_runs(pool: ProcessPoolExecutor, stop: Event) -> None:
-    """Cancel what has not started and ask every worker to end its run (SIGTERM)."""
+def _stop_runs(waiting: set[Future[RunResult]], stop: Event) -> None:
+    """Cancel the runs not started and ask every worker to end its run (SIGTERM).
+
+    The pool is left running until its in-flight runs have reported: shutting it down now
+    (``shutdown(wait=False)``) breaks its manager thread under ``max_tasks_per_child=1`` as
+    each worker exits, and the in-flight results never arrive.
+    """
     import multiprocessing
 
     stop.set()
-    pool.shutdown(wait=False, cancel_futures=True)
+    for future in waiting:
+        future.cancel()  # only those not yet handed to a worker
     for child in multiprocessing.active_children():
         try:
             os.kill(child.pid, signal.SIGTERM)  # type: ignore[arg-type]  # pid set once started
