@@ -353,6 +353,8 @@ ALLOCATOR_PLUGIN = '''
 """A throwaway model plugin that fails, saying the allocator setting of its process."""
 import os
 
+from pydantic import Field
+
 from seqlab import Params, hookimpl
 
 
