@@ -18,7 +18,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 from overhead import add_setting_arguments, measured_settings, platform_run
-from timing import median, per_step_costs
+from timing import per_step_costs, print_cost_ratio
 
 LIMIT = 1.02
 
@@ -58,14 +58,7 @@ def main() -> None:
             },
             setting.short, setting.long, args.repeats,
         )
-        ratio = median(costs["with"]) / median(costs["without"])
-        verdict = "ok" if ratio <= LIMIT else "OVER"
-        print(
-            f"{setting.name}: hidden {setting.hidden}, length {setting.length}, batch "
-            f"{setting.batch}: {median(costs['without']) * 1000:.2f} ms/step without, "
-            f"{median(costs['with']) * 1000:.2f} with -> {ratio:.3f}x "
-            f"(limit {LIMIT:.2f}x: {verdict})"
-        )
+        print_cost_ratio(setting, costs, LIMIT)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 
 def per_step_costs(
@@ -36,6 +37,19 @@ def per_step_costs(
                 elapsed[steps] = time.perf_counter() - started
             costs[name].append((elapsed[long] - elapsed[short]) / (long - short))
     return costs
+
+
+def print_cost_ratio(setting: Any, costs: dict[str, list[float]], limit: float) -> None:
+    """Print a setting's per-step cost without and with what a benchmark adds, and the ratio
+    of the medians against ``limit``."""
+    ratio = median(costs["with"]) / median(costs["without"])
+    verdict = "ok" if ratio <= limit else "OVER"
+    print(
+        f"{setting.name}: hidden {setting.hidden}, length {setting.length}, batch "
+        f"{setting.batch}: {median(costs['without']) * 1000:.2f} ms/step without, "
+        f"{median(costs['with']) * 1000:.2f} with -> {ratio:.3f}x "
+        f"(limit {limit:.2f}x: {verdict})"
+    )
 
 
 def median(values: list[float]) -> float:
