@@ -11,7 +11,7 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.seqlab-installed
 
-.PHONY: setup demo test clean-venv
+.PHONY: setup demo test evidence clean-venv
 
 setup: $(STAMP)
 
@@ -35,6 +35,18 @@ quietly = { echo "$(1)"; $(3) > $(VENV)/$(2).log 2>&1 || { cat $(VENV)/$(2).log;
 demo: setup
 	$(BIN)/seqlab sweep demo
 	$(BIN)/seqlab dash
+
+# Every built-in suite's evidence size (about an hour and a half on 2 cores; rerun to resume),
+# then each suite's verdicts as a table and a self-contained HTML report under reports/.
+EVIDENCE_SUITES ?= memory cost gradients architectures sensitivity bidirectional applications tbptt gates
+evidence: setup
+	@mkdir -p reports
+	@for s in $(EVIDENCE_SUITES); do \
+		$(BIN)/seqlab sweep $$s --size evidence || exit 1; \
+	done
+	@for s in $(EVIDENCE_SUITES); do \
+		$(BIN)/seqlab evidence $$s --size evidence --html reports/$$s.html || exit 1; \
+	done
 
 test: setup
 	$(BIN)/python -m pytest

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from conftest import run_seqlab
+from seqlab.evidence.report import load_hypotheses
+from seqlab.evidence.selection import select
 from seqlab.registry.components import build_registry
 from seqlab.sweep.builtin import builtin_suites
 from seqlab.sweep.suite import Suite, SuiteError, combinations, expand, load_suite
@@ -131,6 +134,7 @@ def test_cli_dry_run_lists_runs_and_bad_input_exits_2(tmp_path: Path) -> None:
     listed = run_seqlab("sweep", str(path), "--dry-run", cwd=tmp_path, env={"COLUMNS": "200"})
     assert listed.returncode == 0, listed.stderr
     assert "1 to run, 1 skipped" in listed.stdout
+    assert "estimated time: " in listed.stdout
     assert "unknown model 'nope'" in listed.stdout
     assert not (tmp_path / "mlruns").exists()  # a dry run touches no store
     bad = run_seqlab("sweep", str(path), "--size", "full", cwd=tmp_path)
@@ -178,7 +182,7 @@ def test_suites_lists_claims_sizes_runs_and_time() -> None:
             assert figures["runs"] == len(plan.runnable)
             assert figures["estimated_seconds"] > 0
     assert rows["demo"]["sizes"]["-"]["runs"] == 12
-    assert set(rows["gates"]["sizes"]) == {"quick", "full"}
+    assert set(rows["gates"]["sizes"]) == {"quick", "evidence", "full"}
     table = run_seqlab("suites")
     assert table.returncode == 0, table.stderr
     assert "architectures" in table.stdout and "C11" in table.stdout
@@ -194,6 +198,35 @@ def test_built_in_suite_quick_size_expands_and_validates(path: Path) -> None:
     assert not invalid, "\n".join(invalid)
     assert plan.runnable
     if suite.sizes:
-        assert set(suite.sizes) == {"quick", "full"}
+        assert set(suite.sizes) == {"quick", "evidence", "full"}
         full = expand(suite, build_registry(), "full")
         assert len(full.runnable) >= len(plan.runnable)
+
+
+EVIDENCE_SUITES = [path for path in SUITES if "evidence" in load_suite(path).sizes]
+
+
+@pytest.mark.parametrize("path", EVIDENCE_SUITES, ids=[path.stem for path in EVIDENCE_SUITES])
+def test_evidence_size_gives_every_compared_group_five_seeds(path: Path) -> None:
+    """Each hypothesis finds its groups among the evidence size's runs, with at least five
+    seeds in every group and stratum (the runs' params as the store records them)."""
+    suite = load_suite(path)
+    plan = expand(suite, build_registry(), "evidence")
+    invalid = [f"{run.label}: {run.skip_reason}" for run in plan.runs if run.skip_reason]
+    assert not invalid, "\n".join(invalid)
+    hypotheses = load_hypotheses(suite)
+    frame = pd.DataFrame([
+        {"run_id": str(run.index),
+         **{f"params.{key}": "null" if value is None else str(value)
+            for key, value in run.spec.flat().items()},  # type: ignore[union-attr]
+         **{f"metrics.{h.metric}": 1.0 for h in hypotheses}}
+        for run in plan.runnable
+    ])
+    for hypothesis in hypotheses:
+        along = getattr(hypothesis, "along", None)
+        selection = select(frame, hypothesis, exclude=[along] if along else [])
+        assert selection.reason is None, f"{hypothesis.statement}: {selection.reason}"
+        for group in selection.groups:
+            keys = [along] if along else []
+            for stratum, cell in selection.cells(group, "run_id", *keys).items():
+                assert len(cell.run_ids) >= 5, (hypothesis.statement, group, stratum)

@@ -187,7 +187,9 @@ def sweep(
     except SuiteError as exc:
         fail(str(exc))
     if dry_run:
-        print_plan(plan)
+        from seqlab.run.cores import usable_cores
+
+        print_plan(plan, workers or usable_cores())
         return
     from seqlab.sweep.launch import SweepError, run_sweep
 

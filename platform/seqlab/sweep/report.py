@@ -79,8 +79,11 @@ def _headline(result: RunResult) -> str:
     return ""
 
 
-def print_plan(plan: SweepPlan, console: Console | None = None) -> None:
-    """Print the expanded list of runs (``--dry-run``): label, spec hash or skip reason."""
+def print_plan(plan: SweepPlan, workers: int, console: Console | None = None) -> None:
+    """Print the expanded list of runs (``--dry-run``): label, spec hash or skip reason, then
+    the sweep's estimated time with ``workers`` runs at once (``seqlab.sweep.duration``)."""
+    from seqlab.sweep.duration import format_duration, sweep_seconds
+
     console = console or Console()
     size = f" (size {plan.size})" if plan.size else ""
     table = Table(title=f"sweep {plan.name}{size}: {len(plan.runs)} combinations")
@@ -97,6 +100,10 @@ def print_plan(plan: SweepPlan, console: Console | None = None) -> None:
     console.print(
         f"{len(plan.runnable)} to run, {len(plan.skipped)} skipped "
         "(runs already FINISHED in the store are skipped too when the sweep runs)"
+    )
+    console.print(
+        f"estimated time: {format_duration(sweep_seconds(plan, workers))} with {workers} at once "
+        "on a quiet CPU like the development machine (a cost model: docs/sweeps.md)"
     )
 
 
