@@ -13,7 +13,7 @@ from conftest import run_seqlab
 from seqlab.evidence.report import load_hypotheses
 from seqlab.evidence.selection import select
 from seqlab.registry.components import build_registry
-from seqlab.sweep.builtin import builtin_suites
+from seqlab.sweep.builtin import builtin_suites, resolve_suite
 from seqlab.sweep.suite import Suite, SuiteError, combinations, expand, load_suite
 
 SUITES = list(builtin_suites().values())
@@ -230,3 +230,20 @@ def test_evidence_size_gives_every_compared_group_five_seeds(path: Path) -> None
             keys = [along] if along else []
             for stratum, cell in selection.cells(group, "run_id", *keys).items():
                 assert len(cell.run_ids) >= 5, (hypothesis.statement, group, stratum)
+
+
+def test_gates_evidence_tests_the_forget_gate_on_a_continual_stream() -> None:
+    """C11's confound: on adding the state starts afresh each sequence and nothing must be
+    forgotten. The evidence size reads the lm stream, sentence after sentence, its state
+    carried across tbptt chunks, with the learning rate swept for every variant (Greff 2017)."""
+    plan = expand(load_suite(resolve_suite("gates")), build_registry(), "evidence")
+    rates: dict[str, set[float]] = {}
+    for run in plan.runnable:
+        flat = run.spec.flat()  # type: ignore[union-attr]
+        assert (flat["task"], flat["strategy"]) == ("lm", "tbptt")
+        assert flat["task.length"] >= 4 * flat["strategy.k1"]  # the state crosses chunks
+        assert flat["task.length"] >= 100  # many sentences (each 6 to about 20 symbols)
+        if flat["model.forget_bias"] is None:
+            rates.setdefault(flat["model.variant"], set()).add(flat["trainer.lr"])
+    assert {"full", "no_forget_gate", "no_output_activation"} <= set(rates)
+    assert all(len(swept) >= 2 for swept in rates.values())
