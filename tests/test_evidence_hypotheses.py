@@ -44,7 +44,7 @@ GOOD = {"claim": "C6", "statement": "lstm beats rnn", "kind": "compare", "metric
                              "equal to 0"),
         ({"kind": "trend", "along": "task.length", "expect": "flat", "tolerance": 0.1,
           "b": None}, "evidence[0] (C6): unknown key better (allowed: a, along, b, claim, "
-                      "expect, kind, metric, statement, tolerance, where)"),
+                      "expect, kind, metric, statement, tolerance, where, within)"),
     ],
 )
 def test_a_malformed_hypothesis_is_one_line_naming_it_the_key_and_what_is_allowed(

@@ -246,3 +246,23 @@ def test_horizon_finds_how_far_each_group_passes(kinds: Kinds) -> None:
     [row] = evaluate_frame(frame, [further], FAST, kinds).to_dict("records")
     assert row["verdict"] == "supported" and row["effect"] == 56
     assert row["secondary"]["horizon_a"]["value"] == 64
+
+
+def test_within_nothing_pools_a_group_whose_size_follows_the_length(kinds: Kinds) -> None:
+    """The cost suite's tcn: its depth follows the length (matched parameters), so each length
+    is its own stratum unless ``within: []`` makes the group one; a param that varies inside
+    one length's cell is still refused."""
+    frame = slope_runs(np.random.default_rng(12), {"lstm": 1.0, "tcn": 0.0})
+    frame["params.model.num_layers"] = frame["params.task.length"]
+    steeper = TrendHypothesis(claim="C12", statement="steeper", metric="eff/step_time_s",
+                              along="task.length", a={"model": "lstm"}, b={"model": "tcn"},
+                              expect="grows")
+    pooled = steeper.model_copy(update={"within": []})
+    rows = evaluate_frame(frame, [steeper, pooled], FAST, kinds).to_dict("records")
+    assert rows[0]["verdict"] == "inconclusive" and "a slope needs two" in rows[0]["reason"]
+    assert rows[1]["verdict"] == "supported"
+    assert rows[1]["effect"] == pytest.approx(1.0, abs=0.05)
+    frame.loc[frame.index[::2], "params.model.num_layers"] = "7"
+    [mixed] = evaluate_frame(frame, [pooled], FAST, kinds).to_dict("records")
+    assert mixed["verdict"] == "inconclusive"
+    assert "differ in model.num_layers besides the seed" in mixed["reason"]

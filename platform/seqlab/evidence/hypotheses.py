@@ -34,6 +34,11 @@ class Hypothesis(Params):
     where: Filter = Field(
         default_factory=dict, description="params every run it uses has (a list: any of them)"
     )
+    within: list[str] | None = Field(
+        default=None,
+        description="params whose settings are strata (default: every param that varies "
+        "inside a group, seed aside)",
+    )
 
     def groups(self) -> dict[str, Filter]:
         """The groups of runs it compares, by label (``a``, ``b``), each as a filter."""
@@ -52,11 +57,6 @@ class CompareHypothesis(Hypothesis):
         default=None, description="a fixed value a is compared with instead of a group b"
     )
     better: Literal["lower", "higher"] = Field(description="which direction of metric is better")
-    within: list[str] | None = Field(
-        default=None,
-        description="params whose settings are strata (default: every param that varies "
-        "inside a group, seed aside)",
-    )
     statistic: Literal["mean", "iqm"] = Field(
         default="mean", description="how a group's seeds are summarised in each stratum"
     )

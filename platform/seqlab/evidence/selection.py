@@ -121,6 +121,7 @@ def select(
     and those the group filters fix. A run matching two groups, a missing metric column or
     a param varying inside a stratum besides the seed is a reason, never guessed around.
     """
+    exclude = list(exclude)
     column = metric(hypothesis.metric)
     if column not in runs:
         return Selection({}, reason=f"no run records the metric {hypothesis.metric!r}")
@@ -139,7 +140,7 @@ def select(
         if both:
             return Selection(groups, reason=f"{len(both)} runs match both a and b")
     fixed = {SEED, *exclude, *(key for wanted in filters.values() for key in wanted)}
-    within = getattr(hypothesis, "within", None)
+    within = hypothesis.within
     varying = sorted(
         {
             c.removeprefix("params.")
@@ -154,7 +155,7 @@ def select(
         return Selection(groups, strata, f"within: no run has the param {missing[0]!r}")
     loose = [key for key in varying if key not in strata]
     for name, part in groups.items():
-        by = [param(key) for key in strata]
+        by = [param(key) for key in [*strata, *exclude]]  # a cell: a stratum at one setting
         cells = part.groupby(by, dropna=False) if by else [((), part)]
         for _, cell in cells:
             for key in loose:
