@@ -108,7 +108,7 @@ def add_along(
 ) -> None:
     """Each seed's ``metric_name`` against the param ``along`` (markers) and a line through each
     setting's mean (geometric with ``geometric``, for log axes), one colour per series, in
-    panel ``col``; the legend lists each series once, from the first panel."""
+    panel ``col``; the legend lists each series once, the first panel it is drawn in."""
     import numpy as np
     import plotly.graph_objects as go
 
@@ -130,8 +130,9 @@ def add_along(
         figure.add_trace(go.Scatter(x=x, y=y, mode="markers", opacity=0.45, showlegend=False,
                                     legendgroup=line.label, name=f"{line.label} (seeds)",
                                     marker={"color": line.color}), row=1, col=col)
+        listed = any(trace.name == line.label for trace in figure.data)
         figure.add_trace(go.Scatter(x=order, y=means, mode="lines+markers", name=line.label,
-                                    legendgroup=line.label, showlegend=col == 1,
+                                    legendgroup=line.label, showlegend=not listed,
                                     line={"color": line.color}), row=1, col=col)
     figure.update_xaxes(title_text=plain(along), row=1, col=col)
     figure.update_yaxes(title_text=plain(metric_name), row=1, col=col)
