@@ -374,8 +374,9 @@ def test_parallel_coordinates_and_importance_render_and_brushing_selects_runs(
 
 
 def record_suite_runs(uri: str, suite_name: str, seeds_of: dict[str, float]) -> int:
-    """Record one FINISHED run per runnable spec of a built-in suite's quick size, as a sweep
-    of it would (params, sweep and spec-hash tags), with ``val/mse`` drawn per model."""
+    """Record one FINISHED run per runnable spec of a suite's quick size (a built-in suite's
+    name or a file), as a sweep of it would (params, sweep, spec-hash and suite tags, the suite
+    artifact), with ``val/mse`` drawn per model."""
     import random
 
     from mlflow import MlflowClient
@@ -384,9 +385,12 @@ def record_suite_runs(uri: str, suite_name: str, seeds_of: dict[str, float]) -> 
     from seqlab.registry.components import build_registry
     from seqlab.store import record
     from seqlab.sweep.builtin import resolve_suite
-    from seqlab.sweep.suite import expand, load_suite
+    from seqlab.sweep.suite import expand, load_suite, recorded_suite
 
-    plan = expand(load_suite(resolve_suite(suite_name)), build_registry())
+    suite = load_suite(resolve_suite(suite_name))
+    suite_name = suite.name
+    suite_yaml, suite_hash = recorded_suite(suite)
+    plan = expand(suite, build_registry())
     client = MlflowClient(uri)
     found = client.get_experiment_by_name(suite_name)
     experiment = found.experiment_id if found else client.create_experiment(suite_name)
@@ -397,10 +401,12 @@ def record_suite_runs(uri: str, suite_name: str, seeds_of: dict[str, float]) -> 
         client.log_batch(
             run.info.run_id,
             params=[Param(k, "null" if v is None else str(v)) for k, v in spec.flat().items()],
-            tags=[RunTag(record.TAG_SWEEP, suite_name), RunTag(record.TAG_SPEC_HASH, spec.spec_hash())]
+            tags=[RunTag(record.TAG_SWEEP, suite_name), RunTag(record.TAG_SPEC_HASH, spec.spec_hash()),
+                  RunTag(record.TAG_SUITE_HASH, suite_hash)]
             + ([RunTag(record.TAG_SWEEP_SIZE, plan.size)] if plan.size else []),
             metrics=[Metric("val/mse", seeds_of[spec.model.name] + noise.gauss(0, 0.01), 0, 10)],
         )
+        client.log_text(run.info.run_id, suite_yaml, record.SUITE_ARTIFACT)
         client.set_terminated(run.info.run_id, "FINISHED")
     return len(plan.runnable)
 
@@ -424,9 +430,57 @@ def test_evidence_view_shows_the_suites_verdicts_and_links_to_the_figures(
     for card_element in cards:  # two seeds a group: inconclusive by rule, and said why
         assert card_element.find_element("css selector", ".evidence-verdict").text.lower() == "inconclusive"
         assert "has 2 seeds" in card_element.text and "at least 3 needed" in card_element.text
-        assert "effect" in card_element.text and "n: " in card_element.text
+        assert "(n < 3: no interval)" in card_element.text and "n: " in card_element.text
     link = cards[0].find_element("css selector", ".evidence-link").get_attribute("href")
     assert "/curves?" in link and "metric=val%2Fmse" in link
     assert "suite=demo" in browser.current_url
     shoot(browser, "evidence")
+    assert not real_runs["failures"]
+
+
+USER_SUITE = {
+    "name": "my-own-suite",
+    "base": {"task": "adding", "strategy": "bptt", "model.hidden_size": 8,
+             "trainer.max_steps": 4, "trainer.val_size": 8},
+    "grid": {"model": ["lstm", "rnn"], "task.length": [4, 8], "seed": [0, 1, 2]},
+    "evidence": [
+        {"claim": "MY1", "statement": "My <b>LSTM</b> beats my RNN.", "kind": "compare",
+         "metric": "val/mse", "a": {"model": "lstm"}, "b": {"model": "rnn"}, "better": "lower"},
+        {"claim": "MY2", "statement": "Two seeds only.", "kind": "compare", "metric": "val/mse",
+         "where": {"seed": [0, 1]}, "a": {"model": "lstm"}, "b": {"model": "rnn"},
+         "better": "lower"},
+    ],
+}
+
+
+def test_evidence_view_judges_a_users_own_suite_from_what_its_sweep_recorded(
+    real_runs: dict[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    """No built-in suite: the view reads the suite (and its hypotheses) from the runs, and
+    shows the point estimate where there are fewer than 3 seeds."""
+    import yaml
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    suite_file = tmp_path / "elsewhere" / "my-suite.yaml"
+    suite_file.parent.mkdir()
+    suite_file.write_text(yaml.safe_dump(USER_SUITE, sort_keys=False))
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    shutil.copy(Path(real_runs["empty"].removeprefix("sqlite:///")), tmp_path / "mlflow.db")
+    count = record_suite_runs(store, str(suite_file), {"lstm": 0.01, "rnn": 0.16})
+    suite_file.unlink()  # the view never reads the file: only what the runs carry
+    real_runs["patch"].setenv("MLFLOW_TRACKING_URI", store)
+    browser.get(real_runs["url"] + "/evidence?sweep=my-own-suite")
+    WebDriverWait(browser, 60, poll_frequency=0.3).until(
+        lambda d: len(d.find_elements("css selector", ".evidence-card")) == 2)
+    assert "suite=my-own-suite" in browser.current_url
+    text = browser.find_element("tag name", "body").text
+    assert f"{count} finished runs of suite my-own-suite in scope: 1 supported" in text
+    first, second = browser.find_elements("css selector", ".evidence-card")
+    assert first.find_element("css selector", ".evidence-claim").text == "MY1"
+    assert "My <b>LSTM</b> beats my RNN." in first.text  # as typed, not markup
+    assert first.find_element("css selector", ".evidence-verdict").text.lower() == "supported"
+    assert second.find_element("css selector", ".evidence-verdict").text.lower() == "inconclusive"
+    effect = second.find_element("css selector", ".evidence-effect").text
+    assert effect.startswith("effect -0.1") and "(n < 3: no interval)" in effect, effect
+    shoot(browser, "evidence-user-suite")
     assert not real_runs["failures"]

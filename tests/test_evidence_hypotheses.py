@@ -36,15 +36,18 @@ GOOD = {"claim": "C6", "statement": "lstm beats rnn", "kind": "compare", "metric
         ({"better": "smaller"}, "evidence[0] (C6): better='smaller': Input should be 'lower' "
                                 "or 'higher'"),
         ({"stat": "iqm"}, "evidence[0] (C6): unknown key stat; did you mean 'statistic'? "
-                          "(allowed: a, b, better, claim, kind, metric, min_effect, statement, "
-                          "statistic, than, where, within)"),
+                          "(allowed: a, b, better, claim, figure, kind, metric, min_effect, "
+                          "statement, statistic, than, where, within)"),
+        ({"figure": "gradient"}, "evidence[0] (C6): figure='gradient': unknown figure (known: "
+                                 "gradient_flow, score_vs_length, cost_vs_length, tbptt_horizon, "
+                                 "context_split, gate_variants, lr_sensitivity)"),
         ({"metric": None}, "evidence[0] (C6): metric=None: Input should be a valid string"),
         ({"than": 0.5}, "evidence[0] (C6): give exactly one of b (a group) and than (a value)"),
         ({"min_effect": -1}, "evidence[0] (C6): min_effect=-1: Input should be greater than or "
                              "equal to 0"),
         ({"kind": "trend", "along": "task.length", "expect": "flat", "tolerance": 0.1,
           "b": None}, "evidence[0] (C6): unknown key better (allowed: a, along, b, claim, "
-                      "expect, kind, metric, statement, tolerance, where, within)"),
+                      "expect, figure, kind, metric, statement, tolerance, where, within)"),
     ],
 )
 def test_a_malformed_hypothesis_is_one_line_naming_it_the_key_and_what_is_allowed(

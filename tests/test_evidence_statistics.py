@@ -133,6 +133,32 @@ def test_fewer_than_three_seeds_is_inconclusive_with_the_reason(kinds: Kinds) ->
     assert row["reason"] == "group a has 2 seeds (at least 3 needed)"
 
 
+def test_below_three_seeds_the_point_estimate_stands_without_an_interval(kinds: Kinds) -> None:
+    from seqlab.evidence.console import effect_text
+    from seqlab.evidence.report import verdict_records
+
+    frame = runs(np.random.default_rng(5), {"lstm": [1.0, 2.0], "rnn": [10.0, 14.0]},
+                 seeds=2, spread=0.1)
+    trend = TrendHypothesis(claim="C4", statement="rnn mse grows", metric="val/mse",
+                            along="task.length", a={"model": "rnn"}, expect="grows")
+    horizon = HorizonHypothesis(claim="C1", statement="lstm stays below 5 longer",
+                                metric="val/mse", along="task.length", a={"model": "lstm"},
+                                b={"model": "rnn"}, threshold=5.0, better="lower")
+    compare, slope, reach = verdict_records(
+        evaluate_frame(frame, [LSTM_LOWER, trend, horizon], FAST, kinds)
+    )
+    cells = frame.groupby(["params.model", "params.task.length"])["metrics.val/mse"]
+    means = cells.mean()
+    logs = cells.apply(lambda values: np.log(values).mean())["rnn"].to_numpy()
+    assert compare["effect"] == pytest.approx((means["lstm"] - means["rnn"]).mean())
+    assert slope["effect"] == pytest.approx((logs[1] - logs[0]) / np.log(2))
+    assert reach["effect"] == 20.0
+    for row in (compare, slope, reach):
+        assert row["verdict"] == "inconclusive" and row["ci_low"] is None
+        assert "2 seeds" in row["reason"] and row["effect_measure"]
+        assert effect_text(row) == f"{row['effect']:.4g} (n < 3: no interval)"
+
+
 def test_a_param_varying_besides_the_seed_is_a_reason_not_extra_seeds(kinds: Kinds) -> None:
     frame = runs(np.random.default_rng(5), {"lstm": [0.0, 0.0], "rnn": [3.0, 3.0]})
     explicit = LSTM_LOWER.model_copy(update={"within": []})

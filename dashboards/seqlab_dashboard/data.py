@@ -18,10 +18,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from seqlab.store import record
+from seqlab.store.by_position import ByPosition, parse_by_position
 
 logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
@@ -135,17 +135,6 @@ def store_uri(tracking_uri: str | None = None) -> str:
     return uri
 
 
-@dataclass(frozen=True)
-class ByPosition:
-    """A run's values by sequence position over training: ``values[i][j]`` at training step
-    ``steps[i]`` and position ``positions[j]`` (the gradient flow ||dloss/dx_t||, or the RMS
-    of one part of the state)."""
-
-    positions: list[int]
-    steps: list[int]
-    values: list[list[float]]
-
-
 class RunStore:
     """Cached, read-only access to one MLflow tracking store.
 
@@ -183,6 +172,8 @@ class RunStore:
         self._read_at = 0.0
         self._histories: OrderedDict[tuple[str, str], tuple[float, tuple[np.ndarray, ...]]] = OrderedDict()
         self._by_position: OrderedDict[tuple[str, str, str], dict[str, ByPosition]] = OrderedDict()
+        self._suites: dict[str, str | None] = {}
+        """run id -> the suite recorded on it (``None``: none)."""
         self._unreadable: dict[tuple[str, str], str] = {}
         """(run id, artifact) -> why it could not be read (a run's other artifacts still count)."""
         self._last_histories: tuple[Any, pd.DataFrame | None] = (None, None)
@@ -369,36 +360,50 @@ class RunStore:
         with self._lock:
             return {key: why for key, why in self._unreadable.items() if key[0] in wanted}
 
+    def recorded_suite(self, run_id: str) -> str | None:
+        """The suite a sweep recorded on one of its runs (``record.SUITE_ARTIFACT``, YAML), or
+        ``None`` for a run without one; read once per run."""
+        with self._lock:
+            if run_id in self._suites:
+                return self._suites[run_id]
+        text = self._read_text(run_id, record.SUITE_ARTIFACT)
+        with self._lock:
+            self._suites[run_id] = text
+        return text
+
     def _read_by_position(self, run_id: str, artifact: str, key: str) -> dict[str, ByPosition]:
         """Every record under ``key`` of a run's artifact, by part (``""``: ``key`` holds the
         rows themselves); empty if the run has no such artifact or it does not parse."""
         import json
+
+        text = self._read_text(run_id, artifact)
+        if text is None:
+            return {}
+        try:
+            content = json.loads(text)
+        except ValueError as exc:  # truncated by a full disk, not JSON
+            with self._lock:
+                self._unreadable[(run_id, artifact)] = f"{type(exc).__name__}: {exc}"[:200]
+            return {}
+        return parse_by_position(content, key)
+
+    def _read_text(self, run_id: str, artifact: str) -> str | None:
+        """A run's text artifact, ``None`` if it has none or it cannot be read (then recorded
+        in :meth:`unreadable_artifacts`)."""
         import tempfile
 
         client = self.client()
         if artifact not in {a.path for a in client.list_artifacts(run_id)}:
-            return {}
+            return None
         try:
             with tempfile.TemporaryDirectory() as folder:
                 path = client.download_artifacts(run_id, artifact, folder)
                 with open(path, encoding="utf-8") as handle:
-                    content = json.load(handle)
-        except (OSError, ValueError) as exc:  # truncated by a full disk, binary, not JSON
+                    return handle.read()
+        except (OSError, ValueError) as exc:  # truncated by a full disk, binary
             with self._lock:
                 self._unreadable[(run_id, artifact)] = f"{type(exc).__name__}: {exc}"[:200]
-            return {}
-        try:
-            positions = [int(p) for p in content["positions"]]
-            steps = [int(s) for s in content["steps"]]
-            parts = content[key] if isinstance(content[key], dict) else {"": content[key]}
-            return {
-                part: ByPosition(positions, steps, [
-                    [float("nan") if v is None else float(v) for v in row] for row in rows
-                ])
-                for part, rows in parts.items()
-            }
-        except (KeyError, TypeError, ValueError):
-            return {}
+            return None
 
 
 def _sql_store(client: MlflowClient) -> Any:

@@ -240,6 +240,11 @@ def evidence(
     html: Annotated[
         Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report.")
     ] = None,
+    figures: Annotated[
+        Optional[Path],
+        typer.Option("--figures",
+                     help="Also write each hypothesis' figure as a PNG into this folder."),
+    ] = None,
 ) -> None:
     """Judge a suite's hypotheses on its finished runs: verdicts with effects and intervals.
 
@@ -251,6 +256,8 @@ def evidence(
     from seqlab.sweep.builtin import resolve_suite
     from seqlab.sweep.suite import SuiteError
 
+    if figures is not None and figures.exists() and not figures.is_dir():
+        fail(f"--figures={figures}: not a folder (give a folder to write the PNG files into)")
     try:
         report = build_report(resolve_suite(suite), size, experiment)
     except (SuiteError, EvidenceError) as exc:
@@ -261,6 +268,11 @@ def evidence(
         from seqlab.evidence.html import write_html
 
         write_html(report, html)
+    written = []
+    if figures is not None:
+        from seqlab.evidence.figures.png import write_figures
+
+        written = write_figures(report, figures)
     if as_json:
         typer.echo(report.to_json())
         return
@@ -269,6 +281,8 @@ def evidence(
     print_verdicts(report)
     if html is not None:
         typer.echo(f"report written to {html}")
+    if figures is not None:
+        typer.echo(f"{len(written)} figures written to {figures}")
 
 
 @app.command()

@@ -257,7 +257,8 @@ def describe_validation_errors(
         elif err["type"] == "finite_number":
             parts.append(f"{key}={shown(err['input'])}: not a number (give a finite value)")
         else:
-            parts.append(f"{key}={shown(err['input'])}: {err['msg']}")
+            message = err["msg"].removeprefix("Value error, ")
+            parts.append(f"{key}={shown(err['input'])}: {message}")
     return "; ".join(parts)
 
 

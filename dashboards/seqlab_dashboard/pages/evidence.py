@@ -40,21 +40,35 @@ def register_dashboard_panels(register: RegisterPanel) -> None:
              description="Verdicts of a suite's hypotheses on the runs in scope, with statistics")
 
 
-def suite_names() -> list[str]:
-    """The built-in suites that declare hypotheses."""
+def suite_names(runs: pd.DataFrame | None = None) -> list[str]:
+    """The built-in suites, then the other suites whose sweeps recorded their suite on the
+    runs (``record.SUITE_ARTIFACT``), by name."""
     from seqlab.sweep.builtin import builtin_suites
 
-    return list(builtin_suites())
+    builtin = list(builtin_suites())
+    return builtin + sorted(set(recorded_runs(runs)) - set(builtin)) if runs is not None \
+        else builtin
+
+
+def recorded_runs(runs: pd.DataFrame) -> dict[str, str]:
+    """For each sweep among ``runs`` that recorded its suite, its newest such run's id."""
+    from seqlab_dashboard.data import TAG
+
+    names, hashes = runs.get(TAG + record.TAG_SWEEP), runs.get(TAG + record.TAG_SUITE_HASH)
+    if names is None or hashes is None:
+        return {}
+    tagged = runs[names.notna() & hashes.notna()].sort_values("start_time", ascending=False)
+    return dict(reversed(list(zip(tagged[TAG + record.TAG_SWEEP], tagged["run_id"]))))
 
 
 def suite_of_scope(runs: pd.DataFrame) -> tuple[str | None, str | None]:
-    """The built-in suite and size the runs in scope come from, when there is exactly one."""
+    """The suite and size the runs in scope come from, when there is exactly one."""
     from seqlab_dashboard.data import TAG
 
     names = runs.get(TAG + record.TAG_SWEEP)
     if names is None:
         return None, None
-    found = sorted(set(names.dropna()) & set(suite_names()))
+    found = sorted(set(names.dropna()) & set(suite_names(runs)))
     if len(found) != 1:
         return None, None
     sizes = runs.loc[names == found[0]].get(TAG + record.TAG_SWEEP_SIZE)
@@ -72,7 +86,7 @@ def layout(**query: str) -> Component:
     runs = open_store().runs()
     scoped = in_scope(runs, query_list(query, "exp"), query_list(query, "sweep"))
     guessed, guessed_size = suite_of_scope(scoped)
-    names = suite_names()
+    names = suite_names(scoped)
     suite = query_text(query, "suite", names, guessed or (names[0] if names else ""))
     return html.Div([
         html.Div(className="view-head", children=[
@@ -94,22 +108,47 @@ def layout(**query: str) -> Component:
     ])
 
 
-def judge(suite_name: str, size: str | None, runs: pd.DataFrame) -> tuple[list[dict[str, Any]], str]:
-    """The verdict records of a built-in suite's hypotheses on ``runs``, and what they rest on.
+def load_scope_suite(suite_name: str, runs: pd.DataFrame) -> Suite:
+    """A built-in suite by name, else the suite the newest run of that sweep among ``runs``
+    recorded (so a user's own suite file is judged as ``seqlab evidence FILE`` would).
 
+    :raises seqlab.sweep.suite.SuiteError: when neither is found, or the recorded one is invalid.
+    """
+    import yaml
+
+    from seqlab.sweep.builtin import builtin_suites, resolve_suite
+    from seqlab.sweep.suite import SuiteError, load_suite, suite_from_mapping
+    from seqlab_dashboard.data import open_store
+
+    if suite_name in builtin_suites():
+        return load_suite(resolve_suite(suite_name))
+    run_id = recorded_runs(runs).get(suite_name)
+    text = open_store().recorded_suite(run_id) if run_id else None
+    if text is None:
+        raise SuiteError(f"suite {suite_name!r}: not built in, and no run in scope recorded it")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SuiteError(f"suite {suite_name!r} recorded on run {run_id}: not YAML ({exc})") from None
+    return suite_from_mapping(data, f"suite {suite_name!r} recorded on run {run_id}")
+
+
+def judge(suite_name: str, size: str | None, runs: pd.DataFrame) -> tuple[list[dict[str, Any]], str]:
+    """The verdict records of a suite's hypotheses on ``runs``, and what they rest on.
+
+    :param suite_name: a built-in suite, or a suite recorded on runs among ``runs``.
     :returns: the records (as ``seqlab evidence --json`` has them) and a one-line summary.
-    :raises seqlab.sweep.suite.SuiteError: for an unknown size.
+    :raises seqlab.sweep.suite.SuiteError: for an unknown size or suite.
     :raises seqlab.evidence.hypotheses.EvidenceError: for a malformed evidence section.
     """
     from seqlab.evidence import evaluate_frame, load_hypotheses
     from seqlab.evidence.report import verdict_records
     from seqlab.evidence.runs import runs_of_plan
     from seqlab.registry.components import build_registry
-    from seqlab.sweep.builtin import resolve_suite
-    from seqlab.sweep.suite import expand, load_suite
+    from seqlab.sweep.suite import expand
     from seqlab_dashboard.data import TAG
 
-    suite: Suite = load_suite(resolve_suite(suite_name))
+    suite = load_scope_suite(suite_name, runs)
     plan = expand(suite, build_registry(), size or None)
     finished = runs[runs["status"] == "FINISHED"] if len(runs) else runs
     if TAG + record.TAG_SWEEP in finished:
@@ -121,7 +160,7 @@ def judge(suite_name: str, size: str | None, runs: pd.DataFrame) -> tuple[list[d
     summary = f"{len(chosen)} finished runs of suite {suite.name}{at} in scope"
     if chosen.empty:
         return [], summary
-    key = (suite_name, plan.size, tuple(sorted(chosen["run_id"])))
+    key = (suite_name, plan.size, suite.model_dump_json(), tuple(sorted(chosen["run_id"])))
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
@@ -191,7 +230,7 @@ def draw_cards(experiments: list[str] | None, sweeps: list[str] | None, selected
     from seqlab_dashboard.controls import scoped_runs
 
     if not suite_name:
-        return html.P("No built-in suite to judge.", className="empty-note")
+        return html.P("No suite to judge.", className="empty-note")
     runs = scoped_runs(experiments, sweeps, selected)
     try:
         records, summary = judge(suite_name, size, runs)

@@ -36,7 +36,7 @@ def estimate_compare(
     import numpy as np
 
     from seqlab.evidence import statistics
-    from seqlab.evidence.estimate import Estimate, Region
+    from seqlab.evidence.estimate import Cell, Estimate, Region
     from seqlab.evidence.selection import metric, seeds_reason, select
 
     selection = select(runs, hypothesis)
@@ -55,24 +55,31 @@ def estimate_compare(
     if not against_value:
         counts["b"] = {s: len(cells_b[s].values) for s in shared}
     base.n = {group: min(by_stratum.values()) for group, by_stratum in counts.items()}
-    short = seeds_reason(counts, selection.strata)
-    if short:
-        base.reason = short
-        return base
     higher = hypothesis.better == "higher"
     statistic = hypothesis.statistic
-    differences, improvements, points, pairs = [], [], [], []
+
+    def point(cell: Cell) -> float:
+        return float(statistics.summarise(cell.values, statistic)[0])
+
+    points = [point(cells_a[s]) - (hypothesis.than if against_value else point(cells_b[s]))
+              for s in shared]
+    base.effect = float(np.mean(points))
+    other = f"{hypothesis.than:g}" if against_value else f"{statistic} of b"
+    base.measure = (f"{statistic} {hypothesis.metric} of a - {other}, averaged over "
+                    f"{len(shared)} strata")
+    short = seeds_reason(counts, selection.strata)
+    if short:  # the point estimate stands, without an interval
+        base.reason = short
+        return base
+    differences, improvements, pairs = [], [], []
     for stratum in shared:
         values_a, counts_a = cells_a[stratum].values, resampling.counts(cells_a[stratum])
         mean_a = statistics.summarise(values_a, statistic, counts_a)
-        point_a = float(statistics.summarise(values_a, statistic)[0])
         if against_value:
             differences.append(mean_a - hypothesis.than)
-            points.append(point_a - hypothesis.than)
             continue
         values_b, counts_b = cells_b[stratum].values, resampling.counts(cells_b[stratum])
         differences.append(mean_a - statistics.summarise(values_b, statistic, counts_b))
-        points.append(point_a - float(statistics.summarise(values_b, statistic)[0]))
         improvements.append(statistics.probability_of_improvement(
             values_a, values_b, higher, counts_a, counts_b
         ))
@@ -83,10 +90,6 @@ def estimate_compare(
     weights = [weight] * len(shared) + [-weight] * (len(cells) - len(shared))
     form = statistics.LinearForm.of_cells(cells, weights)
     edge = hypothesis.min_effect
-    base.effect = float(np.mean(points))
-    other = f"{hypothesis.than:g}" if against_value else f"{statistic} of b"
-    base.measure = (f"{statistic} {hypothesis.metric} of a - {other}, averaged over "
-                    f"{len(shared)} strata")
     base.draws = np.mean(differences, axis=0)
     base.supported = Region(low=edge) if higher else Region(high=-edge)
     base.contradicted = (Region(high=0.0),) if higher else (Region(low=0.0),)
@@ -103,7 +106,7 @@ def figure_compare(hypothesis: CompareHypothesis, runs: pd.DataFrame) -> Any:
     """Each seed's metric by stratum, a box per group: the runs behind the effect."""
     import plotly.graph_objects as go
 
-    from seqlab.evidence.figures import group_title, plain
+    from seqlab.evidence.figures.text import group_title, plain
     from seqlab.evidence.selection import label, metric, select
 
     selection = select(runs, hypothesis)

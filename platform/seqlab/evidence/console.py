@@ -16,12 +16,17 @@ VERDICT_STYLES = {"supported": "bold green", "contradicted": "bold red", "inconc
 
 
 def effect_text(row: dict[str, Any]) -> str:
-    """``-0.12 [-0.2, -0.05] 98.8%``: the effect, its interval and the interval's level."""
+    """``-0.12 [-0.2, -0.05] 98.8%``: the effect, its interval and the interval's level;
+    ``-0.12 (n < 3: no interval)`` for an effect measured on fewer seeds than the rule needs."""
+    from seqlab.evidence.estimate import MIN_SEEDS
+
     effect = row["effect"]
     if effect is None or (isinstance(effect, float) and math.isnan(effect)):
         return "-"
     low, high, level = row["ci_low"], row["ci_high"], row["ci_level"]
     if low is None or (isinstance(low, float) and math.isnan(low)):
+        if any(count < MIN_SEEDS for count in (row["n"] or {}).values()):
+            return f"{effect:.4g} (n < {MIN_SEEDS}: no interval)"
         return f"{effect:.4g}"
     return f"{effect:.4g} [{low:.4g}, {high:.4g}] {level:.1%}"
 

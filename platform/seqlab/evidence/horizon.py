@@ -65,41 +65,35 @@ def estimate_horizon(
     counts = {g: {s + (str(x),): len(c.values) for s in shared for x, c in cells[g][s].items()}
               for g in ("a", "b")}
     base.n = {g: min(c.values()) for g, c in counts.items()}
-    short = seeds_reason(counts, [*selection.strata, hypothesis.along])
-    if short:
-        base.reason = short
-        return base
     higher = hypothesis.better == "higher"
-    points: dict[str, list[float]] = {"a": [], "b": []}
-    draws: dict[str, list[np.ndarray]] = {"a": [], "b": []}
-    for group in ("a", "b"):
-        for stratum in shared:
-            xs = np.array(sorted(cells[group][stratum]))
-            by_x = [cells[group][stratum][x] for x in xs]
-            means = np.array([cell.values.mean() for cell in by_x])
-            resampled = resampling.means(by_x)
-            points[group].append(float(horizons(xs, means, hypothesis.threshold, higher)))
-            draws[group].append(horizons(xs, resampled, hypothesis.threshold, higher))
-    horizon_a, horizon_b = float(np.mean(points["a"])), float(np.mean(points["b"]))
-    draws_a, draws_b = np.mean(draws["a"], axis=0), np.mean(draws["b"], axis=0)
-    base.effect = horizon_a - horizon_b
+    settings = {
+        g: {s: (np.array(sorted(cells[g][s])), [cells[g][s][x] for x in sorted(cells[g][s])])
+            for s in shared}
+        for g in ("a", "b")
+    }
+    points = {g: float(np.mean([
+        horizons(xs, np.array([c.values.mean() for c in by_x]), hypothesis.threshold, higher)
+        for xs, by_x in settings[g].values()])) for g in ("a", "b")}
+    base.effect = points["a"] - points["b"]
     passing = ">=" if higher else "<="
     base.measure = (f"largest {hypothesis.along} whose mean {hypothesis.metric} "
                     f"{passing} {hypothesis.threshold:g}, of a - of b")
-    base.draws = draws_a - draws_b
+    short = seeds_reason(counts, [*selection.strata, hypothesis.along])
+    if short:  # the point estimate stands, without an interval
+        base.reason = short
+        return base
+    draws = {g: np.mean([horizons(xs, resampling.means(by_x), hypothesis.threshold, higher)
+                         for xs, by_x in settings[g].values()], axis=0) for g in ("a", "b")}
+    base.draws = draws["a"] - draws["b"]
     base.supported, base.contradicted = Region(low=0.0), (Region(high=0.0),)
     base.expansion = statistics.Expansion()
-    base.secondary = {"horizon_a": (horizon_a, draws_a), "horizon_b": (horizon_b, draws_b)}
+    base.secondary = {"horizon_a": (points["a"], draws["a"]),
+                      "horizon_b": (points["b"], draws["b"])}
     return base
 
 
 def figure_horizon(hypothesis: HorizonHypothesis, runs: pd.DataFrame) -> Any:
     """Each group's metric against ``along`` (seeds and their mean), with the threshold."""
-    from seqlab.evidence.figures import along_figure
-    from seqlab.evidence.selection import select
+    from seqlab.evidence.figures.along import along_figure
 
-    selection = select(runs, hypothesis, exclude=[hypothesis.along])
-    figure = along_figure(hypothesis, selection, hypothesis.along, geometric=False)
-    figure.add_hline(y=hypothesis.threshold, line_dash="dash",
-                     annotation_text=f"threshold {hypothesis.threshold:g}")
-    return figure
+    return along_figure(hypothesis, runs, hypothesis.along, geometric=False)

@@ -50,8 +50,10 @@ def render_html(report: EvidenceReport) -> str:
         for v in ("supported", "contradicted", "inconclusive")
     )
     sections = "\n".join(
-        _section(index, report, hypothesis, row)
-        for index, (hypothesis, row) in enumerate(zip(report.hypotheses, records), start=1)
+        _section(index, report, hypothesis, row, figure)
+        for index, (hypothesis, row, figure) in enumerate(
+            zip(report.hypotheses, records, report.figures()), start=1
+        )
     )
     size = f" (size {report.size})" if report.size else ""
     method = records[0]["method"] if records else ""
@@ -75,15 +77,13 @@ generated {_e(generated)}</p>
 
 
 def _section(
-    index: int, report: EvidenceReport, hypothesis: Hypothesis, row: dict[str, Any]
+    index: int, report: EvidenceReport, hypothesis: Hypothesis, row: dict[str, Any], drawn: Any
 ) -> str:
-    """One hypothesis: statement, badge, effect with interval, n, figure, runs, command."""
+    """One hypothesis: statement, badge, effect with interval, n, its figure, runs, command."""
     import plotly.io as pio
 
-    kind = report.kinds.by_name.get(hypothesis.kind)
     figure = ""
-    if kind is not None:
-        drawn = kind.figure(hypothesis, report.runs)
+    if drawn is not None:
         drawn.update_layout(height=420)
         figure = pio.to_html(drawn, full_html=False, include_plotlyjs=False,
                              div_id=f"figure-{index}")
@@ -106,12 +106,22 @@ def _section(
 {improvement}{secondary}
 <li>seeds per group: {_e(n_text(row))}; strata: {_e(strata)} ({_e(row['strata_count'])})</li>
 </ul>
-{figure}
+{figure}{_figure_caption(hypothesis)}
 <details><summary>{len(row['run_ids'])} runs used</summary>
 {_runs_table(report.runs, row, hypothesis)}
 </details>
 <p>Reproduce: <code>{_e(report.command())}</code></p>
 </section>"""
+
+
+def _figure_caption(hypothesis: Hypothesis) -> str:
+    """The claim's figure the section shows, by name and what it draws (none for a kind's)."""
+    from seqlab.evidence.figures import FIGURES
+
+    name = getattr(hypothesis, "figure", None)
+    if not name:
+        return ""
+    return f'<p class="meta">figure <code>{_e(name)}</code>: {_e(FIGURES[name][1])}</p>'
 
 
 def _interval(value: float, low: float | None, high: float | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from seqlab.api.params import Params
 from seqlab.spec import describe_validation_errors
@@ -39,6 +39,20 @@ class Hypothesis(Params):
         description="params whose settings are strata (default: every param that varies "
         "inside a group, seed aside)",
     )
+    figure: str | None = Field(
+        default=None,
+        description="the claim's own figure the report draws (docs/evidence.md lists them); "
+        "default: the kind's generic figure",
+    )
+
+    @field_validator("figure")
+    @classmethod
+    def _known_figure(cls, value: str | None) -> str | None:
+        from seqlab.evidence.figures import FIGURES
+
+        if value is not None and value not in FIGURES:
+            raise ValueError(f"unknown figure (known: {', '.join(FIGURES)})")
+        return value
 
     def groups(self) -> dict[str, Filter]:
         """The groups of runs it compares, by label (``a``, ``b``), each as a filter."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ class EvidenceReport:
     runs: pd.DataFrame
     verdicts: pd.DataFrame
     kinds: Kinds
+    _drawn: list[Any] | None = field(default=None, init=False, repr=False)
 
     @property
     def seqlab_version(self) -> str:
@@ -67,6 +68,19 @@ class EvidenceReport:
     def records(self) -> list[dict[str, Any]]:
         """The verdicts as JSON-ready objects (NaN as ``null``), with every verdict column."""
         return verdict_records(self.verdicts)
+
+    def figures(self) -> list[Any]:
+        """The figure that answers each hypothesis, in order (plotly; ``None`` for a kind no
+        longer registered): the claim's own figure its ``figure:`` names, else its kind's
+        (:mod:`seqlab.evidence.figures`), drawn once from the runs judged and their artifacts."""
+        from seqlab.evidence.figures import draw
+        from seqlab.evidence.figures.artifacts import ArtifactReader
+
+        if self._drawn is None:
+            artifacts = ArtifactReader(self.tracking_uri)
+            self._drawn = [draw(hypothesis, self.runs, self.kinds, artifacts)
+                           for hypothesis in self.hypotheses]
+        return self._drawn
 
     def to_json(self) -> str:
         """The verdicts as a JSON list (what ``--json`` prints)."""

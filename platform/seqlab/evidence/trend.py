@@ -88,37 +88,40 @@ def estimate_trend(
     counts = {g: {s + (str(x),): len(c.values) for s in shared
                   for x, c in zip(*slopes[g][s])} for g in groups}
     base.n = {g: min(c.values()) for g, c in counts.items()}
+
+    def slope(group: str, stratum: Stratum) -> float:
+        xs, logs = slopes[group][stratum]
+        return float(statistics.log_log_slopes(xs, np.array([c.values.mean() for c in logs])))
+
+    points = {g: float(np.mean([slope(g, s) for s in shared])) for g in groups}
+    base.effect = points["a"] - points.get("b", 0.0)
+    base.measure = (f"slope of log {hypothesis.metric} against log {hypothesis.along}"
+                    + (" of a - of b" if "b" in points else ""))
     short = seeds_reason(counts, [*selection.strata, hypothesis.along])
-    if short:
+    if short:  # the point estimate stands, without an interval
         base.reason = short
         return base
-    per_group: dict[str, tuple[float, np.ndarray, LinearForm]] = {}
+    per_group: dict[str, tuple[np.ndarray, LinearForm]] = {}
     for group in groups:
-        points, draws, forms = [], [], []
+        draws, forms = [], []
         for stratum in shared:
             xs, logs = slopes[group][stratum]
-            means = np.array([cell.values.mean() for cell in logs])
-            resampled = resampling.means(logs).T
-            points.append(float(statistics.log_log_slopes(xs, means)))
-            draws.append(statistics.log_log_slopes(xs, resampled))
+            draws.append(statistics.log_log_slopes(xs, resampling.means(logs).T))
             forms.append(statistics.LinearForm.of_cells(
                 [cell.values for cell in logs], statistics.slope_weights(xs) / len(shared)
             ))
         form = forms[0]
         for other in forms[1:]:
             form = form.combined(other)
-        per_group[group] = (float(np.mean(points)), np.mean(draws, axis=0), form)
-    effect, draws, form = per_group["a"]
+        per_group[group] = (np.mean(draws, axis=0), form)
+    draws, form = per_group["a"]
     if "b" in per_group:
-        effect_b, draws_b, form_b = per_group["b"]
-        effect, draws, form = effect - effect_b, draws - draws_b, form.combined(form_b, -1.0)
-        base.secondary = {
-            "slope_a": per_group["a"][:2], "slope_b": (effect_b, draws_b)
-        }
+        draws_b, form_b = per_group["b"]
+        draws, form = draws - draws_b, form.combined(form_b, -1.0)
+        base.secondary = {"slope_a": (points["a"], per_group["a"][0]),
+                          "slope_b": (points["b"], draws_b)}
     tolerance = hypothesis.tolerance
-    base.effect, base.draws, base.form = effect, draws, form
-    base.measure = (f"slope of log {hypothesis.metric} against log {hypothesis.along}"
-                    + (" of a - of b" if "b" in per_group else ""))
+    base.draws, base.form = draws, form
     base.expansion = form.expansion()
     if hypothesis.expect == "grows":
         base.supported, base.contradicted = Region(low=tolerance), (Region(high=0.0),)
@@ -132,11 +135,6 @@ def estimate_trend(
 
 def figure_trend(hypothesis: TrendHypothesis, runs: pd.DataFrame) -> Any:
     """Each seed's metric against ``along`` on log-log axes, with each group's geometric means."""
-    from seqlab.evidence.figures import along_figure
-    from seqlab.evidence.selection import select
+    from seqlab.evidence.figures.along import along_figure
 
-    selection = select(runs, hypothesis, exclude=[hypothesis.along])
-    figure = along_figure(hypothesis, selection, hypothesis.along, geometric=True)
-    figure.update_layout(yaxis_type="log")
-    return figure
-
+    return along_figure(hypothesis, runs, hypothesis.along, geometric=True)

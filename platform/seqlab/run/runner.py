@@ -104,6 +104,7 @@ def train(
     experiment: str | None = None,
     progress: bool = True,
     extra_tags: Mapping[str, str] | None = None,
+    extra_artifacts: Mapping[str, str] | None = None,
 ) -> RunOutcome:
     """Build the run's components, train them, and record everything in MLflow.
 
@@ -115,6 +116,8 @@ def train(
     :param experiment: MLflow experiment name (default: ``MLFLOW_EXPERIMENT_NAME`` or seqlab).
     :param progress: show progress by step (a bar on a terminal, lines elsewhere).
     :param extra_tags: more tags of the run (a sweep tags its runs with its name).
+    :param extra_artifacts: more text artifacts of the run, by file name, written when it is
+        created (a sweep records its suite).
     :raises RunError: when building fails (no run recorded), or training fails or is
         interrupted (the run is recorded as FAILED or KILLED).
     """
@@ -220,7 +223,8 @@ def train(
         **_plugin_tags(components),
         **(extra_tags or {}),
     }
-    recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags)
+    recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags,
+                                                  extra_artifacts)
     with stop_signals.installed():
         try:
             trainer.fit(system, train_dataloaders=train_data, val_dataloaders=validation_data)

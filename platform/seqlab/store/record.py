@@ -25,6 +25,9 @@ TAG_SWEEP = "seqlab.sweep"
 TAG_SWEEP_SIZE = "seqlab.sweep_size"
 """The size of the suite a sweep ran (``quick``, ``full``, ...), so quick runs are never pooled
 with evidence runs; absent when the suite defines no sizes."""
+TAG_SUITE_HASH = "seqlab.suite_sha256"
+"""The first 12 hex digits of the SHA-256 of the suite a sweep ran, as recorded in
+:data:`SUITE_ARTIFACT`: which version of a suite file a run belongs to."""
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_RUN_NAME = "mlflow.runName"
 """The name of the sweep a run belongs to (the dashboard filters by it)."""
@@ -130,3 +133,6 @@ PROFILES_ARTIFACT = "profiles.json"
 # Artifacts
 SPEC_ARTIFACT = "spec.yaml"
 """The resolved run spec, readable back with ``seqlab run --config``."""
+SUITE_ARTIFACT = "suite.yaml"
+"""On every run a sweep makes: the suite it ran (every key, sizes and ``evidence:`` included),
+so the dashboard's Evidence view judges the runs of any suite file, not only built-in ones."""

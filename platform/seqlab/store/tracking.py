@@ -17,6 +17,8 @@ from seqlab.store import record
 from seqlab.store.status import RunStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mlflow import MlflowClient
 
     from seqlab.spec import RunSpec
@@ -147,10 +149,12 @@ def git_commit() -> str | None:
 
 
 def start_run(
-    client: MlflowClient, experiment_id: str, spec: RunSpec, tags: dict[str, str]
+    client: MlflowClient, experiment_id: str, spec: RunSpec, tags: dict[str, str],
+    artifacts: Mapping[str, str] | None = None,
 ) -> str:
     """Create the MLflow run of ``spec``: params, tags and the spec artifact in few calls.
 
+    :param artifacts: more text artifacts, by file name (a sweep's suite).
     :returns: the new run's id.
     """
     from mlflow.entities import Param
@@ -166,6 +170,8 @@ def start_run(
     for start in range(0, len(params), 100):
         client.log_batch(run_id, params=params[start : start + 100])
     client.log_text(run_id, spec.to_yaml(), record.SPEC_ARTIFACT)
+    for name, text in (artifacts or {}).items():
+        client.log_text(run_id, text, name)
     return run_id
 
 

@@ -65,6 +65,7 @@ def run_sweep(
     """
     from seqlab.run.cores import usable_cores
     from seqlab.sweep.local import start_fork_server
+    from seqlab.sweep.suite import recorded_suite
 
     uri = tracking.tracking_uri()
     if executor == "ray" and address and uri.startswith(("sqlite:", "file:", "/")):
@@ -96,6 +97,7 @@ def run_sweep(
     to_run = [run for run in runnable if run not in already]
     local = executor == "local"
     plugins = _hand_registered_plugins()
+    suite_yaml, suite_hash = recorded_suite(plan.suite) if plan.suite else ("", "")
     jobs = [
         RunJob(
             index=run.index,
@@ -104,6 +106,8 @@ def run_sweep(
             spec_hash=run.spec.spec_hash(),  # type: ignore[union-attr]
             sweep=plan.name,
             size=plan.size,
+            suite_yaml=suite_yaml,
+            suite_hash=suite_hash,
             experiment=name,
             tracking_uri=uri,
             threads=threads,

@@ -136,6 +136,8 @@ class SweepPlan:
     name: str
     size: str | None
     runs: list[PlannedRun]
+    suite: Suite | None = None
+    """The suite expanded (recorded on each run, :func:`recorded_suite`)."""
 
     @property
     def runnable(self) -> list[PlannedRun]:
@@ -157,18 +159,26 @@ def load_suite(path: Path) -> Suite:
         data = read_yaml_mapping(path, "suite keys (name, base, grid, ...)")
     except YamlFileError as exc:
         raise SuiteError(f"{path}: {exc}") from None
+    return suite_from_mapping(data, str(path))
+
+
+def suite_from_mapping(data: Any, source: str) -> Suite:
+    """Check a suite read from ``source`` (a file, or a run's recorded suite).
+
+    :raises SuiteError: naming the source, the key, the value and what is allowed.
+    """
     try:
         suite = Suite.model_validate(data)
     except ValidationError as exc:
-        raise SuiteError(f"{path}: {describe_validation_errors(exc, '', Suite)}") from None
+        raise SuiteError(f"{source}: {describe_validation_errors(exc, '', Suite)}") from None
     for group in [*suite.zip, *(g for size in suite.sizes.values() for g in size.zip or [])]:
         if len({len(values) for values in group.values()}) > 1:
             lengths = ", ".join(f"{key}: {len(values)}" for key, values in group.items())
-            raise SuiteError(f"{path}: zip group lists differ in length ({lengths})")
+            raise SuiteError(f"{source}: zip group lists differ in length ({lengths})")
     for where, key in _setting_keys(suite):
         problem = _unknown_setting(key)
         if problem:
-            raise SuiteError(f"{path}: {where}: {problem}")
+            raise SuiteError(f"{source}: {where}: {problem}")
     return suite
 
 
@@ -307,4 +317,16 @@ def expand(
             f"the first, run 1 ({runs[0].label or 'base'}), is {runs[0].skip_reason}"
         )
     chosen = size if size is not None or "quick" not in suite.sizes else "quick"
-    return SweepPlan(suite.name, chosen if suite.sizes else None, runs)
+    return SweepPlan(suite.name, chosen if suite.sizes else None, runs, suite)
+
+
+def recorded_suite(suite: Suite) -> tuple[str, str]:
+    """A suite as a sweep records it on its runs: its YAML (every key, defaults included) and
+    the first 12 hex digits of that text's SHA-256 (:data:`seqlab.store.record.TAG_SUITE_HASH`).
+    :func:`suite_from_mapping` reads the YAML back to the same suite."""
+    import hashlib
+
+    import yaml
+
+    text = yaml.safe_dump(suite.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    return text, hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -33,6 +33,9 @@ class RunJob:
     :param spec_hash: the hash of the validated spec (the resume key).
     :param sweep: the sweep's name, recorded as the run's sweep tag.
     :param size: the suite size the sweep ran (``quick``, ``full``), recorded as a tag, or ``None``.
+    :param suite_yaml: the suite the sweep ran, recorded as an artifact of the run
+        (:data:`seqlab.store.record.SUITE_ARTIFACT`), or ``""``.
+    :param suite_hash: its hash, recorded as a tag (:data:`seqlab.store.record.TAG_SUITE_HASH`).
     :param experiment: the MLflow experiment to record in.
     :param tracking_uri: the MLflow store, a tracking server for remote workers.
     :param threads: torch threads for the run (its share of the cores).
@@ -53,6 +56,8 @@ class RunJob:
     plugins: tuple[tuple[str, str], ...] = ()
     python_path: tuple[str, ...] = ()
     size: str | None = None
+    suite_yaml: str = ""
+    suite_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,10 +173,14 @@ def _train(job: RunJob, started: float) -> RunResult:
             _register_plugins(job.plugins)
             registry = build_registry()
             spec = resolve_spec(job.spec_data, registry)
-            outcome = train(
-                spec, registry, experiment=job.experiment, progress=False,
-                extra_tags={record.TAG_SWEEP: job.sweep, **({record.TAG_SWEEP_SIZE: job.size} if job.size else {})},
-            )
+            tags = {record.TAG_SWEEP: job.sweep}
+            if job.size:
+                tags[record.TAG_SWEEP_SIZE] = job.size
+            if job.suite_hash:
+                tags[record.TAG_SUITE_HASH] = job.suite_hash
+            suite = {record.SUITE_ARTIFACT: job.suite_yaml} if job.suite_yaml else {}
+            outcome = train(spec, registry, experiment=job.experiment, progress=False,
+                            extra_tags=tags, extra_artifacts=suite)
     except RunError as exc:
         return RunResult(job.index, exc.status, exc.run_id, time.time() - started, reason=str(exc))
     except Exception as exc:
