@@ -113,6 +113,12 @@ def draw_curves(
     smoothing: float | None, options: list[str] | None,
 ) -> tuple[go.Figure, Any]:
     """The curves figure and a one-line summary for the given control values."""
+    from seqlab_dashboard.analysis import BANDS, CENTERS
+    from seqlab_dashboard.controls import choice, fraction, texts
+
+    x, center = choice(x, list(X_AXES), "step"), choice(center, list(CENTERS), "mean")
+    band_name, metric = choice(band_name, list(BANDS), "std"), metric if isinstance(metric, str) else None
+    smoothing, options, group = fraction(smoothing), texts(options), texts(group)
     from seqlab_dashboard.analysis import BANDS, curves, group_labels
     from seqlab_dashboard.controls import group_columns, in_scope, pooling_note
     from seqlab_dashboard.data import open_store

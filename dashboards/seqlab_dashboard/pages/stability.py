@@ -74,8 +74,14 @@ def draw_stability(
     group: list[str] | None, band_name: str, metric: str | None,
 ) -> list[go.Figure]:
     """The five stability figures, in layout order."""
+    from seqlab_dashboard.analysis import BANDS
+    from seqlab_dashboard.controls import choice, texts
+
+    band_name, group = choice(band_name, list(BANDS), "std"), texts(group)
+    metric = metric if isinstance(metric, str) else None
     import pandas as pd
 
+    from seqlab.messages import plot_text
     from seqlab_dashboard.analysis import curves, group_labels, in_natural_order, summarize
     from seqlab_dashboard.controls import final_runs, group_columns, in_scope, pooling_note
     from seqlab_dashboard.data import metric_column, open_store, param_column
@@ -88,7 +94,6 @@ def draw_stability(
     if scoped.empty:
         return [empty_figure("No runs in scope.")] * len(FIGURES)
     figures: list[go.Figure] = []
-    group = group or []
     labels = group_labels(scoped, group_columns(group))
     colors = page_colors(scoped, group)
     norms = store.histories(list(scoped["run_id"]), record.GRAD_NORM)
@@ -122,7 +127,7 @@ def draw_stability(
     spread = unvalidated([
         dict(type="box", y=rows[column].to_numpy(), name=name, boxpoints="all", jitter=0.4, pointpos=0,
              marker={"color": colors[name], "size": 7}, line={"color": colors[name]},
-             fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"].to_numpy())
+             fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"].map(plot_text).to_numpy())
         for name, rows in in_natural_order(frame.dropna(subset=[column]).groupby("group", sort=False))
     ])
     figures.append(noted(styled(spread, "", metric).update_layout(showlegend=False), note))

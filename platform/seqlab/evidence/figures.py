@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
+
+from seqlab.messages import plot_text
 
 if TYPE_CHECKING:
     from seqlab.evidence.hypotheses import Hypothesis
     from seqlab.evidence.selection import Selection
 
 
-def plain(text: str) -> str:
-    """Text plotly shows as typed: its HTML-like tags (``<b>``, ``<a href>``) are escaped."""
-    return html.escape(text, quote=False)
-
-
 def group_title(name: str, wanted: dict[str, Any]) -> str:
     """A group's legend title, ``a: model=lstm``, escaped for plotly."""
-    return plain(f"{name}: " + " ".join(f"{k}={v}" for k, v in wanted.items()))
+    return plot_text(f"{name}: " + " ".join(f"{k}={v}" for k, v in wanted.items()))
 
 
 def along_figure(
@@ -43,7 +39,7 @@ def along_figure(
         parts = frame.groupby(by, dropna=False) if by else [((), frame)]
         for stratum, part in parts:
             values = stratum if isinstance(stratum, tuple) else (stratum,)
-            suffix = plain(f" · {label(tuple(map(str, values)), selection.strata)}") if by else ""
+            suffix = plot_text(f" · {label(tuple(map(str, values)), selection.strata)}") if by else ""
             x = numbers(part[param(along)])
             y = part[metric(hypothesis.metric)].to_numpy(dtype=float)
             figure.add_trace(go.Scatter(x=x, y=y, mode="markers", opacity=0.5,
@@ -56,7 +52,7 @@ def along_figure(
                 means = [float(y[x == v].mean()) for v in order]
             figure.add_trace(go.Scatter(x=order, y=means, mode="lines+markers",
                                         name=f"{title}{suffix}"))
-    figure.update_layout(xaxis_type="log", xaxis_title=plain(along),
-                         yaxis_title=plain(hypothesis.metric),
+    figure.update_layout(xaxis_type="log", xaxis_title=plot_text(along),
+                         yaxis_title=plot_text(hypothesis.metric),
                          margin={"t": 30}, legend={"orientation": "h", "y": -0.25})
     return figure
