@@ -115,18 +115,16 @@ def draw_longterm(
     split groups by length (one line per ``T``, against the distance to the output ``T − t``),
     so runs of different lengths are never averaged together.
     """
-    from seqlab_dashboard.analysis import BANDS
-    from seqlab_dashboard.controls import choice, texts
-
-    band_name, group = choice(band_name, list(BANDS), "std"), texts(group)
-    heatmap = heatmap if isinstance(heatmap, str) else None
     import html
 
     from seqlab.messages import display_text
-    from seqlab_dashboard.analysis import group_labels, memory_horizon, solved_by_length
-    from seqlab_dashboard.controls import final_runs, group_columns, pooling_note, scoped_runs
+    from seqlab_dashboard.analysis import BANDS, group_labels, memory_horizon, solved_by_length
+    from seqlab_dashboard.controls import choice, final_runs, group_columns, pooling_note, scoped_runs, texts
     from seqlab_dashboard.data import TAG, metric_column, open_store, param_column
     from seqlab_dashboard.figures import empty_figure, length_figure, noted, page_colors
+
+    band_name, group = choice(band_name, list(BANDS), "std"), texts(group)
+    heatmap = heatmap if isinstance(heatmap, str) else None
 
     runs = final_runs(experiments, sweeps, selected)
     if runs.empty:

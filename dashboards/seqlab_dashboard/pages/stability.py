@@ -74,21 +74,18 @@ def draw_stability(
     group: list[str] | None, band_name: str, metric: str | None,
 ) -> list[go.Figure]:
     """The five stability figures, in layout order."""
-    from seqlab_dashboard.analysis import BANDS
-    from seqlab_dashboard.controls import choice, texts
-
-    band_name, group = choice(band_name, list(BANDS), "std"), texts(group)
-    metric = metric if isinstance(metric, str) else None
     import pandas as pd
 
     from seqlab.messages import plot_text
-    from seqlab_dashboard.analysis import curves, group_labels, in_natural_order, summarize
-    from seqlab_dashboard.controls import final_runs, group_columns, in_scope, pooling_note
+    from seqlab_dashboard.analysis import BANDS, curves, group_labels, in_natural_order, summarize
+    from seqlab_dashboard.controls import choice, final_runs, group_columns, in_scope, pooling_note, texts
     from seqlab_dashboard.data import metric_column, open_store, param_column
     from seqlab_dashboard.figures import (
         curve_figure, empty_figure, length_figure, noted, page_colors, styled, summary_figure, unvalidated,
     )
 
+    band_name, group = choice(band_name, list(BANDS), "std"), texts(group)
+    metric = metric if isinstance(metric, str) else None
     store = open_store()
     scoped = in_scope(store.runs(), experiments, sweeps, selected)
     if scoped.empty:
