@@ -85,3 +85,41 @@ def registered_plugin(module: ModuleType, name: str | None = None) -> Iterator[N
         yield
     finally:
         pm.unregister(module)
+
+
+@contextmanager
+def read_only_mount(folder: Path) -> Iterator[Path]:
+    """``folder`` bind-mounted read-only beside itself, for the ``with`` block.
+
+    A read-only mount refuses every write with EROFS, root's included (root ignores the
+    permission bits a ``chmod`` would set). Skips the test where mounting is not allowed.
+    """
+    mount_point = folder.with_name(folder.name + "-read-only")
+    mount_point.mkdir()
+    bind = subprocess.run(["mount", "--bind", str(folder), str(mount_point)], capture_output=True, text=True)
+    if bind.returncode != 0:
+        mount_point.rmdir()
+        pytest.skip(f"cannot bind-mount a folder here (needs root, as in CI): {bind.stderr.strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(mount_point)], check=True, capture_output=True)
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=True)  # lazily: a reader may still hold the file
+        mount_point.rmdir()
+
+
+@contextmanager
+def tiny_filesystem(folder: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (``"600k"``) mounted on ``folder`` for the ``with`` block, to fill up.
+
+    Skips the test where mounting is not allowed.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root, as in CI): {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)

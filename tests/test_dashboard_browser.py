@@ -484,3 +484,30 @@ def test_evidence_view_judges_a_users_own_suite_from_what_its_sweep_recorded(
     assert effect.startswith("effect -0.1") and "(n < 3: no interval)" in effect, effect
     shoot(browser, "evidence-user-suite")
     assert not real_runs["failures"]
+
+
+def test_every_view_renders_a_wal_store_on_read_only_media(
+    real_runs: dict[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from conftest import read_only_mount
+
+    folder = tmp_path / "media"
+    folder.mkdir()
+    shutil.copy(Path(real_runs["store"].removeprefix("sqlite:///")), folder / "mlflow.db")
+    connection = sqlite3.connect(folder / "mlflow.db")
+    connection.execute("PRAGMA journal_mode=WAL")  # kept in the file: readers need -shm and -wal
+    connection.close()
+    with read_only_mount(folder) as media:
+        real_runs["patch"].setenv("MLFLOW_TRACKING_URI", f"sqlite:///{media / 'mlflow.db'}")
+        for view in VIEWS:
+            browser.get(f"{real_runs['url']}/{view}?group=model.hidden_size")
+            settled(browser)
+            text = browser.find_element("tag name", "body").text
+            assert "10 runs in 1 experiment" in text, view
+            drawn = browser.execute_script(
+                "return Array.from(document.querySelectorAll('.js-plotly-plot')).filter(p => p.data.length).length")
+            assert view == "runs" or drawn >= 1, view
+        real_runs["patch"].setenv("MLFLOW_TRACKING_URI", real_runs["store"])
+    assert not real_runs["failures"]

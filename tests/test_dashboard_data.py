@@ -389,3 +389,40 @@ def test_an_unreadable_artifact_skips_only_its_run_and_is_named(store: str, brok
     notes = " ".join(a.text for a in flow.layout.annotations)
     assert "Skipped unreadable artifacts of run broken &lt;b&gt;run&lt;/b&gt; (gradient_flow.json)" in notes
     assert [c["value"] for c in choices if c["value"].startswith("run:")] == [f"run:{ids['fine']}"]
+
+
+@pytest.mark.parametrize("left_open", [False, True], ids=["closed-cleanly", "wal-left-by-a-writer"])
+def test_a_wal_store_on_read_only_media_is_read(real_store: str, tmp_path: Path, left_open: bool) -> None:
+    """A write-ahead-log store needs its -shm and -wal files: on a read-only mount it is opened
+    read-only (what a writer left in the -wal is read too) and every run is there."""
+    import sqlite3
+
+    from conftest import read_only_mount
+
+    from seqlab_dashboard.data import RunStore
+
+    folder = tmp_path / "media"
+    folder.mkdir()
+    shutil.copy(Path(real_store.removeprefix("sqlite:///")), tmp_path / "writer.db")
+    writer = sqlite3.connect(tmp_path / "writer.db")
+    writer.execute("PRAGMA journal_mode=WAL")
+    if left_open:  # a sweep still writing when the store was copied: the last run is only in the -wal
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("UPDATE runs SET name = 'only in the wal'")
+        writer.commit()
+        for suffix in ("", "-wal", "-shm"):
+            shutil.copy(tmp_path / f"writer.db{suffix}", folder / f"mlflow.db{suffix}")
+    writer.close()
+    if not left_open:
+        shutil.copy(tmp_path / "writer.db", folder / "mlflow.db")
+    with read_only_mount(folder) as media:
+        store = RunStore(f"sqlite:///{media / 'mlflow.db'}")
+        assert store.tracking_uri.startswith(f"sqlite:///file:{media / 'mlflow.db'}?mode=ro")
+        runs = store.runs()
+        assert len(runs) == len(GRID) + 2
+        history = store.histories(list(runs["run_id"]), record.TRAIN_LOSS)
+        assert set(history["run_id"]) >= set(finished(runs)["run_id"])
+        assert store.gradient_flows(finished(runs)["run_id"])
+        if left_open:
+            assert {run.info.run_name for run in store.client().search_runs(runs["experiment_id"].unique().tolist())} == {"only in the wal"}
+        assert sorted(p.name for p in media.iterdir()) == sorted(p.name for p in folder.iterdir())

@@ -390,3 +390,39 @@ def test_a_sweeps_workers_start_with_a_fixed_mmap_threshold(
         report = run_sweep(expand(suite, build_registry()), workers=1, console=quiet())
     [result] = report.results
     assert f"worker MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD}" in result.reason
+
+
+def test_a_run_whose_values_wait_unsent_is_not_called_killed_outright(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose store stopped taking writes (a full disk) ended on purpose, its values kept:
+    the next sweep leaves it to the recovery, which closes it FAILED with the real reason."""
+    import errno
+    import subprocess as sp
+    import sys
+    import sqlite3
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    from seqlab.store import tracking
+    from seqlab.store.unsent import disk_full, recover_unsent, save_unsent
+
+    monkeypatch.setenv("SEQLAB_UNSENT_DIR", str(tmp_path / "unsent"))
+    client = MlflowClient(store)
+    experiment = tracking.ensure_experiment(client, "full")
+    ended = sp.Popen([sys.executable, "-c", "pass"])
+    identity = tracking.process_identity(ended.pid)
+    ended.wait()
+    run_id = client.create_run(experiment, tags={record.TAG_PROCESS: identity}).info.run_id
+    full = sqlite3.OperationalError("database or disk is full")
+    assert disk_full(full) and disk_full(OSError(errno.ENOSPC, "No space left on device"))
+    assert not disk_full(ConnectionError("refused"))
+    save_unsent(store, run_id, [Metric("train/loss", 0.5, 0, 3)], {}, "FINISHED", f"OperationalError: {full}")
+    assert tracking.close_orphaned_runs(client, experiment) == []
+    assert client.get_run(run_id).info.status == "RUNNING"
+    assert recover_unsent(client, store) == [run_id]
+    run = client.get_run(run_id)
+    assert run.info.status == "FAILED" and run.data.metrics["train/loss"] == 0.5
+    reason = run.data.tags[record.TAG_END_REASON]
+    assert "disk is full" in reason and "SIGKILL" not in reason

@@ -53,12 +53,20 @@ def in_natural_order(groups: Iterable[tuple[Any, Item]]) -> list[tuple[Any, Item
     return sorted(groups, key=lambda pair: natural_key(pair[0]))
 
 
-def group_labels(runs: pd.DataFrame, by: Sequence[str]) -> pd.Series:
+def group_labels(runs: pd.DataFrame, by: Sequence[str], for_figures: bool = True) -> pd.Series:
     """One readable group label per run (index: the runs' ``run_id``), e.g. ``lstm · length=50``.
 
+    Each value is clipped and, for figures, escaped (:func:`seqlab.messages.plot_text`): a
+    param value is data, never plotly markup, and never a megabyte in every trace name.
+
     :param by: runs-frame columns to group by (``params.model``, ...); empty: one group.
+    :param for_figures: escape for plotly; ``False`` for plain-text places (a table cell).
     """
     import pandas as pd
+
+    from seqlab.messages import display_text, plot_text
+
+    text = plot_text if for_figures else display_text
 
     index = runs["run_id"] if "run_id" in runs else runs.index
     if not by:
@@ -69,7 +77,7 @@ def group_labels(runs: pd.DataFrame, by: Sequence[str]) -> pd.Series:
         short = column.split(".", 1)[-1].rsplit(".", 1)[-1]
         numeric = pd.api.types.is_numeric_dtype(values)
         parts.append(
-            values.map(lambda v, s=short, n=numeric: f"{s}=—" if _missing(v) else (f"{s}={_fmt(v)}" if n else str(v)))
+            values.map(lambda v, s=short, n=numeric: text(f"{s}=—" if _missing(v) else (f"{s}={_fmt(v)}" if n else v)))
         )
     label = parts[0].astype(str)
     for part in parts[1:]:

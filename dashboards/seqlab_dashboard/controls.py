@@ -44,8 +44,29 @@ def query_list(query: Mapping[str, Any], key: str) -> list[str]:
 
 def query_text(query: Mapping[str, Any], key: str, allowed: Sequence[str], default: str) -> str:
     """A query value if it is one of ``allowed``, else ``default``."""
-    value = query.get(key)
-    return value if value in allowed else default
+    return choice(query.get(key), allowed, default)
+
+
+def choice(value: Any, allowed: Sequence[str], default: str) -> str:
+    """``value`` if it is one of ``allowed``, else ``default``: what a view does with a value
+    from a URL or a callback request that no control offers (a crafted POST)."""
+    return value if isinstance(value, str) and value in allowed else default
+
+
+def texts(value: Any) -> list[str]:
+    """The strings of a multi-value control's value; anything else a request sends is dropped."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
+
+
+def fraction(value: Any, default: float = 0.0, top: float = 0.99) -> float:
+    """A number in ``[0, top]`` (a smoothing weight), else ``default``."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return default
+    return value if 0 <= value <= top else default
 
 
 def query_number(query: Mapping[str, Any], key: str, default: float) -> float:
@@ -110,17 +131,20 @@ def grouping_from_query(query: Mapping[str, Any], runs: pd.DataFrame) -> list[st
 
 
 def pooling_note(runs: pd.DataFrame, group: Sequence[str], without: Sequence[str] = ()) -> str:
-    """A line saying which params the groups pool several values of (seeds apart), or ``""``.
+    """A line saying which params the groups pool several values of (seeds apart), or ``""``;
+    the values are escaped for the figure note it becomes.
 
     :param runs: the runs drawn; :param group: the grouping keys; :param without: keys the
         figure spreads on an axis (e.g. ``task.length``), not pooled.
     """
+    from seqlab.messages import plot_text
+
     pooled = [k for k in default_grouping(runs, [*group, *without]) if k not in without]
     if not pooled:
         return ""
     parts = []
     for key in pooled:
-        values = sorted({_shown(v) for v in runs[param_column(key)].dropna().unique()}, key=natural_key)
+        values = sorted({plot_text(_shown(v)) for v in runs[param_column(key)].dropna().unique()}, key=natural_key)
         shown = ", ".join(values[:4]) + (", …" if len(values) > 4 else "")
         parts.append(f"{key} ({shown})")
     return "Groups pool several values of " + "; ".join(parts) + ": add them to Group by to separate."
@@ -138,6 +162,7 @@ def in_scope(
     """The runs of the chosen experiments and sweeps, narrowed to the selected runs if any."""
     if runs.empty:
         return runs
+    experiments, sweeps, run_prefixes = texts(experiments), texts(sweeps), texts(run_prefixes)
     keep = runs["experiment_id"].notna()
     if experiments:
         keep &= runs["experiment_id"].isin(experiments)
@@ -293,4 +318,4 @@ def final_runs(
 
 def group_columns(group: Sequence[str] | None, without: Sequence[str] = ()) -> list[str]:
     """Runs-frame columns of the chosen group-by keys, leaving out ``without`` (e.g. the x axis)."""
-    return [param_column(k) for k in group or [] if k not in without]
+    return [param_column(k) for k in texts(group) if k not in without]

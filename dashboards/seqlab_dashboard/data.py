@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
     import pandas as pd
     from mlflow import MlflowClient
@@ -105,6 +107,8 @@ def store_uri(tracking_uri: str | None = None) -> str:
     Unlike :func:`seqlab.store.tracking.tracking_uri` (which the runner uses to record), this
     never creates a folder or a database: a reader must not make a store where none is.
 
+    An SQLite database that cannot be written is opened read-only (:func:`read_only_sqlite_uri`).
+
     :raises StoreNotFound: when a SQLite database or a file store's folder is not there.
     """
     import os
@@ -121,18 +125,52 @@ def store_uri(tracking_uri: str | None = None) -> str:
                 f"no MLflow store at {database}: record a run first (seqlab run), or set "
                 "MLFLOW_TRACKING_URI to an existing store"
             )
-        return f"sqlite:///{database}"
+        return read_only_sqlite_uri(f"sqlite:///{database}", database)
     scheme = urlparse(uri).scheme
-    if scheme == "sqlite":
+    if scheme == "sqlite" and "?" not in uri:
         path = Path(unquote(uri.removeprefix("sqlite:///").removeprefix("sqlite://")))
-        if str(path) not in ("", ":memory:") and not path.is_file():
-            raise StoreNotFound(f"MLFLOW_TRACKING_URI={uri}: no SQLite database at {path}")
+        if str(path) not in ("", ":memory:"):
+            if not path.is_file():
+                raise StoreNotFound(f"MLFLOW_TRACKING_URI={uri}: no SQLite database at {path}")
+            return read_only_sqlite_uri(uri, path)
     elif scheme in ("", "file"):
         path = Path(unquote(urlparse(uri).path) if scheme == "file" else uri)
         if not path.is_dir() or not any(path.iterdir()):
             raise StoreNotFound(f"MLFLOW_TRACKING_URI={uri}: no MLflow file store at {path} "
                                 "(the folder is missing or empty)")
     return uri
+
+
+def read_only_sqlite_uri(uri: str, path: Path) -> str:
+    """``uri`` itself while the database's folder can be written, else a read-only SQLite URI.
+
+    A store on read-only media (a read-only mount, a folder the reader may not write) cannot
+    be opened the usual way: SQLite wants to create the ``-shm`` and ``-wal`` files of a
+    write-ahead-log store, or a rollback journal's lock. It is opened ``mode=ro`` when SQLite
+    can read it so (a rollback-journal store, or a WAL store whose ``-shm`` is there: what is
+    still only in its ``-wal`` is read too), else ``immutable=1`` (no locks and no ``-shm``,
+    so a ``-wal`` left by a writer that did not close is not read).
+
+    :param uri: the ``sqlite:///`` URI of the database.
+    :param path: the database file.
+    :returns: the URI to open the database with.
+    """
+    import os
+    import sqlite3
+    from urllib.parse import quote
+
+    if os.access(path.parent, os.W_OK) and os.access(path, os.W_OK):
+        return uri
+    base = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        connection = sqlite3.connect(base, uri=True)
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        base += "&immutable=1"
+    return f"sqlite:///{base}&uri=true"
 
 
 class RunStore:
@@ -385,7 +423,13 @@ class RunStore:
             with self._lock:
                 self._unreadable[(run_id, artifact)] = f"{type(exc).__name__}: {exc}"[:200]
             return {}
-        return parse_by_position(content, key)
+        found = parse_by_position(content, key)
+        if any(len(f.values) != len(f.steps) or any(len(row) != len(f.positions) for row in f.values)
+               for f in found.values()):
+            with self._lock:
+                self._unreadable[(run_id, artifact)] = "its rows do not match its steps and positions"
+            return {}
+        return found
 
     def _read_text(self, run_id: str, artifact: str) -> str | None:
         """A run's text artifact, ``None`` if it has none or it cannot be read (then recorded

@@ -189,7 +189,11 @@ def translucent(color: str, alpha: float) -> str:
 
 
 def styled(figure: go.Figure, x_title: str = "", y_title: str = "", legend_title: str = "") -> go.Figure:
-    """Apply the dashboard's common look and axis titles to ``figure``."""
+    """Apply the dashboard's common look and axis titles to ``figure``; the titles are shown as
+    written (escaped, since metric keys and run names reach them)."""
+    from seqlab.messages import plot_text
+
+    x_title, y_title, legend_title = plot_text(x_title), plot_text(y_title), plot_text(legend_title)
     figure.update_layout(
         template="plotly_white",
         font={"family": FONT, "size": 13, "color": "#263238"},

@@ -113,10 +113,14 @@ def draw_curves(
     smoothing: float | None, options: list[str] | None,
 ) -> tuple[go.Figure, Any]:
     """The curves figure and a one-line summary for the given control values."""
-    from seqlab_dashboard.analysis import BANDS, curves, group_labels
-    from seqlab_dashboard.controls import group_columns, in_scope, pooling_note
+    from seqlab_dashboard.analysis import BANDS, CENTERS, curves, group_labels
+    from seqlab_dashboard.controls import choice, fraction, group_columns, in_scope, pooling_note, texts
     from seqlab_dashboard.data import open_store
     from seqlab_dashboard.figures import curve_figure, empty_figure, noted, page_colors
+
+    x, center = choice(x, list(X_AXES), "step"), choice(center, list(CENTERS), "mean")
+    band_name, metric = choice(band_name, list(BANDS), "std"), metric if isinstance(metric, str) else None
+    smoothing, options, group = fraction(smoothing), texts(options), texts(group)
 
     store = open_store()
     scoped = in_scope(store.runs(), experiments, sweeps, selected)
@@ -132,9 +136,9 @@ def draw_curves(
                              smoothing=float(smoothing or 0))
     options = options or []
     figure = curve_figure(members, groups, metric, X_AXES.get(x, x), band_name, "members" in options,
-                          "logx" in options, "logy" in options, page_colors(scoped, group or []))
+                          "logx" in options, "logy" in options, page_colors(scoped, group))
     drawn = scoped[scoped["run_id"].isin(histories["run_id"].unique())]
-    noted(figure, pooling_note(drawn, group or []))
+    noted(figure, pooling_note(drawn, group))
     missing = len(scoped) - histories["run_id"].nunique()
     running = int((scoped["status"] == "RUNNING").sum())
     notes = [f"{histories['run_id'].nunique()} runs in {groups['group'].nunique()} groups; "

@@ -84,18 +84,19 @@ def draw_efficiency(
     group: list[str] | None, band_name: str, cost: str,
 ) -> list[go.Figure]:
     """The four cost figures, the Pareto scatter and step time vs length, in layout order."""
-    from seqlab_dashboard.analysis import group_labels, pareto_front, summarize
-    from seqlab_dashboard.controls import final_runs, group_columns, pooling_note, scoped_runs
+    from seqlab_dashboard.analysis import BANDS, group_labels, pareto_front, summarize
+    from seqlab_dashboard.controls import choice, final_runs, group_columns, pooling_note, scoped_runs, texts
     from seqlab_dashboard.data import metric_column, param_column
     from seqlab_dashboard.figures import (
         MEMBER_DOTS, empty_figure, length_figure, log_axis, noted, page_colors, styled, summary_figure,
         unvalidated,
     )
 
+    band_name, cost = choice(band_name, list(BANDS), "std"), choice(cost, list(COSTS), record.STEP_TIME)
+    group = texts(group)
     runs = final_runs(experiments, sweeps, selected)
     if runs.empty:
         return [empty_figure("No finished runs in scope.")] * (len(CARDS) + 2)
-    group = group or []
     labels = group_labels(runs, group_columns(group))
     colors = page_colors(scoped_runs(experiments, sweeps, selected), group)
     note = pooling_note(runs, group)

@@ -75,6 +75,7 @@ def dimensions(runs: pd.DataFrame, metric_column: str) -> list[dict[str, Any]]:
     categories, in natural order), then the metric."""
     import pandas as pd
 
+    from seqlab.messages import plot_text
     from seqlab_dashboard.analysis import natural_key
     from seqlab_dashboard.controls import NOT_GROUPED, param_keys
     from seqlab_dashboard.data import param_column
@@ -85,14 +86,14 @@ def dimensions(runs: pd.DataFrame, metric_column: str) -> list[dict[str, Any]]:
         if key in NOT_GROUPED or values.nunique(dropna=True) < 2:
             continue
         if pd.api.types.is_numeric_dtype(values):
-            axes.append({"label": key, "values": values.to_numpy(dtype=float)})
+            axes.append({"label": plot_text(key), "values": values.to_numpy(dtype=float)})
             continue
         text = values.astype(object).where(values.notna(), "—").astype(str)
         order = sorted(set(text), key=natural_key)
         codes = text.map({v: i for i, v in enumerate(order)})
-        axes.append({"label": key, "values": codes.to_numpy(dtype=float),
-                     "tickvals": list(range(len(order))), "ticktext": order})
-    axes.append({"label": metric_column.split(".", 1)[1], "values": runs[metric_column].to_numpy(dtype=float)})
+        axes.append({"label": plot_text(key), "values": codes.to_numpy(dtype=float),
+                     "tickvals": list(range(len(order))), "ticktext": [plot_text(v) for v in order]})
+    axes.append({"label": plot_text(metric_column.split(".", 1)[1]), "values": runs[metric_column].to_numpy(dtype=float)})
     return axes
 
 
@@ -140,9 +141,11 @@ def draw_parameters(
     experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None, metric: str | None,
 ) -> list[go.Figure]:
     """The parallel coordinates and the importance figure."""
+    metric = metric if isinstance(metric, str) else None
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    from seqlab.messages import plot_text
     from seqlab_dashboard.controls import final_runs
     from seqlab_dashboard.data import metric_column
     from seqlab_dashboard.figures import empty_figure, noted, styled
@@ -157,7 +160,7 @@ def draw_parameters(
     parallel = go.Figure(go.Parcoords(
         dimensions=axes,
         line={"color": drawn[column].to_numpy(dtype=float), "colorscale": "Viridis", "showscale": True,
-              "colorbar": {"title": {"text": metric}}},
+              "colorbar": {"title": {"text": plot_text(metric)}}},
     ))
     parallel.update_layout(margin={"l": 70, "r": 70, "t": 50, "b": 30}, meta={"run_ids": drawn["run_id"].tolist()})
     if len(drawn) < len(present):
@@ -169,7 +172,7 @@ def draw_parameters(
     table = importance(fitted, column)
     if table.empty:
         return [parallel, empty_figure("No param varies among these runs.")]
-    ordered = table.iloc[::-1]
+    ordered = table.iloc[::-1].assign(param=lambda t: t["param"].map(plot_text))
     figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                            subplot_titles=("importance", "rank correlation"))
     figure.add_trace(go.Bar(x=ordered["importance"], y=ordered["param"], orientation="h", name="importance",
@@ -202,14 +205,15 @@ def brushed_runs(figure: dict[str, Any] | None, ranges: dict[str, Any]) -> list[
     axes = figure["data"][0].get("dimensions", [])
     run_ids = (figure.get("layout", {}).get("meta") or {}).get("run_ids") or []
     keep = np.ones(len(run_ids), dtype=bool)
-    for index, bounds in ranges.items():
-        if not bounds or int(index) >= len(axes):
-            continue
+    for index, bounds in (ranges or {}).items():
+        if not bounds or not isinstance(bounds, list) or not str(index).isdigit() or int(index) >= len(axes):
+            continue  # a crafted request: not a brushed range
         bounds = bounds if isinstance(bounds[0], (list, tuple)) else [bounds]
         values = np.asarray(plotted_values(axes[int(index)].get("values")), dtype=float)
         inside = np.zeros(len(values), dtype=bool)
-        for low, high in bounds:
-            inside |= (values >= low) & (values <= high)
+        for pair in bounds:
+            if isinstance(pair, (list, tuple)) and len(pair) == 2 and all(isinstance(b, (int, float)) for b in pair):
+                inside |= (values >= pair[0]) & (values <= pair[1])
         keep &= inside
     return [r for r, k in zip(run_ids, keep) if k]
 

@@ -100,6 +100,7 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
     """The table's columns for ``runs``: no tags, times as readable text, and ``config``: the
     params that vary among ``runs`` (their default grouping) and the seed, so two runs of
     different configurations never share a name."""
+    from seqlab.messages import display_text
     from seqlab_dashboard.analysis import group_labels
     from seqlab_dashboard.controls import default_grouping
 
@@ -107,7 +108,10 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
     for column in ("start_time", "end_time"):
         shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S")
     keys = [*default_grouping(runs), "seed"]
-    shown["config"] = group_labels(runs, [param_column(k) for k in keys if param_column(k) in runs]).to_numpy()
+    shown["config"] = group_labels(runs, [param_column(k) for k in keys if param_column(k) in runs],
+                                   for_figures=False).to_numpy()
+    for column in shown.columns[shown.dtypes == object]:
+        shown[column] = shown[column].map(lambda v: v if not isinstance(v, str) else display_text(v))
     return shown
 
 
@@ -121,9 +125,9 @@ TABLES_KEPT = 8
 def scoped_table(runs: pd.DataFrame, experiments: list[str] | None, sweeps: list[str] | None) -> pd.DataFrame:
     """:func:`table` of the runs in scope, kept for the same runs frame (the store's cached
     frame is replaced, not changed, when runs arrive) and scope."""
-    from seqlab_dashboard.controls import in_scope
+    from seqlab_dashboard.controls import in_scope, texts
 
-    key = (id(runs), tuple(experiments or ()), tuple(sweeps or ()))
+    key = (id(runs), tuple(texts(experiments)), tuple(texts(sweeps)))
     with _tables_lock:
         if key in _tables and _tables[key][0] is runs:
             _tables.move_to_end(key)
@@ -169,15 +173,22 @@ def page(shown: pd.DataFrame, request: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     keep = np.ones(len(shown), dtype=bool)
-    for column, model in (request.get("filterModel") or {}).items():
-        if column in shown:
-            keep &= _passes(shown[column], model)
+    filters = request.get("filterModel")
+    for column, model in (filters.items() if isinstance(filters, dict) else ()):
+        if column in shown and isinstance(model, dict):
+            try:
+                keep &= _passes(shown[column], model)
+            except (AttributeError, KeyError, TypeError, ValueError):
+                continue  # a crafted filter no grid sends: ignored, like an unknown column
     chosen = shown[keep]
-    sort = [s for s in request.get("sortModel") or [] if s.get("colId") in chosen]
+    sorts = request.get("sortModel")
+    sort = [s for s in (sorts if isinstance(sorts, list) else []) if isinstance(s, dict)
+            and isinstance(s.get("colId"), str) and s["colId"] in chosen]
     if sort:
         chosen = chosen.sort_values([s["colId"] for s in sort], ascending=[s["sort"] == "asc" for s in sort],
                                     na_position="last", kind="stable")
-    start, end = int(request.get("startRow") or 0), int(request.get("endRow") or 100)
+    start, end = (row if isinstance(row, int) and row >= 0 else default
+                  for row, default in ((request.get("startRow"), 0), (request.get("endRow"), 100)))
     return {"rowData": rows(chosen.iloc[start:end]), "rowCount": int(len(chosen))}
 
 
@@ -294,7 +305,8 @@ def callbacks(app: Dash) -> None:
         prevent_initial_call=True,
     )
     def serve_rows(request: dict[str, Any] | None, experiments: list[str], sweeps: list[str]) -> tuple[Any, int]:
-        answer = page(scoped_table(open_store().runs(), experiments, sweeps), request or {})
+        answer = page(scoped_table(open_store().runs(), experiments, sweeps),
+                      request if isinstance(request, dict) else {})
         return answer, answer["rowCount"]
 
     @app.callback(

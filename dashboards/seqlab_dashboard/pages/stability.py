@@ -76,19 +76,21 @@ def draw_stability(
     """The five stability figures, in layout order."""
     import pandas as pd
 
-    from seqlab_dashboard.analysis import curves, group_labels, in_natural_order, summarize
-    from seqlab_dashboard.controls import final_runs, group_columns, in_scope, pooling_note
+    from seqlab.messages import plot_text
+    from seqlab_dashboard.analysis import BANDS, curves, group_labels, in_natural_order, summarize
+    from seqlab_dashboard.controls import choice, final_runs, group_columns, in_scope, pooling_note, texts
     from seqlab_dashboard.data import metric_column, open_store, param_column
     from seqlab_dashboard.figures import (
         curve_figure, empty_figure, length_figure, noted, page_colors, styled, summary_figure, unvalidated,
     )
 
+    band_name, group = choice(band_name, list(BANDS), "std"), texts(group)
+    metric = metric if isinstance(metric, str) else None
     store = open_store()
     scoped = in_scope(store.runs(), experiments, sweeps, selected)
     if scoped.empty:
         return [empty_figure("No runs in scope.")] * len(FIGURES)
     figures: list[go.Figure] = []
-    group = group or []
     labels = group_labels(scoped, group_columns(group))
     colors = page_colors(scoped, group)
     norms = store.histories(list(scoped["run_id"]), record.GRAD_NORM)
@@ -122,7 +124,7 @@ def draw_stability(
     spread = unvalidated([
         dict(type="box", y=rows[column].to_numpy(), name=name, boxpoints="all", jitter=0.4, pointpos=0,
              marker={"color": colors[name], "size": 7}, line={"color": colors[name]},
-             fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"].to_numpy())
+             fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"].map(plot_text).to_numpy())
         for name, rows in in_natural_order(frame.dropna(subset=[column]).groupby("group", sort=False))
     ])
     figures.append(noted(styled(spread, "", metric).update_layout(showlegend=False), note))

@@ -106,7 +106,8 @@ def figure_compare(hypothesis: CompareHypothesis, runs: pd.DataFrame) -> Any:
     """Each seed's metric by stratum, a box per group: the runs behind the effect."""
     import plotly.graph_objects as go
 
-    from seqlab.evidence.figures.text import group_title, plain
+    from seqlab.evidence.figures.text import group_title
+    from seqlab.messages import plot_text
     from seqlab.evidence.selection import label, metric, select
 
     selection = select(runs, hypothesis)
@@ -115,14 +116,14 @@ def figure_compare(hypothesis: CompareHypothesis, runs: pd.DataFrame) -> Any:
         if name not in selection.groups:
             continue
         cells = selection.cells(name, metric(hypothesis.metric))
-        xs = [plain(label(s, selection.strata)) for s, cell in cells.items() for _ in cell.run_ids]
+        xs = [plot_text(label(s, selection.strata)) for s, cell in cells.items() for _ in cell.run_ids]
         ys = [v for cell in cells.values() for v in cell.values]
         figure.add_trace(go.Box(x=xs, y=ys, name=group_title(name, wanted), boxpoints="all",
                                 jitter=0.3, pointpos=0))
     if hypothesis.than is not None:
         figure.add_hline(y=hypothesis.than, line_dash="dash",
                          annotation_text=f"than {hypothesis.than:g}")
-    figure.update_layout(boxmode="group", yaxis_title=plain(hypothesis.metric),
-                         xaxis_title=plain(" ".join(selection.strata)) or None,
+    figure.update_layout(boxmode="group", yaxis_title=plot_text(hypothesis.metric),
+                         xaxis_title=plot_text(" ".join(selection.strata)) or None,
                          margin={"t": 30}, legend={"orientation": "h", "y": -0.25})
     return figure

@@ -262,7 +262,7 @@ def close_run(
     :raises RunError: naming that file, when the store did not answer.
     """
     from seqlab.store import tracking
-    from seqlab.store.unsent import save_unsent
+    from seqlab.store.unsent import disk_full, save_unsent
 
     client, run_id = recorder.client, recorder.run_id
     try:
@@ -274,11 +274,21 @@ def close_run(
         metrics, artifacts = recorder.unsent()
         ended = f"{status}" + (f" ({reason})" if reason else "")
         problem = clipped(f"{type(exc).__name__}: {exc}", 200)
-        path = save_unsent(tracking.tracking_uri(), run_id, metrics, artifacts, ended, problem)
+        full = disk_full(exc)
+        what = "the disk holding the store is full" if full else "the store did not answer"
+        try:
+            path = save_unsent(tracking.tracking_uri(), run_id, metrics, artifacts, ended, problem)
+        except OSError as kept:
+            raise RunError(
+                f"run {run_id} ended {status} but {what} ({problem}), and its {len(metrics)} "
+                f"unwritten values could not be kept either ({clipped(str(kept), 120)})",
+                run_id, RunStatus.FAILED,
+            ) from exc
         raise RunError(
-            f"run {run_id} ended {status} but the store did not answer ({problem}); its "
+            f"run {run_id} ended {status} but {what} ({problem}); its "
             f"{len(metrics)} unwritten values are kept in {path}, and the next seqlab command "
-            "against this store writes them and closes the run FAILED",
+            f"against this store{' once the disk has room' if full else ''} writes them and "
+            "closes the run FAILED",
             run_id,
             RunStatus.FAILED,
         ) from exc

@@ -217,14 +217,21 @@ def close_orphaned_runs(client: MlflowClient, experiment_id: str) -> list[str]:
     """End as KILLED the RUNNING runs whose training process on this host no longer exists.
 
     A process killed outright (SIGKILL, the out-of-memory killer) cannot close its run; a
-    sweep calls this before it resumes. Runs trained on other hosts, and runs without a
-    :data:`seqlab.store.record.TAG_PROCESS` tag, are left alone.
+    sweep calls this before it resumes. Runs trained on other hosts, runs without a
+    :data:`seqlab.store.record.TAG_PROCESS` tag, and runs whose values wait in an unsent file
+    (their store stopped taking writes, a full disk included: :mod:`seqlab.store.unsent`
+    closes them) are left alone.
 
     :returns: the ids of the runs it closed.
     """
+    from seqlab.store.unsent import pending_unsent
+
     host = socket.gethostname()
     closed = []
+    waiting = pending_unsent(tracking_uri())  # ended on purpose: closed when their values are written
     for run in client.search_runs([experiment_id], filter_string=f"attributes.status = '{RunStatus.RUNNING}'"):
+        if run.info.run_id in waiting:
+            continue
         identity = run.data.tags.get(record.TAG_PROCESS, "")
         parts = identity.rsplit(":", 2)
         if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():

@@ -67,6 +67,39 @@ def save_unsent(
     return path
 
 
+def pending_unsent(tracking_uri: str) -> dict[str, Path]:
+    """The runs of ``tracking_uri`` whose unsent values wait in a file, with that file.
+
+    Such a run's process ended on purpose, its values kept: it is closed by
+    :func:`recover_unsent` once the store takes writes again, never as killed outright.
+    """
+    folder = unsent_dir()
+    found = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            content = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if content.get("tracking_uri") == tracking_uri:
+            found[str(content.get("run_id"))] = path
+    return found
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the disk is full: ``ENOSPC``, or SQLite's
+    ``database or disk is full``."""
+    import errno
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if "disk is full" in str(seen) or "No space left on device" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def recover_unsent(client: MlflowClient, tracking_uri: str) -> list[str]:
     """Write the unsent values of runs of ``tracking_uri`` and close those runs FAILED.
 
@@ -98,7 +131,7 @@ def recover_unsent(client: MlflowClient, tracking_uri: str) -> list[str]:
             for artifact, value in content["artifacts"].items():
                 client.log_text(run_id, json.dumps(value), artifact)
             reason = (
-                f"the store did not answer when the run ended {content['status']} "
+                f"the store did not take its last writes when the run ended {content['status']} "
                 f"({content['reason']}); its values were kept in {path} and written back later"
             )
             client.set_tag(run_id, record.TAG_END_REASON, reason[:5000])

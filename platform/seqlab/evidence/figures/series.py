@@ -42,7 +42,7 @@ def split(
     """
     from plotly.colors import qualitative
 
-    from seqlab.evidence.figures.text import plain
+    from seqlab.messages import plot_text
     from seqlab.evidence.selection import label, param, select
 
     where = {k: v for k, v in hypothesis.where.items() if not (widen and k == along)}
@@ -62,7 +62,7 @@ def split(
             keys = [k for k in selection.strata if k != along and k not in wanted
                     and part[param(k)].nunique(dropna=False) > 1]
             for more, line in _parts(part, keys):
-                text = plain(f"{name}: {label(values + more, list(wanted) + keys)}")
+                text = plot_text(f"{name}: {label(values + more, list(wanted) + keys)}")
                 out.append(Series(text, palette[len(out) % len(palette)], line))
     return out
 
@@ -82,9 +82,9 @@ def panels(titles: list[str]) -> Any:
     """A figure of ``len(titles)`` panels side by side, each titled (escaped)."""
     from plotly.subplots import make_subplots
 
-    from seqlab.evidence.figures.text import plain
+    from seqlab.messages import plot_text
 
-    figure = make_subplots(rows=1, cols=len(titles), subplot_titles=[plain(t) for t in titles],
+    figure = make_subplots(rows=1, cols=len(titles), subplot_titles=[plot_text(t) for t in titles],
                            horizontal_spacing=0.08)
     figure.update_layout(margin={"t": 40}, legend={"orientation": "h", "y": -0.25})
     return figure
@@ -92,9 +92,9 @@ def panels(titles: list[str]) -> Any:
 
 def note(figure: Any, text: str, col: int = 1) -> None:
     """Say in panel ``col`` why it is empty."""
-    from seqlab.evidence.figures.text import plain
+    from seqlab.messages import plot_text
 
-    figure.add_annotation(text=plain(text), showarrow=False, xref="x domain", yref="y domain",
+    figure.add_annotation(text=plot_text(text), showarrow=False, xref="x domain", yref="y domain",
                           x=0.5, y=0.5, row=1, col=col)
 
 
@@ -112,7 +112,7 @@ def add_along(
     import numpy as np
     import plotly.graph_objects as go
 
-    from seqlab.evidence.figures.text import plain
+    from seqlab.messages import plot_text
     from seqlab.evidence.selection import metric, numbers, param
 
     if isinstance(series, str):
@@ -134,8 +134,8 @@ def add_along(
         figure.add_trace(go.Scatter(x=order, y=means, mode="lines+markers", name=line.label,
                                     legendgroup=line.label, showlegend=not listed,
                                     line={"color": line.color}), row=1, col=col)
-    figure.update_xaxes(title_text=plain(along), row=1, col=col)
-    figure.update_yaxes(title_text=plain(metric_name), row=1, col=col)
+    figure.update_xaxes(title_text=plot_text(along), row=1, col=col)
+    figure.update_yaxes(title_text=plot_text(metric_name), row=1, col=col)
 
 
 def add_marks(

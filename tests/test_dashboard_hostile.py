@@ -1,0 +1,179 @@
+"""The dashboard under hostile data and hostile requests, through the real app's HTTP callbacks.
+
+Param values and run names are data: plotly must draw ``<b>`` as written, never as markup, and
+a megabyte value must not fill every response; a crafted POST to ``/_dash-update-component``
+with values no control offers falls back to the default instead of answering 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+HOSTILE = ["<b>bold</b>", "<a href='https://example.org'>link</a>", "%{y} <i>x</i>", "a" * 1_000_000]
+"""Param values an author might write, the last a megabyte long."""
+FIGURE_VIEWS = ("curves", "efficiency", "stability", "longterm", "parameters")
+
+
+def dash_post(client: Any, app: Any, view: str, values: dict[str, Any]) -> Any:
+    """POST the figure callback of ``view`` as the browser would, each input from ``values``
+    (by control name: ``band``, ``x``, ...) or the view's layout default; the response."""
+    from dash._utils import split_callback_id
+
+    from seqlab_dashboard import ids
+    from seqlab_dashboard.pages import curves, efficiency, longterm, parameters, stability
+
+    module = {"curves": curves, "efficiency": efficiency, "stability": stability,
+              "longterm": longterm, "parameters": parameters}[view]
+    defaults = control_values(module.layout())
+    key, callback = next((k, c) for k, c in app.callback_map.items()
+                         if '"type":"figure"' in k and c["inputs"][0]["id"] == ids.control(module.VIEW, "exp"))
+    outputs = split_callback_id(key)
+    outputs = outputs if isinstance(outputs, list) else [outputs]
+    inputs = []
+    for given in callback["inputs"]:
+        name = given["id"].removeprefix(f"{module.VIEW}-")
+        value = values[name] if name in values else defaults.get(given["id"])
+        inputs.append({"id": given["id"], "property": given["property"], "value": value})
+    payload = {
+        "output": key,
+        "outputs": [{"id": json.loads(o["id"]) if o["id"].startswith("{") else o["id"],
+                     "property": o["property"]} for o in outputs],
+        "inputs": inputs, "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs], "state": [],
+    }
+    return client.post("/_dash-update-component", json=payload)
+
+
+def control_values(component: Any, found: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Each control's initial ``value`` (or ``data``) in a layout, by id."""
+    found = {} if found is None else found
+    component_id = getattr(component, "id", None)
+    if isinstance(component_id, str):
+        for prop in ("value", "data"):
+            if prop in getattr(component, "_prop_names", []):
+                found[component_id] = getattr(component, prop, None)
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            control_values(child, found)
+    return found
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app over a store of 8 runs (two seeds of four notes) recorded with MLflow's client,
+    whose ``note`` param values and run names are hostile, one note a megabyte long (written
+    into MLflow's table directly: its client cuts params at 6,000 characters, other writers
+    need not); the app and its test client."""
+    import sqlite3
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param, RunTag
+
+    from seqlab.store import record
+    from seqlab_dashboard import data
+
+    folder = tmp_path_factory.mktemp("hostile")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("hostile", artifact_location=(folder / "artifacts").as_uri())
+    flow = {"positions": [0, 1, 2], "steps": [0, 5], "norms": [[0.1, 0.5, 1.0], [0.2, 0.6, 1.0]]}
+    for i in range(8):
+        note, seed = HOSTILE[i % len(HOSTILE)], i // len(HOSTILE)
+        run_id = client.create_run(experiment).info.run_id
+        name = f"<b>run {i}</b> %{{x}}"
+        finals = {record.NORMALIZED_SCORE: 0.1 * i, record.SOLVED: float(i % 2), record.STEP_TIME: 0.01 + i / 1000,
+                  record.SEQUENCES_PER_S: 100.0 + i, record.MEMORY_GROWTH_MB: 1.0 + i, record.PARAMETERS: 1000.0,
+                  record.GRAD_NORM: 1.0, record.CLIP_EVENTS: 0.0, record.DIVERGED: 0.0, "val/loss": 1.0 / (i + 1)}
+        client.log_batch(run_id, params=[
+            Param("model", "lstm"), Param("task", "adding"), Param("strategy", "bptt"), Param("seed", str(seed)),
+            Param("task.length", str(8 * (1 + i % 2))), Param("trainer.lr", "0.001"), Param("note", note[:6000]),
+        ], tags=[RunTag(record.TAG_RUN_NAME, name)], metrics=[
+            *(Metric(record.TRAIN_LOSS, 1.0 / (s + 1 + i), 1000 * s, s) for s in range(20)),
+            *(Metric(key, value, 20_000, 20) for key, value in finals.items()),
+        ])
+        client.log_text(run_id, json.dumps(flow), record.GRADIENT_FLOW_ARTIFACT)
+        client.set_terminated(run_id)
+    with sqlite3.connect(folder / "mlflow.db") as connection:
+        connection.execute("UPDATE params SET value = ? WHERE key = 'note' AND value LIKE 'aaaa%'", (HOSTILE[-1],))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        data._stores.pop(uri, None)
+        from seqlab_dashboard.app import create_app
+
+        app = create_app()
+        yield app, app.server.test_client()
+
+
+def drawn_text(figure: dict[str, Any]) -> list[str]:
+    """Every string plotly draws as pseudo-HTML in a figure: trace names, hover templates and
+    texts, category values and tick texts, titles and annotations."""
+    texts: list[str] = []
+
+    def strings(value: Any) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            for item in value:
+                strings(item)
+        elif isinstance(value, dict) and "bdata" not in value:
+            for key, item in value.items():
+                if key not in ("color", "colorscale", "fillcolor", "type", "mode", "legendgroup", "uid"):
+                    strings(item)
+
+    for trace in figure.get("data", []):
+        strings({k: v for k, v in trace.items() if k in (
+            "name", "hovertemplate", "hovertext", "text", "x", "y", "dimensions")})
+    strings(figure.get("layout", {}))
+    return texts
+
+
+@pytest.mark.parametrize("view", FIGURE_VIEWS)
+def test_param_values_and_names_are_drawn_as_data_and_clipped(app_client: tuple[Any, Any], view: str) -> None:
+    app, client = app_client
+    group = {"group": ["note"]} if view != "parameters" else {}
+    response = dash_post(client, app, view, group)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    body = response.get_data(as_text=True)
+    assert len(body) < 1_000_000, f"{view}: {len(body):,} characters for a megabyte param value"
+    figures = [value for output in response.get_json()["response"].values() for value in output.values()
+               if isinstance(value, dict) and "data" in value]
+    texts = [t for figure in figures for t in drawn_text(figure)]
+    for raw in ("<b>bold", "<a href", "<i>x", "<b>run", "%{y} &lt;i", "&lt;/b&gt; %{x}"):
+        assert not [t for t in texts if raw in t], f"{view} draws {raw!r} as markup"
+    if view != "parameters":
+        assert any("&lt;b&gt;bold&lt;/b&gt;" in t for t in texts), f"{view}: the value is shown, escaped"
+
+
+@pytest.mark.parametrize("view, values", [
+    ("curves", {"x": "bogus"}), ("curves", {"x": 12}), ("curves", {"band": "bogus"}),
+    ("curves", {"band": ["std"]}), ("curves", {"center": "mode"}), ("curves", {"smoothing": 5}),
+    ("curves", {"smoothing": 1}), ("curves", {"smoothing": -3}), ("curves", {"smoothing": "abc"}),
+    ("curves", {"options": 7}), ("curves", {"group": "model"}), ("curves", {"group": [1, None, {"a": 1}]}),
+    ("curves", {"metric": ["val/loss"]}), ("curves", {"runs": "abc"}), ("curves", {"exp": 5}),
+    ("curves", {"sweep": [None, 3]}), ("efficiency", {"band": "bogus"}), ("efficiency", {"cost": "bogus"}),
+    ("efficiency", {"cost": 3}), ("stability", {"band": 1e308}), ("stability", {"metric": {"a": 1}}),
+    ("longterm", {"band": "bogus"}), ("longterm", {"heatmap": 123}), ("longterm", {"heatmap": "run:nope"}),
+    ("parameters", {"metric": 5}),
+])
+def test_crafted_callback_values_fall_back_instead_of_failing(
+    app_client: tuple[Any, Any], view: str, values: dict[str, Any]
+) -> None:
+    app, client = app_client
+    response = dash_post(client, app, view, values)
+    assert response.status_code in (200, 204), response.get_data(as_text=True)[:300]
+
+
+def test_the_runs_table_shows_long_values_clipped(app_client: tuple[Any, Any]) -> None:
+    from seqlab.messages import DISPLAY_LIMIT
+    from seqlab_dashboard.data import open_store
+    from seqlab_dashboard.pages.runs import page, scoped_table
+
+    rows = page(scoped_table(open_store().runs(), None, None), {"startRow": 0, "endRow": 100})["rowData"]
+    notes = [row["params.note"] for row in rows]
+    assert "<b>bold</b>" in notes, "a table cell is plain text: shown as written"
+    assert max(len(n) for n in notes) < DISPLAY_LIMIT + 40 and any(n.endswith("(1000000 characters)") for n in notes)
+    assert page(scoped_table(open_store().runs(), 5, None), {"startRow": "x", "filterModel": {"params.note": 3},
+                                                             "sortModel": [{"colId": 1}]})["rowCount"] == 8
