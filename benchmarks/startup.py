@@ -13,10 +13,13 @@ MLflow store:
   <= 0.3 s).
 - **suites**: the nine built-in ``quick`` suites back to back; the share of worker-slot time
   (wall x workers) spent training, summed from the runs' ``eff/train_time_s`` (goal: >= 80 %).
+- **syncs**: disk syncs (``fsync`` and ``fdatasync`` calls, counted by ``strace -f -c``) of
+  one tiny ``seqlab run`` and of a 2-worker sweep of N1 runs, per run: a count the machine's
+  load does not disturb.
 - **dash**: ``seqlab dash`` until its first page answers, against ``python -c "import dash,
   mlflow"`` plus the dashboard's store read (goal: ratio <= 1.5).
 
-    .venv/bin/python benchmarks/startup.py [--repeats 5] [--parts run,sweep,suites,dash]
+    .venv/bin/python benchmarks/startup.py [--repeats 5] [--parts run,sweep,suites,syncs,dash]
 """
 
 from __future__ import annotations
@@ -197,6 +200,28 @@ def bench_suites(folder: Path) -> None:
           f"{verdict(share >= GOAL_TRAINING_SHARE)}")
 
 
+def disk_syncs(command: Sequence[str], folder: Path) -> int:
+    """``fsync`` and ``fdatasync`` calls of a command and its child processes (``strace``)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".strace") as counts:
+        traced = ["strace", "-f", "-qq", "-c", "-e", "trace=fsync,fdatasync", "-o", counts.name]
+        timed([*traced, *command], folder, "strace")
+        rows = [line.split() for line in counts.read().splitlines()]
+    return sum(int(row[3]) for row in rows if row and row[-1] in ("fsync", "fdatasync"))
+
+
+def bench_syncs(folder: Path, runs: int) -> None:
+    """Disk syncs per run: a tiny run alone, and in a sweep."""
+    print("\ndisk syncs (fsync + fdatasync, strace)")
+    if not (folder / "mlflow.db").exists():  # creating the store is once per store: not counted
+        timed([SEQLAB, "run", *TINY, "--no-progress"], folder)
+    alone = disk_syncs([SEQLAB, "run", *TINY, "--no-progress"], folder)
+    print(f"  seqlab run (tiny)                    {alone:4d}")
+    suite = write_suite(folder, f"syncs{runs}", runs)
+    command = [SEQLAB, "sweep", str(suite), "--workers", str(WORKERS), "--experiment", "syncs"]
+    swept = disk_syncs(command, folder)
+    print(f"  sweep of {runs} runs                      {swept:4d}   ({swept / runs:.1f} per run)")
+
+
 def free_port() -> int:
     """A TCP port nobody listens on now."""
     with socket.socket() as probe:
@@ -247,7 +272,7 @@ def main() -> None:
     """Measure the parts asked for in one throwaway store and print their ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--parts", default="run,sweep,suites,dash")
+    parser.add_argument("--parts", default="run,sweep,suites,syncs,dash")
     parser.add_argument("--sweep-runs", default="4,16", help="N1,N2 runs of the two sweeps")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -263,6 +288,8 @@ def main() -> None:
             bench_sweep(max(2, args.repeats // 2), folder, imports, small, large)
         if "suites" in parts:
             bench_suites(folder)
+        if "syncs" in parts:
+            bench_syncs(folder, small)
         if "dash" in parts:
             bench_dash(args.repeats, folder)
 

@@ -42,6 +42,20 @@ def empty_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def copy_store(source: Path, target: Path) -> None:
+    """Copy an SQLite store with SQLite's backup API: a store seqlab opened is in
+    write-ahead-log mode, and what its open connections committed may still be in
+    ``mlflow.db-wal`` rather than in the file itself."""
+    import sqlite3
+
+    origin, copy = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        origin.backup(copy)
+    finally:
+        copy.close()
+        origin.close()
+
+
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_store_file: Path) -> str:
     """An empty SQLite MLflow store in a temporary folder, used via MLFLOW_TRACKING_URI.

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import copy_store
 from test_dashboard_store import build_store, empty_store
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -417,7 +418,7 @@ def test_evidence_view_shows_the_suites_verdicts_and_links_to_the_figures(
     from selenium.webdriver.support.ui import WebDriverWait
 
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    shutil.copy(Path(real_runs["empty"].removeprefix("sqlite:///")), tmp_path / "mlflow.db")
+    copy_store(Path(real_runs["empty"].removeprefix("sqlite:///")), tmp_path / "mlflow.db")
     count = record_suite_runs(store, "demo", {"lstm": 0.01, "gru": 0.02, "rnn": 0.16})
     real_runs["patch"].setenv("MLFLOW_TRACKING_URI", store)
     browser.get(real_runs["url"] + "/evidence?sweep=demo")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import copy_store
 from test_dashboard_store import GRID, real_store  # noqa: F401  (a fixture)
 
 from seqlab.store import record
@@ -45,7 +45,7 @@ def test_cache_refreshes_when_a_new_run_arrives(real_store: str, tmp_path: Path)
     from seqlab_dashboard.data import RunStore
 
     copy = tmp_path / "mlflow.db"
-    shutil.copy(Path(real_store.removeprefix("sqlite:///")), copy)
+    copy_store(Path(real_store.removeprefix("sqlite:///")), copy)
     store = RunStore(f"sqlite:///{copy}", check_seconds=0)
     before = len(store.runs())
     store.runs()

@@ -7,7 +7,6 @@ task at two lengths and two seeds, a run whose strategy crashes (FAILED) and one
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +16,8 @@ import pytest
 from seqlab import hookimpl
 
 from seqlab.store import record
+
+from conftest import copy_store
 
 TINY = ["trainer.max_steps=6", "trainer.batch_size=4", "trainer.val_every=3",
         "trainer.val_size=8", "trainer.log_every=1"]
@@ -68,7 +69,7 @@ def build_store(folder: Path) -> str:
         from seqlab.store.tracking import open_client
 
         open_client().search_experiments()  # creates the database: keep a copy as the empty store
-        shutil.copy(folder / "mlflow.db", folder / "empty.db")
+        copy_store(folder / "mlflow.db", folder / "empty.db")
         _train_runs()
     finally:
         if previous is None:

@@ -267,9 +267,7 @@ def close_run(
     client, run_id = recorder.client, recorder.run_id
     try:
         recorder.flush()
-        for key, value in (tags or {}).items():
-            client.set_tag(run_id, key, value)
-        tracking.end_run(client, run_id, status, reason)
+        tracking.end_run(client, run_id, status, reason, tags)
     except Exception as exc:
         metrics, artifacts = recorder.unsent()
         ended = f"{status}" + (f" ({reason})" if reason else "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,9 @@ class StoreError(RuntimeError):
 
 
 def _open_sqlite_store(uri: str) -> MlflowClient:
-    """A client on an SQLite store, created (schema and migrations) by one process at a time.
+    """A client on an SQLite store, created (schema and migrations) by one process at a time,
+    in write-ahead-log mode with commits that do not wait for the disk
+    (:mod:`seqlab.store.sqlite`).
 
     :raises StoreError: at once, when the database or its folder cannot be written.
     """
@@ -98,6 +101,7 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
     from sqlalchemy.engine import make_url
 
     from seqlab.store.locks import held, lock_dir
+    from seqlab.store.sqlite import use_write_ahead_log
 
     database = make_url(uri).database
     if database and database != ":memory:":
@@ -115,6 +119,8 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
                 "(set MLFLOW_TRACKING_URI to a store you can write)"
             )
     with held(lock_dir(uri) / "create-store", wait=True):
+        if database and database != ":memory:":
+            use_write_ahead_log(database)
         return MlflowClient(tracking_uri=uri)
 
 
@@ -181,11 +187,24 @@ def _param_value(value: Any) -> str:
 
 
 def end_run(
-    client: MlflowClient, run_id: str, status: RunStatus, reason: str | None = None
+    client: MlflowClient,
+    run_id: str,
+    status: RunStatus,
+    reason: str | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> None:
-    """Close a run as FINISHED, FAILED or KILLED, with the reason in a tag."""
+    """Close a run as FINISHED, FAILED or KILLED: its last tags and the reason (a tag) in one
+    call, then its status.
+
+    :param tags: more tags to set as the run ends.
+    """
+    from mlflow.entities import RunTag
+
+    last = dict(tags or {})
     if reason:
-        client.set_tag(run_id, record.TAG_END_REASON, reason[:5000])
+        last[record.TAG_END_REASON] = reason[:5000]
+    if last:
+        client.log_batch(run_id, tags=[RunTag(key, value) for key, value in last.items()])
     client.set_terminated(run_id, status=status)
 
 
@@ -251,26 +270,12 @@ def prepare_for_concurrent_runs(experiment: str) -> str:
     """Make the store ready for many processes writing at once; returns the experiment's id.
 
     The schema and the experiment are created here, once, so that parallel workers never race
-    to migrate a fresh database. An SQLite store is switched to write-ahead logging (readers
-    no longer block the writer; the mode persists in the file), and MLflow's sessions already
-    wait up to 20 s for a lock (``PRAGMA busy_timeout``) instead of failing "database is locked".
+    to migrate a fresh database. An SQLite store is in write-ahead-log mode once opened
+    (readers no longer block the writer; :mod:`seqlab.store.sqlite`), and MLflow's sessions
+    already wait up to 20 s for a lock (``PRAGMA busy_timeout``) instead of failing
+    "database is locked".
     """
-    import sqlite3
-
-    from sqlalchemy.engine import make_url
-
-    uri = tracking_uri()
-    client = open_client()
-    experiment_id = ensure_experiment(client, experiment)
-    if uri.startswith("sqlite:"):
-        database = make_url(uri).database
-        if database and database != ":memory:":
-            connection = sqlite3.connect(database, timeout=30)
-            try:
-                connection.execute("PRAGMA journal_mode=WAL")
-            finally:
-                connection.close()
-    return experiment_id
+    return ensure_experiment(open_client(), experiment)
 
 
 def finished_spec_hashes(experiment_id: str) -> set[str]:
