@@ -100,6 +100,8 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
     """The table's columns for ``runs``: no tags, times as readable text, and ``config``: the
     params that vary among ``runs`` (their default grouping) and the seed, so two runs of
     different configurations never share a name."""
+    import pandas as pd
+
     from seqlab.messages import display_text
     from seqlab_dashboard.analysis import group_labels
     from seqlab_dashboard.controls import default_grouping
@@ -110,7 +112,7 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
     keys = [*default_grouping(runs), "seed"]
     shown["config"] = group_labels(runs, [param_column(k) for k in keys if param_column(k) in runs],
                                    for_figures=False).to_numpy()
-    for column in shown.columns[shown.dtypes == object]:
+    for column in [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]:
         shown[column] = shown[column].map(lambda v: v if not isinstance(v, str) else display_text(v))
     return shown
 
