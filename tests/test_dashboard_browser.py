@@ -466,7 +466,7 @@ def test_evidence_view_judges_a_users_own_suite_from_what_its_sweep_recorded(
     suite_file.parent.mkdir()
     suite_file.write_text(yaml.safe_dump(USER_SUITE, sort_keys=False))
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    shutil.copy(Path(real_runs["empty"].removeprefix("sqlite:///")), tmp_path / "mlflow.db")
+    copy_store(Path(real_runs["empty"].removeprefix("sqlite:///")), tmp_path / "mlflow.db")
     count = record_suite_runs(store, str(suite_file), {"lstm": 0.01, "rnn": 0.16})
     suite_file.unlink()  # the view never reads the file: only what the runs carry
     real_runs["patch"].setenv("MLFLOW_TRACKING_URI", store)
@@ -496,7 +496,7 @@ def test_every_view_renders_a_wal_store_on_read_only_media(
 
     folder = tmp_path / "media"
     folder.mkdir()
-    shutil.copy(Path(real_runs["store"].removeprefix("sqlite:///")), folder / "mlflow.db")
+    copy_store(Path(real_runs["store"].removeprefix("sqlite:///")), folder / "mlflow.db")
     connection = sqlite3.connect(folder / "mlflow.db")
     connection.execute("PRAGMA journal_mode=WAL")  # kept in the file: readers need -shm and -wal
     connection.close()

@@ -395,6 +395,7 @@ def test_an_unreadable_artifact_skips_only_its_run_and_is_named(store: str, brok
 def test_a_wal_store_on_read_only_media_is_read(real_store: str, tmp_path: Path, left_open: bool) -> None:
     """A write-ahead-log store needs its -shm and -wal files: on a read-only mount it is opened
     read-only (what a writer left in the -wal is read too) and every run is there."""
+    import shutil
     import sqlite3
 
     from conftest import read_only_mount
@@ -403,7 +404,7 @@ def test_a_wal_store_on_read_only_media_is_read(real_store: str, tmp_path: Path,
 
     folder = tmp_path / "media"
     folder.mkdir()
-    shutil.copy(Path(real_store.removeprefix("sqlite:///")), tmp_path / "writer.db")
+    copy_store(Path(real_store.removeprefix("sqlite:///")), tmp_path / "writer.db")
     writer = sqlite3.connect(tmp_path / "writer.db")
     writer.execute("PRAGMA journal_mode=WAL")
     if left_open:  # a sweep still writing when the store was copied: the last run is only in the -wal
