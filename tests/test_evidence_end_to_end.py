@@ -155,9 +155,10 @@ def test_the_html_report_opens_offline_with_every_figure(
 
 
 def drawn(browser: Any, index: int) -> list[dict[str, Any]]:
-    """The traces of the report's figure ``index``: name, x axis, and x values."""
+    """The traces of the report's figure ``index`` as plotly drew them (``_fullData``: numpy
+    arrays travel base64-encoded and are decoded there): name, x axis, and x values."""
     return browser.execute_script("""
-        return document.getElementById(arguments[0]).data.map(
+        return document.getElementById(arguments[0])._fullData.map(
             t => ({name: t.name || '', xaxis: t.xaxis || 'x', x: Array.from(t.x || []),
                    mode: t.mode || ''}));
     """, f"figure-{index}")
@@ -178,7 +179,7 @@ def test_each_hypothesis_shows_its_claims_own_figure(
     assert sorted(t["name"] for t in flow) == [
         "a: model=lstm task.length=4", "a: model=lstm task.length=8",
         "b: model=rnn task.length=4", "b: model=rnn task.length=8"]
-    assert all(sorted(t["x"]) == list(range(int(t["name"][-1]))) for t in flow)
+    assert all(sorted(t["x"]) == list(range(int(t["name"][-1]))) for t in flow), flow
     section = browser.find_element(By.ID, "hypothesis-4").text
     assert "figure gradient_flow" in section and "distance to the output" in section
     # C3, cost_vs_length: three panels (parameters, step time, peak memory) against the length
