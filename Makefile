@@ -36,7 +36,7 @@ demo: setup
 	$(BIN)/seqlab sweep demo
 	$(BIN)/seqlab dash
 
-# Every built-in suite's evidence size (about an hour and a half on 2 cores; rerun to resume),
+# Every built-in suite's evidence size (one to two hours on 2 cores; rerun to resume),
 # then each suite's verdicts as a table and a self-contained HTML report under reports/.
 EVIDENCE_SUITES ?= memory cost gradients architectures sensitivity bidirectional applications tbptt gates
 evidence: setup
