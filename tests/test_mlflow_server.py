@@ -148,6 +148,6 @@ def test_a_server_lost_mid_run_loses_nothing_and_the_run_is_closed_when_it_is_ba
     assert not kept.exists()
     run = client.get_run(error.value.run_id)
     assert run.info.status == "FAILED"
-    assert "did not answer" in run.data.tags["seqlab.end_reason"]
+    assert "did not take its last writes" in run.data.tags["seqlab.end_reason"]
     assert len(client.get_metric_history(run.info.run_id, "train/loss")) == 3
     assert "gradient_flow.json" in [f.path for f in client.list_artifacts(run.info.run_id)]
