@@ -96,6 +96,9 @@ def test_the_cli_says_clearly_when_the_store_has_no_runs_of_the_suite(
     [line] = result.stderr.strip().splitlines()
     assert line == (f"error: no experiment 'unrun' in {store}: "
                     f"run `seqlab sweep {suite}` first")
+    built_in = run_seqlab("evidence", "gradients", "--size", "evidence", cwd=tmp_path)
+    assert built_in.returncode == 1  # a built-in suite is suggested by its name, at its size
+    assert built_in.stderr.strip().endswith("run `seqlab sweep gradients --size evidence` first")
 
 
 def test_a_store_that_does_not_answer_is_one_line(tmp_path: Path) -> None:

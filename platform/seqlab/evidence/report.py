@@ -147,6 +147,7 @@ def build_report(
     from seqlab.evidence.kinds import collect_kinds
     from seqlab.evidence.runs import NoRunsError, read_sweep_runs, runs_of_plan
     from seqlab.registry.components import build_registry
+    from seqlab.sweep.builtin import builtin_suites
     from seqlab.sweep.suite import expand, load_suite
 
     suite = load_suite(path)
@@ -158,22 +159,24 @@ def build_report(
     if not hypotheses:
         raise EvidenceError(f"{path}: no hypotheses: add an evidence: section (docs/evidence.md)")
     plan = expand(suite, build_registry(), size)
+    # the sweep to suggest: a built-in suite by its name, another by its path; at this size
+    named = suite.name if builtin_suites().get(suite.name) == Path(path) else str(path)
+    sweep = f"seqlab sweep {named}" + (f" --size {plan.size}" if plan.size else "")
     uri = tracking_uri or tracking.tracking_uri()
     name = tracking.experiment_name(experiment, default=suite.name)
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
-        raise NoRunsError(f"no store at {uri}: run `seqlab sweep {path}` first")
+        raise NoRunsError(f"no store at {uri}: run `{sweep}` first")
     try:
         every = read_sweep_runs(uri, name, suite.name)
     except NoRunsError as exc:
-        raise NoRunsError(f"{exc}: run `seqlab sweep {path}` first") from None
+        raise NoRunsError(f"{exc}: run `{sweep}` first") from None
     runs = runs_of_plan(every, plan)
     if runs.empty:
         other = f" ({len(every)} of another size: pass --size)" if len(every) else ""
         at = f" at size {plan.size}" if plan.size else ""
-        flag = f" --size {plan.size}" if plan.size else ""
         raise NoRunsError(
             f"no finished runs of suite {suite.name!r}{at} in experiment {name!r} of {uri}"
-            f"{other}: run `seqlab sweep {path}{flag}` first"
+            f"{other}: run `{sweep}` first"
         )
     verdicts = evaluate_frame(runs, hypotheses, resampling, kinds)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
