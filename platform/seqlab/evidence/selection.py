@@ -63,8 +63,11 @@ def numbers(column: pd.Series) -> np.ndarray:
 
 
 def label(stratum: Stratum, keys: list[str]) -> str:
-    """A stratum as ``task.length=50 task=adding`` (``all`` when there are no strata)."""
-    return " ".join(f"{key}={value}" for key, value in zip(keys, stratum)) or "all"
+    """A stratum as ``task.length=50 task=adding`` (``all`` when there are no strata); a param
+    the runs of the stratum do not have (``nan``: another model's, say) is left out."""
+    return " ".join(
+        f"{key}={value}" for key, value in zip(keys, stratum) if value != "nan"
+    ) or "all"
 
 
 @dataclass
