@@ -427,3 +427,32 @@ def test_a_wal_store_on_read_only_media_is_read(real_store: str, tmp_path: Path,
         if left_open:
             assert {run.info.run_name for run in store.client().search_runs(runs["experiment_id"].unique().tolist())} == {"only in the wal"}
         assert sorted(p.name for p in media.iterdir()) == sorted(p.name for p in folder.iterdir())
+
+
+def test_a_history_reads_nan_and_infinity_as_mlflows_client_does(store: str) -> None:
+    """MLflow's tables keep NaN as 0 with a flag: the fast read must give NaN back, not 0."""
+    import math
+    import time
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    from seqlab_dashboard import data
+
+    client = MlflowClient(store)
+    experiment = client.create_experiment("non-finite")
+    run_ids = [client.create_run(experiment).info.run_id for _ in range(2)]
+    now = int(time.time() * 1000)
+    values = [1.0, math.nan, math.inf, -math.inf, 0.5]
+    client.log_batch(run_ids[0], metrics=[Metric(record.TRAIN_LOSS, v, now + s, s) for s, v in enumerate(values)])
+    client.log_batch(run_ids[1], metrics=[Metric(record.TRAIN_LOSS, 2.0, now, 0)])
+    for run_id in run_ids:
+        client.set_terminated(run_id)
+    data._stores.pop(store, None)
+    history = data.open_store(store).histories(run_ids, record.TRAIN_LOSS)
+    for run_id in run_ids:
+        read = history[history["run_id"] == run_id]
+        reference = client.get_metric_history(run_id, record.TRAIN_LOSS)
+        assert read["step"].tolist() == [m.step for m in reference]
+        np.testing.assert_array_equal(read["value"].to_numpy(), [m.value for m in reference])
+    assert np.isnan(history["value"]).sum() == 1
