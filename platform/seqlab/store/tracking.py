@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
