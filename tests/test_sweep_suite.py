@@ -247,3 +247,22 @@ def test_gates_evidence_tests_the_forget_gate_on_a_continual_stream() -> None:
             rates.setdefault(flat["model.variant"], set()).add(flat["trainer.lr"])
     assert {"full", "no_forget_gate", "no_output_activation"} <= set(rates)
     assert all(len(swept) >= 2 for swept in rates.values())
+
+
+def test_tbptt_evidence_brackets_k2_with_delays_and_spans_lengths_for_memory() -> None:
+    """C8's confound: a horizon needs delays on both sides of k2 that full BPTT itself can
+    learn (copy with one symbol, recalled T + 1 steps after it was seen), both strategies
+    trained on the same sequences, and memory and time measured over several lengths, not one."""
+    plan = expand(load_suite(resolve_suite("tbptt")), build_registry(), "evidence")
+    delays: dict[str, set[int]] = {}
+    long: dict[str, set[int]] = {}
+    for run in plan.runnable:
+        flat = run.spec.flat()  # type: ignore[union-attr]
+        assert (flat["task"], flat["task.symbols"], flat["trainer.budget"]) == (
+            "copy", 1, "sequences")
+        name = "bptt" if flat["strategy"] == "bptt" else f"k2={flat['strategy.k2']}"
+        side = long if flat["trainer.max_steps"] < 100 else delays
+        side.setdefault(name, set()).add(flat["task.length"])
+    assert delays["bptt"] == delays["k2=10"]
+    assert min(delays["k2=10"]) + 1 < 10 < max(delays["k2=10"]) + 1  # recall inside and past k2
+    assert long["bptt"] == long["k2=10"] and len(long["bptt"]) >= 3 and min(long["bptt"]) > 100
