@@ -66,6 +66,8 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*IterableDataset.*__len__.*")
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    # a run shorter than trainer.log_every: its values are still recorded at the end
+    warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
 
 
 def unavailable_accelerator(accelerator: str) -> str | None:

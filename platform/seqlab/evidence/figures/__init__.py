@@ -30,10 +30,10 @@ FIGURES: dict[str, tuple[str, str]] = {
                       "one curve per group and length (C4, C5)"),
     "score_vs_length": ("along", "the metric against task.length per group, the window size "
                         "(model.window) and any threshold marked (C1, C4)"),
-    "cost_vs_length": ("along", "parameters, step time and peak memory against task.length, "
-                       "log-log, per group (C3, C12)"),
-    "tbptt_horizon": ("along", "normalized score against task.distance with k2 marked, and peak "
-                      "memory against task.length, per group (C8)"),
+    "cost_vs_length": ("along", "parameters, step time and memory growth against task.length, "
+                       "log-log, per group (C3, C8, C12)"),
+    "tbptt_horizon": ("along", "the metric against the delay (task.length) per group, with k2 "
+                      "marked (C8)"),
     "context_split": ("context", "accuracy where the deciding context lies in the past and in "
                       "the future, per group (C9)"),
     "gate_variants": ("gates", "normalized score against task.length per variant, and the cell "

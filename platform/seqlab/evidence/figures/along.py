@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from seqlab.evidence.hypotheses import Hypothesis
 
 LENGTH = "task.length"
-COST_METRICS = (record.PARAMETERS, record.STEP_TIME, record.PEAK_MEMORY_MB)
-"""The panels of ``cost_vs_length``: parameters (flat), step time and peak memory."""
+COST_METRICS = (record.PARAMETERS, record.STEP_TIME, record.MEMORY_GROWTH_MB)
+"""The panels of ``cost_vs_length``: parameters (flat), step time and the memory training needs
+beyond the process's own (peak memory is dominated by the interpreter and libraries)."""
 
 
 def along_figure(
@@ -45,21 +46,34 @@ def score_vs_length(
 ) -> Any:
     """C1, C4: the metric against ``task.length`` per group, the window model's size k
     (``model.window``) and any threshold marked."""
+    return _along_length_marked(hypothesis, runs, "model.window", "window k")
+
+
+def tbptt_horizon(
+    hypothesis: Hypothesis, runs: pd.DataFrame, artifacts: ArtifactReader
+) -> Any:
+    """C8: the metric against the delay (``task.length``: copy recalls the symbol T + 1 steps
+    after it) per group, each truncation length k2 (``strategy.k2``) and any threshold marked."""
+    return _along_length_marked(hypothesis, runs, "strategy.k2", "k2")
+
+
+def _along_length_marked(hypothesis: Hypothesis, runs: pd.DataFrame, key: str, name: str) -> Any:
+    """``along_figure`` against ``task.length`` with a dashed line at each value of ``key``."""
     from seqlab.evidence.figures.series import add_marks, split
 
     figure = along_figure(hypothesis, runs, LENGTH, geometric=False)
     found = split(hypothesis, runs, along=LENGTH, widen=True)
     if not isinstance(found, str):
         for line in found:
-            add_marks(figure, line.runs, "model.window", "window k", log_x=True)
+            add_marks(figure, line.runs, key, name, log_x=True)
     return figure
 
 
 def cost_vs_length(
     hypothesis: Hypothesis, runs: pd.DataFrame, artifacts: ArtifactReader
 ) -> Any:
-    """C3, C12: parameters, step time and peak memory against ``task.length``, log-log, per
-    group (one line stays flat: the weights are reused at every step)."""
+    """C3, C8, C12: parameters, step time and memory growth against ``task.length``, log-log,
+    per group (one line stays flat: the weights are reused at every step)."""
     from seqlab.evidence.figures.series import add_along, panels, split
 
     figure = panels(list(COST_METRICS))
@@ -68,27 +82,6 @@ def cost_vs_length(
         add_along(figure, found, name, LENGTH, geometric=True, col=col)
     figure.update_xaxes(type="log")
     figure.update_yaxes(type="log")
-    return figure
-
-
-def tbptt_horizon(
-    hypothesis: Hypothesis, runs: pd.DataFrame, artifacts: ArtifactReader
-) -> Any:
-    """C8: the normalized score against the dependency distance (``task.distance``) with each
-    truncation length k2 (``strategy.k2``) marked, and peak memory against ``task.length``,
-    per group."""
-    from seqlab.evidence.figures.series import add_along, add_marks, panels, split
-
-    distance = "task.distance"
-    figure = panels([f"{record.NORMALIZED_SCORE} vs {distance}", f"{record.PEAK_MEMORY_MB} vs {LENGTH}"])
-    found = split(hypothesis, runs, record.NORMALIZED_SCORE, along=distance, widen=True)
-    add_along(figure, found, record.NORMALIZED_SCORE, distance, col=1)
-    if not isinstance(found, str):
-        for line in found:
-            add_marks(figure, line.runs, "strategy.k2", "k2", col=1)
-    memory = split(hypothesis, runs, record.PEAK_MEMORY_MB, along=LENGTH, widen=True)
-    add_along(figure, memory, record.PEAK_MEMORY_MB, LENGTH, geometric=True, col=2)
-    figure.update_xaxes(type="log", row=1, col=2)
     return figure
 
 
