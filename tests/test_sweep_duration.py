@@ -31,7 +31,7 @@ def test_agrees_with_the_recorded_lstm_step_times(overrides: dict, measured: flo
 
 def test_cost_follows_what_the_run_does() -> None:
     lstm = step_seconds()
-    assert step_seconds(model="rnn") < step_seconds(model="gru") < lstm
+    assert step_seconds(model="rnn") < lstm < step_seconds(model="gru")  # recorded on CPU
     assert step_seconds(strategy="bidirectional") == pytest.approx(2 * lstm - STEP_S)
     assert step_seconds(strategy="tbptt", **{"strategy.k1": 10, "strategy.k2": 25}) == (
         pytest.approx((lstm - STEP_S) / 2 + STEP_S))
