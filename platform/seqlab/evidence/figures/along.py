@@ -60,11 +60,12 @@ def cost_vs_length(
 ) -> Any:
     """C3, C12: parameters, step time and peak memory against ``task.length``, log-log, per
     group (one line stays flat: the weights are reused at every step)."""
-    from seqlab.evidence.figures.series import add_along, panels, split
+    from seqlab.evidence.figures.series import Palette, add_along, panels, split
 
     figure = panels(list(COST_METRICS))
+    palette = Palette()
     for col, name in enumerate(COST_METRICS, start=1):
-        found = split(hypothesis, runs, name, along=LENGTH, widen=True)
+        found = split(hypothesis, runs, name, along=LENGTH, widen=True, palette=palette)
         add_along(figure, found, name, LENGTH, geometric=True, col=col)
     figure.update_xaxes(type="log")
     figure.update_yaxes(type="log")
@@ -77,16 +78,19 @@ def tbptt_horizon(
     """C8: the normalized score against the dependency distance (``task.distance``) with each
     truncation length k2 (``strategy.k2``) marked, and peak memory against ``task.length``,
     per group."""
-    from seqlab.evidence.figures.series import add_along, add_marks, panels, split
+    from seqlab.evidence.figures.series import Palette, add_along, add_marks, panels, split
 
     distance = "task.distance"
     figure = panels([f"{record.NORMALIZED_SCORE} vs {distance}", f"{record.PEAK_MEMORY_MB} vs {LENGTH}"])
-    found = split(hypothesis, runs, record.NORMALIZED_SCORE, along=distance, widen=True)
+    palette = Palette()
+    found = split(hypothesis, runs, record.NORMALIZED_SCORE, along=distance, widen=True,
+                  palette=palette)
     add_along(figure, found, record.NORMALIZED_SCORE, distance, col=1)
     if not isinstance(found, str):
         for line in found:
             add_marks(figure, line.runs, "strategy.k2", "k2", col=1)
-    memory = split(hypothesis, runs, record.PEAK_MEMORY_MB, along=LENGTH, widen=True)
+    memory = split(hypothesis, runs, record.PEAK_MEMORY_MB, along=LENGTH, widen=True,
+                   palette=palette)
     add_along(figure, memory, record.PEAK_MEMORY_MB, LENGTH, geometric=True, col=2)
     figure.update_xaxes(type="log", row=1, col=2)
     return figure
