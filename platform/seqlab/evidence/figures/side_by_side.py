@@ -4,7 +4,7 @@ One row per group and stratum (a model on a task), over every length of its runs
 parameter count, the median step time, the share of runs that diverged, the seed spread of
 the final normalized score and the memory horizon. Every value is a recorded metric
 (docs/metrics.md); the horizon is the ``horizon`` kind's rule
-(:func:`seqlab.evidence.horizon.horizons`).
+(:func:`seqlab.evidence.statistics.horizons`).
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def _row(line: Series) -> list[str]:
     import numpy as np
 
     from seqlab.evidence.figures.along import LENGTH
-    from seqlab.evidence.horizon import horizons
     from seqlab.evidence.selection import metric, numbers, param
+    from seqlab.evidence.statistics import horizons
 
     def values(name: str) -> Any:
         column = metric(name)
