@@ -67,7 +67,7 @@ def draw(
     :param hypothesis: the hypothesis.
     :param runs: the suite's runs (one row per run, ``params.*``, ``metrics.*``, ``run_id``).
     :param kinds: the registered kinds (for the generic figure).
-    :param artifacts: reads the runs' artifacts (gradient flow, state trace).
+    :param artifacts: reads the runs' artifacts (gradient flow, state trace, profiles).
     :returns: a plotly figure, or ``None`` when the kind is not registered.
     """
     name = getattr(hypothesis, "figure", None)
