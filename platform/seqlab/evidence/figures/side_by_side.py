@@ -69,7 +69,9 @@ def _row(line: Series) -> list[str]:
 
     def values(name: str) -> Any:
         column = metric(name)
-        return line.runs[column].to_numpy(dtype=float) if column in line.runs else np.array([])
+        if column not in line.runs:
+            return np.full(len(line.runs), np.nan)
+        return line.runs[column].to_numpy(dtype=float)
 
     parameters, step_time = values(record.PARAMETERS), values(record.STEP_TIME)
     diverged = values(record.DIVERGED)
@@ -77,11 +79,11 @@ def _row(line: Series) -> list[str]:
     score = values(record.NORMALIZED_SCORE)
     lengths = (numbers(line.runs[param(LENGTH)]) if param(LENGTH) in line.runs
                else np.zeros(len(line.runs)))
-    solved = np.isfinite(score)
-    settings = np.unique(lengths[solved & np.isfinite(lengths)])
-    spreads = [np.std(score[solved & (lengths == x)], ddof=1) for x in settings
-               if np.count_nonzero(solved & (lengths == x)) > 1]
-    means = np.array([score[solved & (lengths == x)].mean() for x in settings])
+    scored = np.isfinite(score)
+    settings = np.unique(lengths[scored & np.isfinite(lengths)])
+    spreads = [np.std(score[scored & (lengths == x)], ddof=1) for x in settings
+               if np.count_nonzero(scored & (lengths == x)) > 1]
+    means = np.array([score[scored & (lengths == x)].mean() for x in settings])
     horizon = (horizons(settings, means, HORIZON_THRESHOLD, higher=True)
                if param(LENGTH) in line.runs and len(settings) else None)
     return [
