@@ -40,7 +40,8 @@ GOOD = {"claim": "C6", "statement": "lstm beats rnn", "kind": "compare", "metric
                           "statement, statistic, than, where, within)"),
         ({"figure": "gradient"}, "evidence[0] (C6): figure='gradient': unknown figure (known: "
                                  "gradient_flow, score_vs_length, cost_vs_length, tbptt_horizon, "
-                                 "context_split, gate_variants, lr_sensitivity)"),
+                                 "context_split, gate_variants, lr_sensitivity, "
+                                 "position_accuracy, side_by_side)"),
         ({"metric": None}, "evidence[0] (C6): metric=None: Input should be a valid string"),
         ({"than": 0.5}, "evidence[0] (C6): give exactly one of b (a group) and than (a value)"),
         ({"min_effect": -1}, "evidence[0] (C6): min_effect=-1: Input should be greater than or "

@@ -15,7 +15,6 @@ from seqlab import hookimpl
 from seqlab.evidence.hypotheses import HorizonHypothesis
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
     from seqlab.evidence.estimate import Estimate, Resampling
@@ -28,14 +27,6 @@ def register_hypothesis_kinds(register: RegisterHypothesisKind) -> None:
     register("horizon", HorizonHypothesis, estimate_horizon, figure_horizon)
 
 
-def horizons(xs: np.ndarray, means: np.ndarray, threshold: float, higher: bool) -> np.ndarray:
-    """The largest ``xs`` whose mean passes ``threshold``, 0 if none (``means``: ``(k, ...)``)."""
-    import numpy as np
-
-    passes = means >= threshold if higher else means <= threshold
-    return np.where(passes, xs.reshape(-1, *([1] * (means.ndim - 1))), 0.0).max(axis=0)
-
-
 def estimate_horizon(
     hypothesis: HorizonHypothesis, runs: pd.DataFrame, resampling: Resampling
 ) -> Estimate:
@@ -45,6 +36,7 @@ def estimate_horizon(
     from seqlab.evidence import statistics
     from seqlab.evidence.estimate import Estimate, Region
     from seqlab.evidence.selection import cells_along, metric, seeds_reason, select
+    from seqlab.evidence.statistics import horizons
 
     selection = select(runs, hypothesis, exclude=[hypothesis.along])
     if selection.reason:

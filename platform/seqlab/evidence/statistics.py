@@ -90,6 +90,13 @@ def slope_weights(lengths: np.ndarray) -> np.ndarray:
     return centred / np.sum(centred**2)
 
 
+def horizons(xs: np.ndarray, means: np.ndarray, threshold: float, higher: bool) -> np.ndarray:
+    """The ``horizon`` kind's rule: the largest ``xs`` whose mean passes ``threshold``
+    (``>=`` when ``higher``, else ``<=``), 0 if none (``means``: ``(k, ...)``, one row per x)."""
+    passes = means >= threshold if higher else means <= threshold
+    return np.where(passes, xs.reshape(-1, *([1] * (means.ndim - 1))), 0.0).max(axis=0)
+
+
 @dataclass(frozen=True)
 class LinearForm:
     """An estimate written as a weighted sum of cell means, for small-sample corrections.

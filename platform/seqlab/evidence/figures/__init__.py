@@ -39,6 +39,11 @@ FIGURES: dict[str, tuple[str, str]] = {
     "gate_variants": ("gates", "normalized score against task.length per variant, and the cell "
                       "state's RMS along the sequence (C11)"),
     "lr_sensitivity": ("along", "the metric against trainer.lr per group (C12)"),
+    "position_accuracy": ("position", "validation accuracy against the position per group, "
+                          "the mean over seeds in a band from the lowest to the highest (C7)"),
+    "side_by_side": ("side_by_side", "a table per group: parameters, median step time, "
+                     "diverged runs, seed spread (std) of the normalized score, memory horizon "
+                     "(C6)"),
 }
 """Each named figure: the module of this package that draws it (its function has the figure's
 name), and what it shows."""
@@ -62,7 +67,7 @@ def draw(
     :param hypothesis: the hypothesis.
     :param runs: the suite's runs (one row per run, ``params.*``, ``metrics.*``, ``run_id``).
     :param kinds: the registered kinds (for the generic figure).
-    :param artifacts: reads the runs' artifacts (gradient flow, state trace).
+    :param artifacts: reads the runs' artifacts (gradient flow, state trace, profiles).
     :returns: a plotly figure, or ``None`` when the kind is not registered.
     """
     name = getattr(hypothesis, "figure", None)

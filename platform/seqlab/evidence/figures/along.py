@@ -74,11 +74,12 @@ def cost_vs_length(
 ) -> Any:
     """C3, C8, C12: parameters, step time and memory growth against ``task.length``, log-log,
     per group (one line stays flat: the weights are reused at every step)."""
-    from seqlab.evidence.figures.series import add_along, panels, split
+    from seqlab.evidence.figures.series import Palette, add_along, panels, split
 
     figure = panels(list(COST_METRICS))
+    palette = Palette()
     for col, name in enumerate(COST_METRICS, start=1):
-        found = split(hypothesis, runs, name, along=LENGTH, widen=True)
+        found = split(hypothesis, runs, name, along=LENGTH, widen=True, palette=palette)
         add_along(figure, found, name, LENGTH, geometric=True, col=col)
     figure.update_xaxes(type="log")
     figure.update_yaxes(type="log")

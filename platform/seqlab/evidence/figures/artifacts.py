@@ -1,4 +1,5 @@
-"""The runs' by-position artifacts a claim's figure draws (gradient flow, state trace).
+"""The runs' by-position artifacts a claim's figure draws (gradient flow, state trace, the
+task's profiles).
 
 Read through an MLflow client on the report's store, each artifact once per report.
 """
@@ -61,3 +62,16 @@ class ArtifactReader:
         if found is None or not found.values or len(found.values[-1]) != len(found.positions):
             return None
         return found.positions, found.values[-1]
+
+    def last_profile(self, run_id: str, name: str) -> list[float] | None:
+        """A run's profile ``name`` (``accuracy_by_position``) at its last validation, from its
+        :data:`~seqlab.store.record.PROFILES_ARTIFACT` (index k: the task's k-th position or
+        distance; nulls as NaN), or ``None`` when it has none."""
+        from seqlab.store import record
+
+        content = self.json(run_id, record.PROFILES_ARTIFACT)
+        try:
+            rows = content["profiles"][name]
+            return [float("nan") if v is None else float(v) for v in rows[-1]]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None

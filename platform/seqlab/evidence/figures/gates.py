@@ -21,13 +21,15 @@ def gate_variants(hypothesis: Hypothesis, runs: pd.DataFrame, artifacts: Artifac
 
     from seqlab.evidence.figures.along import LENGTH
     from seqlab.evidence.figures.gradient_flow import by_position_curve
-    from seqlab.evidence.figures.series import add_along, note, panels, split
+    from seqlab.evidence.figures.series import Palette, add_along, note, panels, split
 
     score = record.NORMALIZED_SCORE
     figure = panels([f"{score} vs {LENGTH}", "cell state RMS along the sequence"])
-    add_along(figure, split(hypothesis, runs, score, along=LENGTH, widen=True), score, LENGTH)
+    palette = Palette()
+    add_along(figure, split(hypothesis, runs, score, along=LENGTH, widen=True, palette=palette),
+              score, LENGTH)
     figure.update_xaxes(type="log", row=1, col=1)
-    found = split(hypothesis, runs)
+    found = split(hypothesis, runs, palette=palette)
     drawn = 0
     for line in [] if isinstance(found, str) else found:
         curve = by_position_curve(line, artifacts, record.STATE_TRACE_ARTIFACT, "rms", "cell")

@@ -2,10 +2,14 @@
 
 plotly's own PNG export (kaleido) drives a Chrome browser and is not a seqlab dependency;
 matplotlib is (through MLflow). So each plotly figure is redrawn with matplotlib's Agg canvas:
-its panels (one per x axis, in order), scatter traces (lines, markers), boxes, bars and
-histograms, log axes, axis and panel titles, vertical and horizontal lines and annotations.
-A trace of another type is named in the figure as not drawn. The figure itself is defined
-once, in plotly, by the module that draws it.
+its panels (one per x axis, in order), scatter traces (lines, markers, filled bands), boxes,
+bars and histograms, tables, log axes, axis and panel titles, vertical and horizontal lines
+and annotations. A trace of another type is named in the figure as not drawn. The figure
+itself is defined once, in plotly, by the module that draws it.
+
+What plotly does by itself is done here: log axes labelled with plain numbers (under a decade,
+a few round values rather than the decades), and a legend below the panels whose labels wrap
+to the figure's width.
 """
 
 from __future__ import annotations
@@ -16,11 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure as MatplotlibFigure
 
     from seqlab.evidence.report import EvidenceReport
 
 WIDTH_IN, HEIGHT_IN, DPI = 11.0, 4.8, 110
 """The PNG's size: inches and dots per inch."""
+LEGEND_FONT = 8
+LEGEND_CHARS = 150
+"""The legend's font size (points), and how many of its characters fit across the figure."""
+TABLE_LINE_IN = 0.25
+"""The height of a line of a table's text, in inches."""
 
 
 def _text(value: Any) -> str:
@@ -36,12 +46,21 @@ def _axis_name(ref: str, letter: str) -> str:
 
 def write_png(figure: Any, path: Path) -> None:
     """Draw a plotly figure with matplotlib and save it as a PNG at ``path``."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    render(figure).savefig(path)
+
+
+def render(figure: Any) -> MatplotlibFigure:
+    """A plotly figure redrawn as a matplotlib figure (on the Agg canvas, ready to save)."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from plotly.colors import qualitative
 
     layout = figure.layout
+    tables = [trace for trace in figure.data if trace.type == "table"]
+    if tables:
+        return _render_tables(figure, tables)
     refs = sorted({trace.xaxis or "x" for trace in figure.data} | {
         "x" + key.removeprefix("xaxis") for key in layout.to_plotly_json() if key.startswith("xaxis")
     }, key=lambda ref: (layout[_axis_name(ref, "x")].domain or (0, 1))[0])
@@ -59,7 +78,9 @@ def write_png(figure: Any, path: Path) -> None:
             x, y = np.asarray(trace.x, dtype=float), np.asarray(trace.y, dtype=float)
             mode = trace.mode or "lines+markers"
             alpha = trace.opacity if trace.opacity is not None else 1.0
-            if "lines" in mode:
+            if trace.fill == "toself":  # a band: the polygon its points trace
+                ax.fill(x, y, color=color, alpha=alpha, linewidth=0, label=label)
+            elif "lines" in mode:
                 ax.plot(x, y, color=color, alpha=alpha, marker="o" if "markers" in mode else None,
                         markersize=4, label=label)
             elif "markers" in mode:
@@ -79,6 +100,8 @@ def write_png(figure: Any, path: Path) -> None:
         _style_axes(ax, layout, ref)
     _draw_shapes(layout, axes)
     _draw_annotations(layout, axes, canvas)
+    for ax in axes.values():  # once the limits are final
+        _log_ticks(ax)
     if layout.title and layout.title.text:
         canvas.suptitle(_text(layout.title.text))
     if skipped:
@@ -86,10 +109,60 @@ def write_png(figure: Any, path: Path) -> None:
     handles = {label: handle for ax in axes.values()
                for handle, label in zip(*ax.get_legend_handles_labels())}
     if handles:
-        canvas.legend(list(handles.values()), list(handles), loc="outside lower center",
-                      ncols=min(3, len(handles)), fontsize=8, frameon=False)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    canvas.savefig(path)
+        columns = _legend_columns(list(handles))
+        width = LEGEND_CHARS // columns - 6  # the marker and the gap beside each label
+        canvas.legend(list(handles.values()), [_wrap(label, width) for label in handles],
+                      loc="outside lower center", ncols=columns, fontsize=LEGEND_FONT,
+                      frameon=False)
+    return canvas
+
+
+def _legend_columns(labels: list[str]) -> int:
+    """How many columns the legend has: up to 3, fewer when the longest label needs the room."""
+    longest = max(len(label) for label in labels)
+    return max(1, min(3, len(labels), LEGEND_CHARS // (longest + 6)))
+
+
+def _wrap(label: str, width: int) -> str:
+    """A legend label wrapped at spaces to lines of at most ``width`` characters."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width, break_on_hyphens=False)) or label
+
+
+def _render_tables(figure: Any, tables: list[Any]) -> MatplotlibFigure:
+    """A figure of plotly tables, one below the other, with its title: a line of text is
+    :data:`TABLE_LINE_IN` high, the header's lines wrapped."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    drawn = []
+    for table in tables:
+        header = [_wrap(_text(value), 24) for value in table.header.values or ()]
+        drawn.append((header, _cells(table), 1 + max((h.count("\n") for h in header), default=0)))
+    lines = [header_lines + len(rows) + 1 for _, rows, header_lines in drawn]
+    canvas = Figure(figsize=(WIDTH_IN, 0.5 + TABLE_LINE_IN * sum(lines)), dpi=DPI,
+                    layout="constrained")
+    FigureCanvasAgg(canvas)
+    places = canvas.subplots(len(tables), 1, squeeze=False, height_ratios=lines)[:, 0]
+    for ax, (header, rows, header_lines), height in zip(places, drawn, lines):
+        ax.axis("off")
+        table = ax.table(cellText=rows or None, colLabels=header or None, loc="upper center",
+                         cellLoc="left")
+        table.auto_set_font_size(False)
+        table.set_fontsize(8)
+        table.auto_set_column_width(list(range(len(header))))
+        for (row, _), cell in table.get_celld().items():
+            cell.set_height((header_lines if row == 0 else 1) / height)
+    if figure.layout.title and figure.layout.title.text:
+        canvas.suptitle(_text(figure.layout.title.text), fontsize=10)
+    return canvas
+
+
+def _cells(table: Any) -> list[list[str]]:
+    """A plotly table's cells as rows of text (plotly holds them as columns)."""
+    columns = [[_text(value) for value in column] for column in table.cells.values or ()]
+    return [list(row) for row in zip(*columns)]
 
 
 def figure_names(report: EvidenceReport) -> list[str]:
@@ -120,7 +193,9 @@ def write_figures(report: EvidenceReport, folder: Path) -> list[Path]:
 
 
 def _color(trace: Any) -> str | None:
-    """The trace's colour when it sets one (line, else marker)."""
+    """The trace's colour when it sets one (a band's fill, else line, else marker)."""
+    if getattr(trace, "fill", None) == "toself" and isinstance(trace.fillcolor, str):
+        return str(trace.fillcolor)
     line = getattr(trace, "line", None)
     marker = getattr(trace, "marker", None)
     for part in (line, marker):
@@ -159,19 +234,59 @@ def _draw_boxes(ax: Axes, traces: list[tuple[Any, str, str | None]]) -> None:
 
 def _style_axes(ax: Axes, layout: Any, ref: str) -> None:
     """Log scales and axis titles of the plotly axes ``ref`` (``x2``) and its y axis."""
-    from matplotlib.ticker import LogFormatter
-
     y_ref = "y" + ref[1:]
     for letter, name in (("x", _axis_name(ref, "x")), ("y", _axis_name(y_ref, "y"))):
         axis = layout[name]
         if axis.type == "log":
             (ax.set_xscale if letter == "x" else ax.set_yscale)("log")
-            ticks = ax.xaxis if letter == "x" else ax.yaxis
-            ticks.set_major_formatter(LogFormatter())  # 50, 100, 0.001: plain numbers
-            ticks.set_minor_formatter(LogFormatter(minor_thresholds=(2, 0.5)))
         if axis.title and axis.title.text:
             (ax.set_xlabel if letter == "x" else ax.set_ylabel)(_text(axis.title.text))
     ax.grid(alpha=0.3)
+
+
+def _log_ticks(ax: Axes) -> None:
+    """Readable ticks on the log axes of ``ax``, in plain numbers (20,000, 0.003).
+
+    Over a decade or more, the decades are labelled, and 2 and 5 times them when the axis
+    spans at most two decades (3 and 4 would crowd: 200, 300, 400); under a decade, where a
+    decade may not even be in sight, the multiples 1-9 of its power of ten in sight (4, 5, 6,
+    7, 8) when 2 to 6 are, else a few round values.
+    """
+    import math
+
+    from matplotlib.ticker import (
+        FixedLocator,
+        FuncFormatter,
+        LogLocator,
+        MaxNLocator,
+        NullFormatter,
+    )
+
+    plain = FuncFormatter(lambda value, _: _plain_number(value))
+    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        if axis.get_scale() != "log":
+            continue
+        low, high = sorted(limits)
+        decades = math.log10(high / low) if low > 0 else math.inf
+        if decades < 1:
+            every = LogLocator(subs=[float(k) for k in range(1, 10)]).tick_values(low, high)
+            sighted = [float(tick) for tick in every if low <= tick <= high]
+            axis.set_major_locator(FixedLocator(sighted) if 2 <= len(sighted) <= 6
+                                   else MaxNLocator(nbins=4, min_n_ticks=2))
+            axis.set_minor_locator(LogLocator(subs="auto"))
+        else:
+            axis.set_major_locator(LogLocator())
+            axis.set_minor_locator(LogLocator(subs=(2.0, 5.0) if decades <= 2 else "auto"))
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(plain if 1 <= decades <= 2 else NullFormatter())
+
+
+def _plain_number(value: float) -> str:
+    """A tick value as people write it: 20,000, 300, 0.05 (powers of ten beyond 10^6 and below
+    10^-4 as 1e+07, 1e-05)."""
+    if value == 0 or 1e-4 <= abs(value) < 1e7:
+        return f"{value:,.7g}" if abs(value) >= 1 else f"{value:.6g}"
+    return f"{value:.3g}"
 
 
 def _draw_shapes(layout: Any, axes: dict[str, Axes]) -> None:

@@ -26,22 +26,43 @@ class Series:
     runs: pd.DataFrame
 
 
+class Palette:
+    """Colours by series label, handed out in order of first use: the panels of one figure
+    share a palette, so a series has the same colour in each panel even where a panel lacks
+    another series (a run without that panel's metric)."""
+
+    def __init__(self) -> None:
+        self._colors: dict[str, str] = {}
+
+    def color(self, label: str) -> str:
+        """The colour of the series ``label``: plotly's qualitative palette, in turn."""
+        from plotly.colors import qualitative
+
+        if label not in self._colors:
+            self._colors[label] = qualitative.Plotly[len(self._colors) % len(qualitative.Plotly)]
+        return self._colors[label]
+
+
 def split(
     hypothesis: Hypothesis,
     runs: pd.DataFrame,
     metric_name: str | None = None,
     along: str | None = None,
     widen: bool = False,
+    palette: Palette | None = None,
 ) -> list[Series] | str:
     """The hypothesis' runs that have ``metric_name`` (default: its metric), one series per
     group and stratum, or the reason there are none.
 
+    A series' label names its group's filter and the strata params whose values differ among
+    the group's series; a param only some of them have, at one value (``model.cell`` of the
+    LSTM's runs beside the GRU's), says nothing the others do not and is left out.
+
     :param along: the x axis' param: left out of the strata (and of the series' labels).
     :param widen: also draw the settings of ``along`` that ``where`` leaves out (a hypothesis
         judged at ``task.distance: 20`` is drawn against every distance).
+    :param palette: the figure's colours, shared by its panels (default: a new one).
     """
-    from plotly.colors import qualitative
-
     from seqlab.messages import plot_text
     from seqlab.evidence.selection import label, param, select
 
@@ -54,17 +75,33 @@ def split(
         return selection.reason
     if not probe.groups():
         return "the hypothesis has no groups of runs to draw"
-    palette = qualitative.Plotly
+    palette = palette or Palette()
     out: list[Series] = []
     for name, wanted in probe.groups().items():
         for values, part in _parts(selection.groups[name], list(wanted)):
             # strata that only follow the filter's values (a model's own params) say nothing
             keys = [k for k in selection.strata if k != along and k not in wanted
                     and part[param(k)].nunique(dropna=False) > 1]
-            for more, line in _parts(part, keys):
-                text = plot_text(f"{name}: {label(values + more, list(wanted) + keys)}")
-                out.append(Series(text, palette[len(out) % len(palette)], line))
+            lines = _parts(part, keys)
+            shown = _shown(part, keys, [more for more, _ in lines])
+            for more, line in lines:
+                kept = [(k, v) for k, v in zip(keys, more) if k in shown]
+                text = plot_text(f"{name}: " + label(
+                    values + tuple(v for _, v in kept), list(wanted) + [k for k, _ in kept]))
+                out.append(Series(text, palette.color(text), line))
     return out
+
+
+def _shown(part: pd.DataFrame, keys: list[str], settings: list[tuple[str, ...]]) -> list[str]:
+    """The strata params a group's series labels name: those with more than one value among
+    its runs (missing values aside), unless leaving the others out would give two series the
+    same label."""
+    from seqlab.evidence.selection import param
+
+    shown = [k for k in keys if part[param(k)].nunique(dropna=True) > 1]
+    index = [keys.index(k) for k in shown]
+    distinct = {tuple(setting[i] for i in index) for setting in settings}
+    return shown if len(distinct) == len(settings) else keys
 
 
 def _parts(frame: pd.DataFrame, keys: list[str]) -> list[tuple[tuple[str, ...], pd.DataFrame]]:
