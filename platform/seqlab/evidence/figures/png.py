@@ -31,6 +31,9 @@ LEGEND_CHARS = 150
 """The legend's font size (points), and how many of its characters fit across the figure."""
 TABLE_LINE_IN = 0.25
 """The height of a line of a table's text, in inches."""
+FLAT_SPAN = 1.05
+"""A log axis spanning less than this factor shows one value: it is widened to a factor 2 each
+side of it, so the value sits mid-panel between labelled ticks."""
 
 
 def _text(value: Any) -> str:
@@ -263,10 +266,15 @@ def _log_ticks(ax: Axes) -> None:
     )
 
     plain = FuncFormatter(lambda value, _: _plain_number(value))
-    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+    for axis, limits, set_limits in ((ax.xaxis, ax.get_xlim(), ax.set_xlim),
+                                     (ax.yaxis, ax.get_ylim(), ax.set_ylim)):
         if axis.get_scale() != "log":
             continue
         low, high = sorted(limits)
+        if 0 < low and high < FLAT_SPAN * low:  # one value (a flat line): a factor 2 each side
+            middle = math.sqrt(low * high)
+            low, high = middle / 2, middle * 2
+            set_limits(low, high)
         decades = math.log10(high / low) if low > 0 else math.inf
         if decades < 1:
             every = LogLocator(subs=[float(k) for k in range(1, 10)]).tick_values(low, high)
