@@ -102,6 +102,10 @@ def _insert(folder: Path, rows: dict[str, list[tuple]]) -> None:
         "latest_metrics": "key, value, timestamp, step, is_nan, run_uuid",
     }
     with sqlite3.connect(folder / "mlflow.db") as database:
+        # a bulk load, not a store in use: no syncs, and index pages kept in memory (1 GB at most),
+        # else the run-keyed indexes' random inserts thrash the disk on a multi-GB store
+        database.execute("PRAGMA synchronous=OFF")
+        database.execute("PRAGMA cache_size=-1000000")
         for table, values in rows.items():
             if values:
                 marks = ", ".join("?" * len(values[0]))

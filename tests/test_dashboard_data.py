@@ -456,3 +456,40 @@ def test_a_history_reads_nan_and_infinity_as_mlflows_client_does(store: str) -> 
         assert read["step"].tolist() == [m.step for m in reference]
         np.testing.assert_array_equal(read["value"].to_numpy(), [m.value for m in reference])
     assert np.isnan(history["value"]).sum() == 1
+
+
+@pytest.mark.parametrize("asked", [2, 12])
+def test_histories_of_a_few_or_all_runs_equal_mlflows_client(store: str, asked: int) -> None:
+    """Both ways the fast read takes on SQLite (the run index for a few of the store's runs,
+    the metric's primary-key range for most) give each run's history as MLflow's client does:
+    the last value of a step logged twice, NaN where MLflow flags it, runs without it left out."""
+    import math
+    import time
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    from seqlab_dashboard import data
+
+    client = MlflowClient(store)
+    experiment = client.create_experiment("many runs")
+    run_ids = [client.create_run(experiment).info.run_id for _ in range(12)]
+    now = int(time.time() * 1000)
+    for number, run_id in enumerate(run_ids[:-1]):
+        points = [Metric(record.TRAIN_LOSS, number + 1 / (s + 1), now + s, s) for s in range(30)]
+        points += [Metric(record.TRAIN_LOSS, -1.0 * number, now + 100, 5), Metric(record.TRAIN_LOSS, math.nan, now, 31)]
+        points += [Metric("val/loss", 7.0, now + s, s) for s in range(30)]
+        client.log_batch(run_id, metrics=points)
+    for run_id in run_ids:
+        client.set_terminated(run_id)
+    data._stores.pop(store, None)
+    wanted = run_ids[-asked:]
+    history = data.open_store(store).histories(wanted, record.TRAIN_LOSS)
+    assert sorted(set(history["run_id"])) == sorted(wanted[:-1])  # the last run logged no train/loss
+    for run_id in wanted[:-1]:
+        read = history[history["run_id"] == run_id]
+        reference = {}
+        for m in sorted(client.get_metric_history(run_id, record.TRAIN_LOSS), key=lambda m: (m.step, m.timestamp)):
+            reference[m.step] = m.value
+        assert read["step"].tolist() == list(reference)
+        np.testing.assert_array_equal(read["value"].to_numpy(), list(reference.values()))

@@ -8,7 +8,7 @@ x grid before they are averaged, so members logged at different steps still comb
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -53,6 +53,21 @@ def in_natural_order(groups: Iterable[tuple[Any, Item]]) -> list[tuple[Any, Item
     return sorted(groups, key=lambda pair: natural_key(pair[0]))
 
 
+def map_unique(values: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
+    """``values.map(function)``, calling ``function`` once per distinct value (missing ones
+    included): a param has a handful of values over 100,000 runs.
+
+    :returns: an object Series on ``values``' index.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    mapped = np.empty(len(distinct), dtype=object)
+    mapped[:] = [function(v) for v in distinct]
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def group_labels(runs: pd.DataFrame, by: Sequence[str], for_figures: bool = True) -> pd.Series:
     """One readable group label per run (index: the runs' ``run_id``), e.g. ``lstm · length=50``.
 
@@ -76,9 +91,9 @@ def group_labels(runs: pd.DataFrame, by: Sequence[str], for_figures: bool = True
         values = runs[column] if column in runs else pd.Series(None, index=runs.index)
         short = column.split(".", 1)[-1].rsplit(".", 1)[-1]
         numeric = pd.api.types.is_numeric_dtype(values)
-        parts.append(
-            values.map(lambda v, s=short, n=numeric: text(f"{s}=—" if _missing(v) else (f"{s}={_fmt(v)}" if n else v)))
-        )
+        parts.append(map_unique(
+            values, lambda v, s=short, n=numeric: text(f"{s}=—" if _missing(v) else (f"{s}={_fmt(v)}" if n else v))
+        ))
     label = parts[0].astype(str)
     for part in parts[1:]:
         label = label + " · " + part.astype(str)

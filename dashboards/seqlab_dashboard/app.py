@@ -60,6 +60,17 @@ function(format, figureIds) {
 """
 
 
+def warm_up() -> None:
+    """Import and load now what the first figure needs, not on a visitor's first request:
+    scipy's filters and statistics (bands, smoothing) and plotly's figure template (a JSON file
+    read and parsed once per process)."""
+    import plotly.io
+    import scipy.signal  # noqa: F401
+    import scipy.stats  # noqa: F401
+
+    plotly.io.templates["plotly_white"]
+
+
 def create_app() -> Dash:
     """Build the dashboard: one page per registered view, over the default MLflow store.
 
@@ -75,8 +86,7 @@ def create_app() -> Dash:
     from seqlab.registry.views import collect_panels
 
     open_store().runs()  # read the store now, so the first visitor does not wait for it
-    import scipy.signal  # noqa: F401  (the bands and smoothing need it: imported now, not on a
-    import scipy.stats  # noqa: F401  visitor's first request)
+    warm_up()
 
     app = Dash(
         __name__,

@@ -288,7 +288,7 @@ class RunStore:
     ) -> pd.DataFrame:
         """The history of ``metric`` for each of ``run_ids`` (runs without it are left out).
 
-        Histories missing from the cache are read in bulk (one query per 500 runs on SQL
+        Histories missing from the cache are read in bulk (one query per 10,000 runs on SQL
         stores, parallel per-run reads elsewhere); those of ended runs stay cached.
 
         :param max_points: downsample each run to at most this many points with :func:`downsample`
@@ -316,7 +316,7 @@ class RunStore:
                     found[run_id] = cached[1]
             if not missing and self._last_histories[0] == key:
                 return self._last_histories[1]
-        read = self._read_histories(missing, metric)
+        read = self._read_histories(missing, metric, len(runs))
         found.update(read)
         with self._lock:
             for run_id, history in read.items():
@@ -337,14 +337,16 @@ class RunStore:
             self._last_histories = (key, frame)
         return frame
 
-    def _read_histories(self, run_ids: list[str], metric: str) -> dict[str, tuple[np.ndarray, ...]]:
+    def _read_histories(
+        self, run_ids: list[str], metric: str, runs_in_store: int,
+    ) -> dict[str, tuple[np.ndarray, ...]]:
         """``(steps, seconds, values)`` per run: every run in ``run_ids`` gets an entry."""
         if not run_ids:
             return {}
         import pandas as pd
 
         client = self.client()
-        points = _fall_back_on_error(_read_histories_sql, client, run_ids, metric)
+        points = _fall_back_on_error(_read_histories_sql, client, run_ids, metric, runs_in_store)
         if points is None:
             rows = []
             with ThreadPoolExecutor(max_workers=8) as pool:
@@ -477,11 +479,32 @@ def _fall_back_on_error(read: Callable[..., Result | None], *args: Any) -> Resul
 POINT_COLUMNS = ["run_id", "step", "timestamp", "value"]
 RUN_KEY_STEP_INDEX = "index_metrics_run_uuid_key_step"
 """MLflow's index of metric points by run, key and step (SQL stores)."""
+HISTORY_QUERY_RUNS = 10_000
+"""Runs per history query (one query for a view's runs: SQLite takes 32,766 parameters since 3.32)."""
+RUN_INDEX_SHARE = 0.25
+"""On SQLite, read the points through the (run, key, step) index when fewer than this share of
+the store's runs are asked for; else scan the metric's points in MLflow's primary key."""
 
 
-def _read_histories_sql(client: MlflowClient, run_ids: list[str], metric: str) -> pd.DataFrame | None:
+def _read_histories_sql(
+    client: MlflowClient, run_ids: list[str], metric: str, runs_in_store: int = 0,
+) -> pd.DataFrame | None:
     """Columns :data:`POINT_COLUMNS` of ``metric`` for ``run_ids`` from a SQL store's tables,
-    one column query per 500 runs; ``None`` when the store is not a SQL store."""
+    one query per :data:`HISTORY_QUERY_RUNS` runs; ``None`` when the store is not a SQL store.
+
+    Which index reads the points matters on SQLite, and its planner cannot tell: MLflow never
+    runs ``ANALYZE`` and the dashboard opens stores read-only, so without statistics SQLite always
+    picks MLflow's primary key (metric key first, covering), reading every run's points of the
+    metric. That is the fastest read when most runs are asked for (one sequential pass), and
+    60x too many rows for 200 runs of 10,000. So when fewer than :data:`RUN_INDEX_SHARE` of
+    ``runs_in_store`` are asked for, the query names the (run, key, step) index
+    (``INDEXED BY``, written into the SQL text: SQLAlchemy's ``with_hint`` renders nothing on
+    SQLite). Other databases keep statistics and choose for themselves.
+
+    :param runs_in_store: how many runs the store holds (0: unknown, the planner chooses).
+    """
+    import sqlite3
+
     import pandas as pd
     from mlflow.store.tracking.dbmodels.models import SqlMetric
 
@@ -490,15 +513,23 @@ def _read_histories_sql(client: MlflowClient, run_ids: list[str], metric: str) -
         return None
     parts = []
     with store.ManagedSessionMaker() as session:
-        for start in range(0, len(run_ids), 500):
-            query = session.query(
-                SqlMetric.run_uuid, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value,
-                SqlMetric.is_nan,
-            ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(run_ids[start : start + 500]))
-            # SQLite would scan every run's points of this metric through the primary key; the
-            # (run, key, step) index reads only the runs asked for (60x fewer rows at 10,000 runs)
-            query = query.with_hint(SqlMetric, f"INDEXED BY {RUN_KEY_STEP_INDEX}", "sqlite")
-            part = _fetch(session, query, [*POINT_COLUMNS, "is_nan"])
+        sqlite = session.bind.dialect.name == "sqlite"
+        size = HISTORY_QUERY_RUNS if not sqlite or sqlite3.sqlite_version_info >= (3, 32) else 500
+        by_run = sqlite and len(run_ids) < RUN_INDEX_SHARE * runs_in_store
+        for start in range(0, len(run_ids), size):
+            chunk = run_ids[start : start + size]
+            if by_run:
+                marks = ", ".join("?" * len(chunk))
+                part = _fetch_sql(session, (
+                    "SELECT run_uuid, step, timestamp, value, is_nan "
+                    f"FROM metrics INDEXED BY {RUN_KEY_STEP_INDEX} WHERE run_uuid IN ({marks}) AND key = ?"
+                ), (*chunk, metric), [*POINT_COLUMNS, "is_nan"])
+            else:
+                query = session.query(
+                    SqlMetric.run_uuid, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value,
+                    SqlMetric.is_nan,
+                ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(chunk))
+                part = _fetch(session, query, [*POINT_COLUMNS, "is_nan"])
             # MLflow's tables keep a NaN as 0 with is_nan set: read it back as NaN, as its client does
             part.loc[part.pop("is_nan").astype(bool), "value"] = float("nan")
             parts.append(part)
@@ -548,16 +579,21 @@ def _fetch(session: Any, query: Any, columns: list[str]) -> pd.DataFrame:
     SQLAlchemy's result rows cost microseconds each; plain DB-API tuples make reading 10,000
     runs' params, tags and metrics several times faster.
     """
-    import pandas as pd
-
     connection = session.connection()
     compiled = query.statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
     if compiled.positional:
         params = tuple(params[name] for name in compiled.positiontup)
-    cursor = connection.connection.cursor()
+    return _fetch_sql(session, str(compiled), params, columns)
+
+
+def _fetch_sql(session: Any, sql: str, params: Any, columns: list[str]) -> pd.DataFrame:
+    """Run ``sql`` with ``params`` on the session's raw database cursor; its rows as a DataFrame."""
+    import pandas as pd
+
+    cursor = session.connection().connection.cursor()
     try:
-        cursor.execute(str(compiled), params)
+        cursor.execute(sql, params)
         return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
     finally:
         cursor.close()

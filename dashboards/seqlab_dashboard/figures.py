@@ -15,6 +15,7 @@ from seqlab_dashboard import ids
 from seqlab_dashboard.analysis import in_natural_order, natural_key
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     import plotly.graph_objects as go
     from dash.development.base_component import Component
@@ -150,6 +151,18 @@ def noted(figure: go.Figure, note: str) -> go.Figure:
 
 MIN_INTERVAL_N = 3
 """Groups with fewer runs get no 95% interval: from 2 seeds its t quantile (12.7) fills the plot."""
+
+
+def rows_by_label(labels: np.ndarray) -> dict[Any, np.ndarray]:
+    """The row positions of each label in ``labels``, labels in order of first appearance and
+    positions in their original order (what ``dict(tuple(frame.groupby(...)))`` gives, as arrays)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, names = pd.factorize(labels)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    return {names[i]: order[bounds[i]:bounds[i + 1]] for i in range(len(names))}
 
 
 def honest_band(table: pd.DataFrame, band_name: str, nonnegative: bool) -> tuple[pd.DataFrame, str]:
@@ -365,9 +378,14 @@ def curve_figure(
     member_count = members["run_id"].nunique()
     many = member_count > MEMBER_LIMIT
     per_member = max(MEMBER_POINTS // max(member_count, 1), 10)
-    by_group = dict(tuple(members.groupby("group", sort=False))) if show_members else {}
+    # plain arrays split by group once: a pandas groupby and column lookups per group cost
+    # seconds at hundreds of groups (pandas' Arrow-backed strings copy on every take)
+    group_columns = {c: groups[c].to_numpy() for c in ("x", "center", "lower", "upper", "n")}
+    member_columns = {c: members[c].to_numpy() for c in ("run_id", "x", "value")} if show_members else {}
+    by_group = rows_by_label(members["group"].to_numpy()) if show_members else {}
     traces: list[dict[str, Any]] = []  # plain dicts, built unvalidated: hundreds of groups stay fast
-    for group, rows in in_natural_order(groups.groupby("group", sort=False)):
+    for group, where in in_natural_order(rows_by_label(groups["group"].to_numpy()).items()):
+        rows = {c: values[where] for c, values in group_columns.items()}
         color, n = colors[group], int(rows["n"].max())
         if band_name != "none" and n > 1 and not (band_name == "ci95" and n < MIN_INTERVAL_N):
             traces.append(dict(
@@ -377,21 +395,22 @@ def curve_figure(
                 hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} band",
             ))
         if group in by_group:
-            lines = by_group[group]
-            grid = np.unique(lines["x"].to_numpy())
+            lines = {c: values[by_group[group]] for c, values in member_columns.items()}
+            grid = np.unique(lines["x"])
             if len(grid) > per_member:
-                lines = lines[lines["x"].isin(grid[spread(len(grid), per_member)])]
-            ids = lines["run_id"].to_numpy()
+                kept = np.isin(lines["x"], grid[spread(len(grid), per_member)])
+                lines = {c: values[kept] for c, values in lines.items()}
+            ids = lines["run_id"]
             breaks = np.flatnonzero(ids[1:] != ids[:-1]) + 1
             traces.append(dict(
                 type="scattergl" if many else "scatter",
-                x=np.insert(lines["x"].to_numpy(dtype=np.float32), breaks, np.nan),
-                y=np.insert(lines["value"].to_numpy(dtype=np.float32), breaks, np.nan),
+                x=np.insert(lines["x"].astype(np.float32), breaks, np.nan),
+                y=np.insert(lines["value"].astype(np.float32), breaks, np.nan),
                 mode="lines", line={"color": translucent(color, 0.35), "width": 1},
                 hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} members",
             ))
         traces.append(dict(
-            type="scatter", x=rows["x"].to_numpy(), y=rows["center"].to_numpy(), mode="lines",
+            type="scatter", x=rows["x"], y=rows["center"], mode="lines",
             line={"color": color, "width": 2.6}, name=f"{group} (n={n})", legendgroup=group,
             customdata=np.stack([rows["lower"], rows["upper"], rows["n"]], axis=-1),
             hovertemplate="%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}] n=%{customdata[2]}<extra>"

@@ -103,7 +103,7 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     from seqlab.messages import display_text
-    from seqlab_dashboard.analysis import group_labels
+    from seqlab_dashboard.analysis import group_labels, map_unique
     from seqlab_dashboard.controls import default_grouping
 
     shown = runs[[c for c in runs.columns if not c.startswith("tags.")]].copy()
@@ -113,7 +113,7 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
     shown["config"] = group_labels(runs, [param_column(k) for k in keys if param_column(k) in runs],
                                    for_figures=False).to_numpy()
     for column in [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]:
-        shown[column] = shown[column].map(lambda v: v if not isinstance(v, str) else display_text(v))
+        shown[column] = map_unique(shown[column], lambda v: v if not isinstance(v, str) else display_text(v))
     return shown
 
 
