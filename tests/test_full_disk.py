@@ -107,6 +107,7 @@ def store_rows(disk: Path, sql: str) -> list[tuple]:
         connection.close()
 
 
+@pytest.mark.fault
 def test_a_run_on_a_disk_that_fills_up_keeps_its_values_and_is_closed_as_disk_full(
     tmp_path: Path, full_disk_env: dict[str, str]
 ) -> None:
@@ -151,6 +152,7 @@ def test_a_run_on_a_disk_that_fills_up_keeps_its_values_and_is_closed_as_disk_fu
         assert sorted(steps) == list(range(2, 21, 2)), "every mean loss measured, each once"
 
 
+@pytest.mark.fault
 def test_a_sweep_on_a_disk_that_fills_up_says_so_and_the_next_sweep_closes_its_runs_as_disk_full(
     tmp_path: Path, full_disk_env: dict[str, str]
 ) -> None:
