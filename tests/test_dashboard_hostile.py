@@ -297,4 +297,8 @@ def test_corrupted_data_renders_every_view(
             notes = " ".join(note.get("text", "") for figure in figures
                              for note in figure.get("layout", {}).get("annotations", []))
             assert f"Skipped unreadable artifacts of run victim ({corrupt.artifact})" in notes, notes
+            if corrupt.artifact == record.GRADIENT_FLOW_ARTIFACT:  # nor offered in the heatmap
+                choices = [option["value"] for output in response.get_json()["response"].values()
+                           for option in output.get("options", [])]
+                assert f"run:{run_ids[0]}" in choices and f"run:{run_ids[-1]}" not in choices, choices
     assert http.get("/").status_code == 200
