@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import yaml
@@ -14,16 +15,82 @@ BOMB = "\n".join(
     + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(8)]
 )
 
-CONFIGS = {
-    "code tag": (b'a: !!python/object/apply:os.system ["echo pwned"]\n', "could not determine a constructor"),
-    "unclosed list": (b"model: [lstm\n", "not valid YAML: expected ',' or ']'"),
-    "duplicate key": (b"seed: 1\nseed: 2\n", "key 'seed' appears twice (line 2)"),
-    "recursive alias": (b"a: &a [*a]\n", "recursive"),
-    "alias bomb": (BOMB.encode() + b"\n", "alias bomb"),
-    "not utf-8": (b"\xff\xfe model: lstm\n", "not UTF-8 text"),
-    "empty": (b"", "the file is empty"),
-    "a list": (b"- model\n", "expected a mapping of run settings"),
+class Bad(NamedTuple):
+    """A bad input and a text its one-line error must hold.
+
+    :param args: the command's arguments after ``seqlab run`` (or ``seqlab sweep``); ``FILE``
+        stands for the file written from ``content``.
+    :param expected: texts the error line holds.
+    :param content: the bytes of the config or suite file, if the case has one.
+    """
+
+    args: list[str]
+    expected: tuple[str, ...]
+    content: bytes | None = None
+
+
+def config(content: bytes, *expected: str) -> Bad:
+    """A ``--config`` file with ``content``."""
+    return Bad(["--config", "FILE"], expected, content)
+
+
+def overrides(*args: str, expected: tuple[str, ...] | str) -> Bad:
+    """Dotted overrides on the command line."""
+    return Bad(list(args), (expected,) if isinstance(expected, str) else expected)
+
+
+BAD_RUN_INPUTS = {
+    # --config files (issue #13, item 4)
+    "config code tag": config(b'a: !!python/object/apply:os.system ["echo pwned"]\n', "could not determine a constructor"),
+    "config unclosed list": config(b"model: [lstm\n", "not valid YAML: expected ',' or ']'"),
+    "config duplicate key": config(b"seed: 1\nseed: 2\n", "key 'seed' appears twice (line 2)"),
+    "config recursive alias": config(b"a: &a [*a]\n", "recursive"),
+    "config alias bomb": config(BOMB.encode() + b"\n", "alias bomb"),
+    "config not utf-8": config(b"\xff\xfe model: lstm\n", "not UTF-8 text"),
+    "config empty": config(b"", "the file is empty"),
+    "config a list": config(b"- model\n", "expected a mapping of run settings"),
+    "config tab indentation": config(b"model:\n\t- lstm\n", "not valid YAML: found character '\\t'"),
+    "config wrong type inside": config(b"model: {name: lstm, hidden_size: [8]}\n", "model.hidden_size=[8]: Input should be a valid integer"),
+    "config /dev/null": Bad(["--config", "/dev/null"], ("the file is empty",)),
+    "config missing file": Bad(["--config", "nope.yaml"], ("--config nope.yaml: cannot read it",)),
+    "config a folder": Bad(["--config", "."], ("cannot read it: Is a directory",)),
+    # names and keys
+    "unknown model": overrides("model=lsmt", expected="model=lsmt: unknown model 'lsmt'; did you mean 'lstm'?"),
+    "unknown task": overrides("task=nope", expected="task=nope: unknown task 'nope' (known: adding"),
+    "unknown strategy": overrides("strategy=nope", expected="strategy=nope: unknown strategy 'nope' (known: bidirectional"),
+    "unknown model key": overrides("model.hiden_size=2", expected="unknown key model.hiden_size; did you mean 'hidden_size'?"),
+    "unknown key, no near name": overrides("model.widht=3", expected=("unknown key model.widht (allowed: ", "hidden_size")),
+    "unknown section": overrides("trainr.max_steps=3", expected="unknown key trainr; did you mean 'trainer'?"),
+    "empty key": overrides("=lstm", expected="unknown key (allowed: model, seed, strategy, task, trainer)"),
+    "not key=value": overrides("hidden_size", expected="override 'hidden_size' is not of the form key=value"),
+    "a section given a value": overrides("trainer=5", expected="trainer=5: Input should be a valid dictionary"),
+    "incompatible combination": overrides("model=window", "strategy=tbptt", expected="model window carries no state"),
+    # values out of type or range (item 4, item 7, item 10)
+    "hidden_size not a number": overrides("model.hidden_size=abc", expected="model.hidden_size='abc': Input should be a valid integer"),
+    "hidden_size zero": overrides("model.hidden_size=0", expected="model.hidden_size=0: Input should be greater than or equal to 1"),
+    "task.length not a number": overrides("task.length=abc", expected="task.length='abc': Input should be a valid integer"),
+    "task.length too short": overrides("task.length=1", expected="task.length=1: Input should be greater than or equal to 2"),
+    "negative lr": overrides("trainer.lr=-1", expected="trainer.lr=-1: Input should be greater than 0"),
+    "lr nan": overrides("trainer.lr=nan", expected="trainer.lr='nan': not a number"),
+    "grad_clip inf": overrides("trainer.grad_clip=inf", expected="not a number"),
+    "negative seed": overrides("seed=-2", expected="seed=-2: Input should be greater than or equal to 0"),
+    "fractional seed": overrides("seed=1.5", expected="seed=1.5: Input should be a valid integer, got a number with a fractional part"),
+    "max_steps zero": overrides("trainer.max_steps=0", expected="trainer.max_steps=0: Input should be greater than or equal to 1"),
+    "batch_size zero": overrides("trainer.batch_size=0", expected="trainer.batch_size=0: Input should be greater than or equal to 1"),
+    "log_every 1e24": overrides("trainer.log_every=1e24", expected="trainer.log_every="),
+    "log_every huge": overrides("trainer.log_every=1000000000", expected="less than or equal to 100000000"),
+    "val_size huge": overrides("trainer.val_size=1000000000", expected="less than or equal to 100000"),
+    "100 KB number": overrides("model.hidden_size=" + "9" * 100_000, expected="(100020 characters)"),
+    "100 KB name": overrides("model=" + "x" * 100_000, expected="characters)"),
+    # what the machine cannot do (item 7, item 10)
+    "oversized model": overrides(
+        "model.hidden_size=8192", "model.num_layers=16", "trainer.batch_size=65536", "task.length=100000",
+        expected=("this run needs at least", "8,322,613,248 parameters", "GiB this machine has available")),
+    "accelerator unknown": overrides("trainer.accelerator=tpu", expected="trainer.accelerator='tpu': Input should be 'auto', 'cpu'"),
+    "accelerator cuda without a GPU": overrides("trainer.accelerator=cuda", expected="CUDA is not available here"),
+    "accelerator mps off a Mac": overrides("trainer.accelerator=mps", expected="MPS is not available here"),
 }
+"""Every bad input to ``seqlab run`` issue #13 counts: one line on stderr, exit 2, no store."""
 
 
 def one_line_error(result) -> str:  # noqa: ANN001 - a CompletedProcess
@@ -34,39 +101,35 @@ def one_line_error(result) -> str:  # noqa: ANN001 - a CompletedProcess
     return line
 
 
-@pytest.mark.parametrize("case", sorted(CONFIGS))
-def test_malformed_config_files_are_one_line(case: str, tmp_path: Path) -> None:
-    content, expected = CONFIGS[case]
-    config = tmp_path / "run.yaml"
-    config.write_bytes(content)
-    line = one_line_error(run_seqlab("run", "--config", str(config), cwd=tmp_path, timeout=60))
-    assert expected in line and "run.yaml" in line
-    assert not (tmp_path / "mlruns").exists()
+def run_in(folder: Path, command: str, case: Bad, *more: str) -> str:
+    """Run ``seqlab command`` on a case in ``folder`` (the case's file written there first);
+    its one-line error, checked to hold the expected texts."""
+    if case.content is not None:
+        (folder / f"{command}.yaml").write_bytes(case.content)
+    args = [f"{command}.yaml" if arg == "FILE" else arg for arg in case.args]
+    line = one_line_error(run_seqlab(command, *args, *more, cwd=folder))
+    for expected in case.expected:
+        assert expected in line, line
+    assert len(line) < 700, f"{len(line)} characters"
+    return line
+
+
+@pytest.fixture
+def no_store_yet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder whose default store (``./mlruns``) does not exist, and no other store named."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path
+
+
+@pytest.mark.parametrize("case", list(BAD_RUN_INPUTS))
+def test_bad_run_input(case: str, no_store_yet: Path) -> None:
+    """One line on stderr, exit 2, and nothing recorded: no store is even created."""
+    bad = BAD_RUN_INPUTS[case]
+    if case == "accelerator cuda without a GPU" and __import__("torch").cuda.is_available():
+        pytest.skip("this machine has a GPU: trainer.accelerator=cuda is valid here")
+    line = run_in(no_store_yet, "run", bad)
     assert "pwned" not in line
-
-
-def test_dev_null_config_is_refused(tmp_path: Path) -> None:
-    line = one_line_error(run_seqlab("run", "--config", "/dev/null", cwd=tmp_path))
-    assert "the file is empty" in line
-
-
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        (["trainer.log_every=1e24"], "trainer.log_every="),
-        (["trainer.log_every=1000000000"], "less than or equal to 100000000"),
-        (["trainer.val_size=1000000000"], "less than or equal to 100000"),
-        (["trainer.lr=nan"], "trainer.lr='nan': not a number"),
-        (["trainer.grad_clip=inf"], "not a number"),
-        (["model.hidden_size=" + "9" * 100_000], "(100020 characters)"),
-        (["model=" + "x" * 100_000], "characters)"),
-    ],
-)
-def test_bad_overrides_are_one_short_line(args: list[str], expected: str, tmp_path: Path) -> None:
-    line = one_line_error(run_seqlab("run", *args, cwd=tmp_path))
-    assert expected in line
-    assert len(line) < 700
-    assert not (tmp_path / "mlruns").exists()
+    assert not (no_store_yet / "mlruns").exists()
 
 
 def test_a_key_given_twice_is_said_and_the_last_wins(tmp_path: Path) -> None:
@@ -80,54 +143,63 @@ def test_a_key_given_twice_is_said_and_the_last_wins(tmp_path: Path) -> None:
     assert repeated_overrides(["seed=3", "seed=3", "model=rnn"]) == {}
 
 
-def write(folder: Path, data: object) -> Path:
-    path = folder / "suite.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+def suite(data: object, *expected: str, args: tuple[str, ...] = ()) -> Bad:
+    """A suite file holding ``data`` as YAML, with more ``args`` to ``seqlab sweep``."""
+    return Bad(["FILE", *args], expected, yaml.safe_dump(data).encode())
 
 
-@pytest.mark.parametrize(
-    ("data", "expected"),
-    [
-        ({"base": {"model": "lstm"}, "grid": {"seed": [0, 1]}}, "name: missing (required)"),
-        ({"name": "s", "base": {"trainer.max_step": 5}}, "base: unknown key trainer.max_step; did you mean 'trainer.max_steps'?"),
-        ({"name": "s", "grid": {"modle": ["lstm"]}}, "grid: unknown key modle; did you mean 'model'?"),
-        ({"name": "s", "include": [{"trainer": {"lr_x": 1}}]}, "include[0]: unknown key trainer.lr_x"),
-        ({"name": "s", "sizes": {"quick": {"base": {"sead": 1}}}}, "sizes.quick.base: unknown key sead"),
-        ({"name": "s", "grid": {"model": ["lsmt", "lstmm"]}}, "none of its 2 combinations can run; the first, run 1 (model=lsmt), is invalid: model=lsmt"),
-    ],
-)
-def test_bad_suites_exit_2_in_one_line(data: dict, expected: str, tmp_path: Path) -> None:
-    path = write(tmp_path, data)
-    for args in (["sweep", str(path), "--dry-run"], ["sweep", str(path)]):
-        line = one_line_error(run_seqlab(*args, cwd=tmp_path))
-        assert expected in line
-    assert not (tmp_path / "mlruns").exists()
+def suite_file(content: bytes, *expected: str) -> Bad:
+    """A suite file of raw bytes."""
+    return Bad(["FILE"], expected, content)
 
 
-def test_suite_without_name_does_not_echo_the_document(tmp_path: Path) -> None:
-    path = write(tmp_path, {"base": {"model": "lstm", "task.length": 10}, "grid": {"seed": list(range(500))}})
-    line = one_line_error(run_seqlab("sweep", str(path), "--dry-run", cwd=tmp_path))
-    assert len(line) < 300 and "499" not in line
+MALFORMED_SUITES = {
+    # YAML (item 4, as for run configs)
+    "code tag": suite_file(b'a: !!python/object/apply:os.system ["echo pwned"]\n', "could not determine a constructor"),
+    "unclosed list": suite_file(b"name: s\ngrid: {seed: [0, 1\n", "not valid YAML: expected ',' or ']'"),
+    "duplicate key": suite_file(b"seed: 1\nseed: 2\n", "key 'seed' appears twice (line 2)"),
+    "recursive alias": suite_file(b"name: s\nbase: &a [*a]\n", "recursive"),
+    "alias bomb": suite_file(BOMB.encode() + b"\n", "alias bomb"),
+    "not utf-8": suite_file(b"\xff\xfe name: s\n", "not UTF-8 text"),
+    "empty": suite_file(b"", "the file is empty; expected a mapping of suite keys"),
+    "a list": suite_file(b"- name\n", "expected a mapping of suite keys (name, base, grid, ...), got ['name']"),
+    # the suite's own keys (item 6, item 10)
+    "no name": suite({"base": {"model": "lstm", "task.length": 10}, "grid": {"seed": list(range(500))}},
+                     "name: missing (required)"),  # and the document is not echoed (< 700 characters)
+    "bad name": suite({"name": "x y"}, "name='x y'"),
+    "unknown top-level key": suite({"name": "x", "gird": {}}, "unknown key gird; did you mean 'grid'?"),
+    "unknown key in base": suite({"name": "s", "base": {"trainer.max_step": 5}},
+                                 "base: unknown key trainer.max_step; did you mean 'trainer.max_steps'?"),
+    "unknown key in grid": suite({"name": "s", "grid": {"modle": ["lstm"]}}, "grid: unknown key modle; did you mean 'model'?"),
+    "unknown key in include": suite({"name": "s", "include": [{"trainer": {"lr_x": 1}}]}, "include[0]: unknown key trainer.lr_x"),
+    "unknown key in exclude": suite({"name": "s", "exclude": [{"modle": "lstm"}]}, "exclude[0]: unknown key modle"),
+    "unknown key in a size": suite({"name": "s", "sizes": {"quick": {"base": {"sead": 1}}}}, "sizes.quick.base: unknown key sead"),
+    "grid value not a list": suite({"name": "x", "grid": {"seed": 3}}, "grid.seed=3: Input should be a valid list"),
+    "zip lists of different lengths": suite({"name": "x", "zip": [{"seed": [1, 2], "task.length": [8]}]},
+                                            "zip group lists differ in length"),
+    "no such size": suite({"name": "dry", "base": {"task.length": 8}}, "--size full: suite 'dry' has no such size",
+                          args=("--size", "full")),
+    # what runs: nothing, or too much (item 6, item 7)
+    "no runnable combination": suite({"name": "s", "grid": {"model": ["lsmt", "lstmm"]}},
+                                     "none of its 2 combinations can run; the first, run 1 (model=lsmt), is invalid: model=lsmt"),
+    "every combination excluded": suite({"name": "s", "grid": {"seed": [0, 1]}, "exclude": [{"seed": [0, 1]}]},
+                                        "s: no combination to run: exclude removes every combination"),
+    "huge without a flag": suite({"name": "huge", "base": {"task.length": 10},
+                                  "grid": {"seed": list(range(200)), "trainer.lr": [0.001 * i for i in range(1, 101)]}},
+                                 "20,000 runs, more than 10,000", "--allow-large"),
+}
+"""Every malformed suite issue #13 counts: refused in one line, exit 2, before any store exists."""
 
 
-@pytest.mark.parametrize("case", ["duplicate key", "code tag", "alias bomb"])
-def test_malformed_suite_files_are_one_line(case: str, tmp_path: Path) -> None:
-    content, expected = CONFIGS[case]
-    path = tmp_path / "suite.yaml"
-    path.write_bytes(content)
-    line = one_line_error(run_seqlab("sweep", str(path), "--dry-run", cwd=tmp_path, timeout=60))
-    assert expected in line
-
-
-def test_a_run_that_cannot_fit_in_memory_is_refused_with_the_estimate(tmp_path: Path) -> None:
-    line = one_line_error(run_seqlab(
-        "run", "model.hidden_size=8192", "model.num_layers=16", "trainer.batch_size=65536",
-        "task.length=100000", cwd=tmp_path,
-    ))
-    assert "this run needs at least" in line and "8,322,613,248 parameters" in line and "parameters" in line
-    assert "GiB this machine has available" in line
-    assert not (tmp_path / "mlruns").exists()
+@pytest.mark.parametrize("case", list(MALFORMED_SUITES))
+def test_malformed_suite(case: str, no_store_yet: Path) -> None:
+    """Refused in one line with exit 2, by ``--dry-run`` and by the sweep itself: a sweep that
+    would run nothing never exits 0, and no store is created."""
+    bad = MALFORMED_SUITES[case]
+    for more in (("--dry-run",), ()):
+        line = run_in(no_store_yet, "sweep", bad, *more)
+        assert "pwned" not in line
+    assert not (no_store_yet / "mlruns").exists()
 
 
 def test_the_memory_bound_counts_parameters_without_allocating_them() -> None:
@@ -146,19 +218,3 @@ def test_the_memory_bound_counts_parameters_without_allocating_them() -> None:
     assert estimate.optimizer_state == real * BYTES_PER_PARAMETER
     assert estimate.training_batch == 4 * 20 * task.input_size * 4
     assert estimate.validation_set == 10 * 20 * task.input_size * 4
-
-
-@pytest.mark.skipif(
-    __import__("torch").cuda.is_available(), reason="for a machine without a CUDA GPU"
-)
-def test_cuda_without_a_gpu_creates_no_store(tmp_path: Path) -> None:
-    line = one_line_error(run_seqlab("run", "trainer.accelerator=cuda", cwd=tmp_path))
-    assert "CUDA is not available here" in line
-    assert not (tmp_path / "mlruns").exists()
-
-
-def test_a_huge_suite_needs_a_flag(tmp_path: Path) -> None:
-    path = write(tmp_path, {"name": "huge", "base": {"task.length": 10},
-                            "grid": {"seed": list(range(200)), "trainer.lr": [0.001 * i for i in range(1, 101)]}})
-    line = one_line_error(run_seqlab("sweep", str(path), "--dry-run", cwd=tmp_path))
-    assert "20,000 runs, more than 10,000" in line and "--allow-large" in line

@@ -1,4 +1,4 @@
-"""The seqlab command: listing, describing, bad input, and a light start-up."""
+"""The seqlab command: listing, describing, and a light start-up (bad input: tests/test_bad_input.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 
 from conftest import run_seqlab
 
@@ -56,28 +55,6 @@ def test_describe_unknown_name_suggests() -> None:
 def test_run_help_lists_override_form() -> None:
     out = run_seqlab("run", "--help").stdout
     assert "key=value" in out and "seqlab describe" in out
-
-
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        (["model=lsmt"], "did you mean 'lstm'?"),
-        (["task.length=abc"], "task.length='abc': Input should be a valid integer"),
-        (["task.length=1"], "task.length=1: Input should be greater than or equal to 2"),
-        (["model.hiden_size=2"], "unknown key model.hiden_size"),
-    ],
-)
-def test_bad_input_exits_2_with_one_line_and_records_nothing(store, args, expected) -> None:
-    from mlflow import MlflowClient
-
-    result = run_seqlab("run", *args)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
-    assert "Traceback" not in result.stderr
-    experiments = MlflowClient(store).search_experiments()
-    runs = MlflowClient(store).search_runs([e.experiment_id for e in experiments])
-    assert runs == []
 
 
 def test_help_and_plugins_do_not_import_heavy_libraries() -> None:

@@ -363,34 +363,6 @@ def test_a_loss_spike_survives_into_the_curves_figure(store: str) -> None:
     assert max(center.y) == 40.0 and 3217 in list(center.x)
 
 
-@pytest.mark.parametrize("broken", [b'{"positions": [0, 1], "ste', b"\x00\xff\xfe binary \x89PNG"])
-def test_an_unreadable_artifact_skips_only_its_run_and_is_named(store: str, broken: bytes) -> None:
-    import json
-
-    from mlflow import MlflowClient
-
-    from seqlab_dashboard.data import open_store
-    from seqlab_dashboard.pages.longterm import draw_longterm
-
-    client = MlflowClient(store)
-    experiment = client.create_experiment("flows")
-    good = {"positions": [0, 1], "steps": [0, 5], "norms": [[0.5, 1.0], [0.25, 1.0]]}
-    ids = {}
-    for name, content in (("fine", json.dumps(good).encode()), ("broken <b>run</b>", broken)):
-        run_id = client.create_run(experiment, run_name=name).info.run_id
-        client.log_param(run_id, "task.length", 2)
-        client.log_metric(run_id, record.NORMALIZED_SCORE, 0.5)
-        client.log_text(run_id, content.decode("latin-1"), record.GRADIENT_FLOW_ARTIFACT)
-        client.set_terminated(run_id)
-        ids[name] = run_id
-    figures, _, choices = draw_longterm([experiment], None, None, [], "std", None)
-    flow = figures[1]
-    assert any(trace.name and "(n=1)" in trace.name for trace in flow.data), "the readable run is drawn"
-    notes = " ".join(a.text for a in flow.layout.annotations)
-    assert "Skipped unreadable artifacts of run broken &lt;b&gt;run&lt;/b&gt; (gradient_flow.json)" in notes
-    assert [c["value"] for c in choices if c["value"].startswith("run:")] == [f"run:{ids['fine']}"]
-
-
 @pytest.mark.parametrize("left_open", [False, True], ids=["closed-cleanly", "wal-left-by-a-writer"])
 def test_a_wal_store_on_read_only_media_is_read(real_store: str, tmp_path: Path, left_open: bool) -> None:
     """A write-ahead-log store needs its -shm and -wal files: on a read-only mount it is opened

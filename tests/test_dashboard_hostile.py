@@ -177,3 +177,128 @@ def test_the_runs_table_shows_long_values_clipped(app_client: tuple[Any, Any]) -
     assert max(len(n) for n in notes) < DISPLAY_LIMIT + 40 and any(n.endswith("(1000000 characters)") for n in notes)
     assert page(scoped_table(open_store().runs(), 5, None), {"startRow": "x", "filterModel": {"params.note": 3},
                                                              "sortModel": [{"colId": 1}]})["rowCount"] == 8
+
+
+GOOD_FLOW = {"positions": [0, 1, 2], "steps": [0, 5], "norms": [[0.1, 0.5, 1.0], [0.2, 0.6, 1.0]]}
+GOOD_TRACE = {"positions": [0, 1, 2], "steps": [0, 5],
+              "rms": {"cell": [[0.1, 0.2, 0.3], [0.1, 0.2, 0.4]], "hidden": [[0.1, 0.1, 0.1], [0.2, 0.2, 0.2]]}}
+
+
+def artifact(name: str, content: bytes) -> Any:
+    """A corruption: the victim's artifact ``name`` replaced by ``content``."""
+    def corrupt(client: Any, run_id: str, database: Any) -> None:
+        client.log_text(run_id, content.decode("latin-1"), name)
+    corrupt.artifact = name  # type: ignore[attr-defined]
+    return corrupt
+
+
+def sql(*statements: str) -> Any:
+    """A corruption: SQL run on the store's tables, ``{run}`` standing for the victim's id."""
+    def corrupt(client: Any, run_id: str, database: Any) -> None:
+        with database:
+            for statement in statements:
+                database.execute(statement.replace("{run}", run_id))
+    return corrupt
+
+
+def metrics(*values: tuple[float, int]) -> Any:
+    """A corruption: more ``train/loss`` points ``(value, step)`` for the victim."""
+    def corrupt(client: Any, run_id: str, database: Any) -> None:
+        from mlflow.entities import Metric
+
+        from seqlab.store import record
+
+        client.log_batch(run_id, metrics=[Metric(record.TRAIN_LOSS, value, 1000, step) for value, step in values])
+    return corrupt
+
+
+def still_running(client: Any, run_id: str, database: Any) -> None:
+    """A corruption: the victim is RUNNING again, as a run whose process died leaves it."""
+    with database:
+        database.execute("UPDATE runs SET status = 'RUNNING', end_time = NULL WHERE run_uuid = ?", (run_id,))
+
+
+CORRUPTED_DATA = {
+    "gradient flow cut short": artifact("gradient_flow.json", b'{"positions": [0, 1], "ste'),
+    "gradient flow binary": artifact("gradient_flow.json", b"\x00\xff\xfe binary \x89PNG"),
+    "gradient flow empty": artifact("gradient_flow.json", b""),
+    "gradient flow rows do not match": artifact("gradient_flow.json", json.dumps(
+        {"positions": [0, 1, 2], "steps": [0, 5], "norms": [[0.1, 0.5], [0.2]]}).encode()),
+    "gradient flow not a mapping": artifact("gradient_flow.json", b"[1, 2, 3]"),
+    "gradient flow with nulls": artifact("gradient_flow.json", json.dumps(
+        {"positions": [0, 1, 2], "steps": [0, 5], "norms": [[None, 0.5, 1.0], [0.2, None, None]]}).encode()),
+    "state trace cut short": artifact("state_trace.json", b'{"positions": [0, 1], "rms": {"cell": [[0.1'),
+    "state trace binary": artifact("state_trace.json", b"\x89PNG\r\n\x1a\n\x00\x00"),
+    "non-finite losses": metrics((float("nan"), 21), (float("inf"), 22), (float("-inf"), 23)),
+    "duplicate and negative steps": metrics((0.5, 3), (0.7, 3), (0.9, -5)),
+    "no metrics": sql("DELETE FROM metrics WHERE run_uuid = '{run}'", "DELETE FROM latest_metrics WHERE run_uuid = '{run}'"),
+    "no params": sql("DELETE FROM params WHERE run_uuid = '{run}'"),
+    "text where a number is": sql("UPDATE params SET value = 'long' WHERE run_uuid = '{run}' AND key = 'task.length'",
+                                  "UPDATE params SET value = 'fast' WHERE run_uuid = '{run}' AND key = 'trainer.lr'"),
+    "left RUNNING": still_running,
+}
+"""Every corrupted-data case issue #13 counts: one run's data spoilt, as a full disk, a killed
+process or another writer leaves it; every view still draws the other runs."""
+
+
+@pytest.mark.parametrize("case", list(CORRUPTED_DATA))
+def test_corrupted_data_renders_every_view(
+    case: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, empty_store_file: Any
+) -> None:
+    """Three healthy runs and a victim whose data is spoilt: each figure view answers 200 and
+    draws, and an artifact it cannot read is named with its run."""
+    import shutil
+    import sqlite3
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param, RunTag
+
+    from seqlab.store import record
+    from seqlab_dashboard import data
+
+    shutil.copy(empty_store_file, tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("corrupted", artifact_location=(tmp_path / "artifacts").as_uri())
+    run_ids = []
+    for i, name in enumerate(["healthy 0", "healthy 1", "healthy 2", "victim"]):
+        run_id = client.create_run(experiment).info.run_id
+        finals = {record.NORMALIZED_SCORE: 0.1 * i, record.STEP_TIME: 0.01, record.SEQUENCES_PER_S: 100.0 + i,
+                  record.PARAMETERS: 1000.0, record.GRAD_NORM: 1.0, "val/loss": 1.0 / (i + 1)}
+        client.log_batch(run_id, params=[
+            Param("model", "lstm"), Param("task", "adding"), Param("strategy", "bptt"), Param("seed", str(i % 2)),
+            Param("task.length", str(8 * (1 + i % 2))), Param("trainer.lr", "0.001"),
+        ], tags=[RunTag(record.TAG_RUN_NAME, name)], metrics=[
+            *(Metric(record.TRAIN_LOSS, 1.0 / (s + 1 + i), 1000 * s, s) for s in range(20)),
+            *(Metric(key, value, 20_000, 20) for key, value in finals.items()),
+        ])
+        client.log_text(run_id, json.dumps(GOOD_FLOW), record.GRADIENT_FLOW_ARTIFACT)
+        client.log_text(run_id, json.dumps(GOOD_TRACE), record.STATE_TRACE_ARTIFACT)
+        client.set_terminated(run_id)
+        run_ids.append(run_id)
+    corrupt = CORRUPTED_DATA[case]
+    with sqlite3.connect(tmp_path / "mlflow.db") as database:
+        corrupt(client, run_ids[-1], database)
+    database.close()
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    data._stores.pop(uri, None)
+    from seqlab_dashboard.app import create_app
+
+    app = create_app()
+    http = app.server.test_client()
+    for view in FIGURE_VIEWS:
+        response = dash_post(http, app, view, {})
+        assert response.status_code == 200, (view, response.get_data(as_text=True)[:500])
+        figures = [value for output in response.get_json()["response"].values() for value in output.values()
+                   if isinstance(value, dict) and "data" in value]
+        assert any(figure["data"] for figure in figures), f"{view} draws nothing"
+        if view == "longterm" and getattr(corrupt, "artifact", "") and "nulls" not in case and "not a mapping" not in case:
+            notes = " ".join(note.get("text", "") for figure in figures
+                             for note in figure.get("layout", {}).get("annotations", []))
+            assert f"Skipped unreadable artifacts of run victim ({corrupt.artifact})" in notes, notes
+            if corrupt.artifact == record.GRADIENT_FLOW_ARTIFACT:  # nor offered in the heatmap
+                choices = [option["value"] for output in response.get_json()["response"].values()
+                           for option in output.get("options", [])]
+                assert f"run:{run_ids[0]}" in choices and f"run:{run_ids[-1]}" not in choices, choices
+    assert http.get("/").status_code == 200

@@ -111,6 +111,7 @@ def test_runs_record_to_a_remote_server(
     assert not (tmp_path / "mlruns").exists()  # nothing written to a local store
 
 
+@pytest.mark.fault
 def test_a_server_lost_mid_run_loses_nothing_and_the_run_is_closed_when_it_is_back(
     server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

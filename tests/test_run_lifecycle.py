@@ -53,6 +53,7 @@ def crashing_model_plugin() -> types.ModuleType:
     return lstm_plugin_acting_on_third_call("crashing", crash)
 
 
+@pytest.mark.fault
 def test_a_crash_ends_the_run_failed_with_the_reason(store: str) -> None:
     with registered_plugin(crashing_model_plugin()):
         registry = build_registry()
@@ -65,6 +66,7 @@ def test_a_crash_ends_the_run_failed_with_the_reason(store: str) -> None:
     assert run.data.tags["seqlab.end_reason"] == "RuntimeError: the model broke"
 
 
+@pytest.mark.fault
 def test_ctrl_c_ends_the_run_killed(store: str) -> None:
     client = MlflowClient(store)
     process = subprocess.Popen(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 import sqlalchemy
+import yaml
 
 from seqlab.store.tracking import ensure_experiment, open_client
 
@@ -34,3 +36,31 @@ def test_a_store_seqlab_opens_writes_ahead_and_commits_without_syncing(
     with sqlite3.connect(database) as reader:  # what the open connections committed is there
         status = reader.execute("SELECT status FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
     assert status == ("FINISHED",)
+
+
+@pytest.mark.fault
+def test_a_store_on_read_only_media_is_one_line_at_once(
+    tmp_path: Path, empty_store_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run or a sweep on a store that cannot be written is refused in one line, before any
+    attempt to write (MLflow's own retries took 112 s, each said, then a traceback), and
+    nothing is recorded."""
+    import shutil
+
+    from conftest import TINY_RUN, read_only_mount, run_seqlab
+
+    folder = tmp_path / "store"
+    folder.mkdir()
+    shutil.copy(empty_store_file, folder / "mlflow.db")
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(yaml.safe_dump({"name": "ro", "base": dict(item.split("=", 1) for item in TINY_RUN)}))
+    with read_only_mount(folder) as media:
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{media / 'mlflow.db'}")
+        for args, code in ((["run", *TINY_RUN, "--no-progress"], 1), (["sweep", str(suite)], 2)):
+            done = run_seqlab(*args, cwd=tmp_path)
+            assert done.returncode == code, (done.stdout, done.stderr)
+            assert "Traceback" not in done.stderr
+            [line] = done.stderr.strip().splitlines()
+            assert line.startswith("error: the store sqlite:///") and "cannot be written" in line, line
+    with sqlite3.connect(folder / "mlflow.db") as store:
+        assert store.execute("SELECT count(*) FROM runs").fetchone() == (0,)

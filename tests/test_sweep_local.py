@@ -183,6 +183,7 @@ def test_a_failing_run_does_not_stop_the_sweep(
     assert statuses == {("broken", "FAILED"): 2, ("lstm", "FINISHED"): 2}
 
 
+@pytest.mark.fault
 def test_a_worker_process_killed_by_the_system_does_not_stop_the_sweep(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -214,6 +215,7 @@ def start_sweep(suite: Path, store: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.fault
 def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(store: str, tmp_path: Path) -> None:
     suite = tmp_path / "resume.yaml"
     suite.write_text(yaml.safe_dump({
@@ -248,6 +250,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(store: str, tmp_path: Path) ->
     assert len(runs) == 8 + first["KILLED"]
 
 
+@pytest.mark.fault
 def test_sigterm_to_the_launcher_stops_in_seconds_without_a_traceback(
     store: str, tmp_path: Path
 ) -> None:
@@ -281,6 +284,7 @@ def test_sigterm_to_the_launcher_stops_in_seconds_without_a_traceback(
     assert "RUNNING" not in {run.info.status for run in runs_of(store, "term")}
 
 
+@pytest.mark.fault
 def test_runs_orphaned_by_a_sigkilled_sweep_are_closed_when_it_is_run_again(
     store: str, tmp_path: Path
 ) -> None:

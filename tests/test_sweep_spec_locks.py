@@ -7,6 +7,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import yaml
 from rich.console import Console
 
@@ -21,6 +22,7 @@ from test_sweep_local import runs_of
 TINY_BASE = dict(item.split("=", 1) for item in TINY_RUN)
 
 
+@pytest.mark.fault
 def test_a_spec_locked_by_another_process_is_skipped_and_said(store: str) -> None:
     plan = expand(Suite(name="claimed", base=TINY_BASE, grid={"seed": [0, 1]}), build_registry())
     busy = plan.runnable[0].spec.spec_hash()
@@ -39,6 +41,7 @@ def test_a_spec_locked_by_another_process_is_skipped_and_said(store: str) -> Non
         assert mine
 
 
+@pytest.mark.fault
 def test_two_sweeps_at_once_on_a_fresh_store_train_each_spec_once(tmp_path: Path) -> None:
     suite = {"name": "twice", "base": TINY_BASE, "grid": {"seed": [0, 1, 2, 3]}}
     path = tmp_path / "twice.yaml"

@@ -109,25 +109,7 @@ def test_expansion_validates_each_run_and_keeps_the_reasons() -> None:
     assert plan.runnable == [valid]
 
 
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"name": "x", "grid": {"seed": 3}}, "grid.seed=3: Input should be a valid list"),
-        ({"name": "x", "gird": {}}, r"unknown key gird; did you mean 'grid'\?"),
-        ({"name": "x y"}, "name='x y'"),
-        ({"name": "x", "zip": [{"a": [1, 2], "b": [1]}]}, "zip group lists differ in length"),
-    ],
-)
-def test_bad_suite_files_are_refused_in_one_line(
-    tmp_path: Path, data: dict, message: str
-) -> None:
-    path = write_suite(tmp_path, data)
-    with pytest.raises(SuiteError, match=message) as caught:
-        load_suite(path)
-    assert "\n" not in str(caught.value)
-
-
-def test_cli_dry_run_lists_runs_and_bad_input_exits_2(tmp_path: Path) -> None:
+def test_cli_dry_run_lists_runs_and_their_reasons(tmp_path: Path) -> None:
     path = write_suite(tmp_path, {
         "name": "dry", "base": {"task.length": 8}, "grid": {"model": ["lstm", "nope"]}
     })
@@ -137,9 +119,6 @@ def test_cli_dry_run_lists_runs_and_bad_input_exits_2(tmp_path: Path) -> None:
     assert "estimated time: " in listed.stdout
     assert "unknown model 'nope'" in listed.stdout
     assert not (tmp_path / "mlruns").exists()  # a dry run touches no store
-    bad = run_seqlab("sweep", str(path), "--size", "full", cwd=tmp_path)
-    assert bad.returncode == 2
-    assert bad.stderr.startswith("error: --size full: suite 'dry' has no such size")
 
 
 def test_there_are_built_in_suites() -> None:

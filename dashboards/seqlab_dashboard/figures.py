@@ -348,7 +348,10 @@ def length_figure(
     :param band_name: the band ``table`` holds; :param nonnegative: the metric is never
         negative (see :func:`honest_band`).
     """
-    table, note = honest_band(table, band_name, nonnegative)
+    import pandas as pd
+
+    length = pd.to_numeric(table["length"], errors="coerce")  # a run's text value is not drawn
+    table, note = honest_band(table.assign(length=length).dropna(subset=["length"]), band_name, nonnegative)
     traces: list[dict[str, Any]] = []
     for group, rows in in_natural_order(table.sort_values("length").groupby("group", sort=False)):
         traces.append(dict(

@@ -265,8 +265,11 @@ def _add_last_step_traces(
         runs = {r: records[r] for r, g in labels.items() if g == group}
         by_distance = []
         for run_id, run in runs.items():
-            length = lengths.get(run_id)
-            total = float(length) if length == length and length is not None else max(run.positions) + 1.0
+            try:
+                total = float(lengths.get(run_id))
+            except (TypeError, ValueError):  # no task.length, or a text one
+                total = float("nan")
+            total = total if total == total else max(run.positions) + 1.0
             last = run.values[-1] if run.values else [np.nan] * len(run.positions)
             by_distance.append(dict(zip((total - p for p in run.positions), last)))
         distances = sorted({d for found in by_distance for d in found})

@@ -121,9 +121,13 @@ class MlflowRecorder(pl.Callback):
         except Exception as exc:  # the store is unreachable or full: keep everything, go on
             self._last_flush = time.monotonic()
             if self.store_error is None:
+                from seqlab.store.unsent import disk_full
+
+                what = ("the disk holding the store is full" if disk_full(exc)
+                        else "the store did not take this run's values")
                 sys.stderr.write(
-                    f"seqlab: the store did not take this run's values ({clipped(str(exc), 200)});"
-                    f" they are kept and retried every {RETRY_SECONDS:.0f} s while training\n"
+                    f"seqlab: {what} ({clipped(str(exc), 200)}); this run's values are kept"
+                    f" and retried every {RETRY_SECONDS:.0f} s while training\n"
                 )
             self.store_error = exc
 

@@ -225,8 +225,18 @@ def train(
         **_plugin_tags(components),
         **(extra_tags or {}),
     }
-    recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags,
-                                                  extra_artifacts)
+    try:
+        recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags,
+                                                      extra_artifacts)
+    except tracking.RunStartError as exc:  # it exists: closed FAILED, now or by the next command
+        recorder.run_id = exc.run_id
+        what, cause = store_problem(exc.__cause__ or exc)
+        reason = f"it could not be started: {what} ({cause})"
+        close_run(recorder, RunStatus.FAILED, reason)
+        raise RunError(f"run {exc.run_id} FAILED: {reason}", exc.run_id) from exc
+    except Exception as exc:  # nothing was created
+        what, cause = store_problem(exc)
+        raise RunError(f"the run could not be recorded: {what} ({cause})") from exc
     with stop_signals.installed():
         try:
             trainer.fit(system, train_dataloaders=train_data, val_dataloaders=validation_data)
@@ -273,22 +283,32 @@ def close_run(
     except Exception as exc:
         metrics, artifacts = recorder.unsent()
         ended = f"{status}" + (f" ({reason})" if reason else "")
-        problem = clipped(f"{type(exc).__name__}: {exc}", 200)
-        full = disk_full(exc)
-        what = "the disk holding the store is full" if full else "the store did not answer"
+        what, cause = store_problem(exc)
+        problem = f"{what} ({cause})"
+        unwritten = f"{len(metrics)} unwritten values" + (
+            f" and {len(artifacts)} artifact(s)" if artifacts else "")
         try:
             path = save_unsent(tracking.tracking_uri(), run_id, metrics, artifacts, ended, problem)
         except OSError as kept:
             raise RunError(
-                f"run {run_id} ended {status} but {what} ({problem}), and its {len(metrics)} "
-                f"unwritten values could not be kept either ({clipped(str(kept), 120)})",
+                f"run {run_id} ended {status} but {problem}, and its {unwritten} could not be "
+                f"kept either ({clipped(str(kept), 120)})",
                 run_id, RunStatus.FAILED,
             ) from exc
-        raise RunError(
-            f"run {run_id} ended {status} but {what} ({problem}); its "
-            f"{len(metrics)} unwritten values are kept in {path}, and the next seqlab command "
-            f"against this store{' once the disk has room' if full else ''} writes them and "
-            "closes the run FAILED",
+        raise RunError(  # the file first: a long cause is cut short, never the file's name
+            f"run {run_id} ended {status} but {what}: its {unwritten} are kept in {path}, and the "
+            f"next seqlab command against this store{' once the disk has room' if disk_full(exc) else ''}"
+            f" writes them and closes the run FAILED ({cause})",
             run_id,
             RunStatus.FAILED,
         ) from exc
+
+
+def store_problem(error: BaseException) -> tuple[str, str]:
+    """What a store's failure to take a write means, and its cause, each in one line:
+    ``("the disk holding the store is full", "OSError: [Errno 28] ...")``, or
+    ``("the store did not answer", ...)``."""
+    from seqlab.store.unsent import disk_full
+
+    what = "the disk holding the store is full" if disk_full(error) else "the store did not answer"
+    return what, clipped(f"{type(error).__name__}: {error}", 200)

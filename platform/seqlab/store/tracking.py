@@ -7,6 +7,7 @@ remote ``mlflow server`` included.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -76,6 +77,7 @@ def open_client() -> MlflowClient:
     from seqlab.store.unsent import recover_unsent
 
     bound_store_retries()
+    _drop_reports_of_reraised_errors()
     uri = tracking_uri()
     if uri.startswith("sqlite:"):
         client = _open_sqlite_store(uri)
@@ -83,6 +85,19 @@ def open_client() -> MlflowClient:
         client = MlflowClient(tracking_uri=uri)
     recover_unsent(client, uri)
     return client
+
+
+def _reraised_error_report(log_record: logging.LogRecord) -> bool:
+    """Whether a log record is not MLflow's traceback of a database error it raises again."""
+    return not str(log_record.msg).startswith("SQLAlchemy database error. The following exception is caught")
+
+
+def _drop_reports_of_reraised_errors() -> None:
+    """Keep MLflow from printing a traceback for each database error it raises again (a full
+    disk gave one per write): seqlab says what failed, once, in one line."""
+    database_log = logging.getLogger("mlflow.store.db.utils")
+    if _reraised_error_report not in database_log.filters:
+        database_log.addFilter(_reraised_error_report)
 
 
 class StoreError(RuntimeError):
@@ -94,7 +109,8 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
     in write-ahead-log mode with commits that do not wait for the disk
     (:mod:`seqlab.store.sqlite`).
 
-    :raises StoreError: at once, when the database or its folder cannot be written.
+    :raises StoreError: at once, when the database or its folder cannot be written, or the
+        database cannot be created or opened (a full disk, a file that is not a database).
     """
     from mlflow import MlflowClient
     from sqlalchemy.engine import make_url
@@ -120,7 +136,16 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
     with held(lock_dir(uri) / "create-store", wait=True):
         if database and database != ":memory:":
             use_write_ahead_log(database)
-        return MlflowClient(tracking_uri=uri)
+        try:
+            return MlflowClient(tracking_uri=uri)  # creates or migrates the schema
+        except Exception as exc:
+            from seqlab.messages import clipped
+            from seqlab.store.unsent import disk_full
+
+            problem = "the disk holding it is full" if disk_full(exc) else "it cannot be opened"
+            raise StoreError(
+                f"the store {uri} cannot be used: {problem} ({clipped(f'{type(exc).__name__}: {exc}', 200)})"
+            ) from None
 
 
 def ensure_experiment(client: MlflowClient, name: str) -> str:
@@ -161,6 +186,8 @@ def start_run(
 
     :param artifacts: more text artifacts, by file name (a sweep's suite).
     :returns: the new run's id.
+    :raises RunStartError: when the run was created but its params or artifacts could not be
+        written (what creating it raised, when it was not, is raised as it is).
     """
     from mlflow.entities import Param
 
@@ -171,13 +198,28 @@ def start_run(
         all_tags[record.TAG_GIT_COMMIT] = commit
     run = client.create_run(experiment_id, tags=all_tags, run_name=run_name)
     run_id = run.info.run_id
-    params = [Param(key, _param_value(value)) for key, value in spec.flat().items()]
-    for start in range(0, len(params), 100):
-        client.log_batch(run_id, params=params[start : start + 100])
-    client.log_text(run_id, spec.to_yaml(), record.SPEC_ARTIFACT)
-    for name, text in (artifacts or {}).items():
-        client.log_text(run_id, text, name)
+    try:
+        params = [Param(key, _param_value(value)) for key, value in spec.flat().items()]
+        for start in range(0, len(params), 100):
+            client.log_batch(run_id, params=params[start : start + 100])
+        client.log_text(run_id, spec.to_yaml(), record.SPEC_ARTIFACT)
+        for name, text in (artifacts or {}).items():
+            client.log_text(run_id, text, name)
+    except Exception as exc:
+        raise RunStartError(run_id) from exc
     return run_id
+
+
+class RunStartError(RuntimeError):
+    """A run created in the store whose params or first artifacts could not be written (a
+    full disk): it exists, RUNNING, and must be closed. Its cause is what the store raised.
+
+    :param run_id: the run created.
+    """
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} was created but could not be started")
+        self.run_id = run_id
 
 
 def _param_value(value: Any) -> str:

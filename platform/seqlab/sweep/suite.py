@@ -281,6 +281,14 @@ def _labels(rows: list[Settings]) -> list[str]:
     return [" ".join(f"{key}={row[key]}" for key in varying if key in row) for row in rows]
 
 
+def _why_none(axes: Axes) -> str:
+    """Why axes make no combination: the first axis listing no values, or the excludes."""
+    lists = {f"grid.{key}": values for key, values in flatten(axes.grid).items()}
+    lists.update((f"zip.{key}", values) for group in axes.zip for key, values in flatten(group).items())
+    empty = [key for key, values in lists.items() if not values]
+    return f"{empty[0]} lists no values" if empty else "exclude removes every combination"
+
+
 LARGE_SUITE = 10_000
 """Past this many runs a suite is expanded only when asked (``--allow-large``)."""
 
@@ -291,10 +299,14 @@ def expand(
     """Expand a suite at ``size`` and validate every combination against the registry.
 
     :param allow_large: expand a suite of more than :data:`LARGE_SUITE` runs.
-    :raises SuiteError: for an unknown size, a suite too large to expand unasked, or one none
-        of whose combinations can run.
+    :raises SuiteError: for an unknown size, a suite too large to expand unasked, one with no
+        combination at all (an empty list, everything excluded), or one none of whose
+        combinations can run.
     """
-    rows = combinations(suite.sized(size))
+    axes = suite.sized(size)
+    rows = combinations(axes)
+    if not rows:
+        raise SuiteError(f"{suite.name}: no combination to run: {_why_none(axes)}")
     if len(rows) > LARGE_SUITE and not allow_large:
         raise SuiteError(
             f"{suite.name}: {len(rows):,} runs, more than {LARGE_SUITE:,}; validating them takes "
