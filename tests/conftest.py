@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +13,19 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def python_stop_signals() -> Iterator[None]:
+    """Each test starts with Python's own Ctrl-C and SIGTERM handling. A signal left ignored
+    by an earlier test in this process would make later in-process runs skip their handlers
+    (a sweep worker's way of leaving Ctrl-C to its launcher) and every subprocess inherit it
+    ignored: a full-suite run once saw both Ctrl-C tests of test_run_lifecycle fail that way
+    while they passed alone."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+
 
 SEQLAB = str(Path(sys.executable).with_name("seqlab"))
 """The console script installed beside this interpreter (the venv's ``seqlab``)."""
