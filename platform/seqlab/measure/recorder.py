@@ -121,10 +121,9 @@ class MlflowRecorder(pl.Callback):
         except Exception as exc:  # the store is unreachable or full: keep everything, go on
             self._last_flush = time.monotonic()
             if self.store_error is None:
-                from seqlab.store.unsent import disk_full
+                from seqlab.store.unsent import full_or
 
-                what = ("the disk holding the store is full" if disk_full(exc)
-                        else "the store did not take this run's values")
+                what = full_or(exc, "the store did not take this run's values")
                 sys.stderr.write(
                     f"seqlab: {what} ({clipped(str(exc), 200)}); this run's values are kept"
                     f" and retried every {RETRY_SECONDS:.0f} s while training\n"

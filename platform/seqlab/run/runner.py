@@ -308,7 +308,7 @@ def store_problem(error: BaseException) -> tuple[str, str]:
     """What a store's failure to take a write means, and its cause, each in one line:
     ``("the disk holding the store is full", "OSError: [Errno 28] ...")``, or
     ``("the store did not answer", ...)``."""
-    from seqlab.store.unsent import disk_full
+    from seqlab.store.unsent import full_or
 
-    what = "the disk holding the store is full" if disk_full(error) else "the store did not answer"
+    what = full_or(error, "the store did not answer")
     return what, clipped(f"{type(error).__name__}: {error}", 200)

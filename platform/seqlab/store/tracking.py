@@ -140,9 +140,9 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
             return MlflowClient(tracking_uri=uri)  # creates or migrates the schema
         except Exception as exc:
             from seqlab.messages import clipped
-            from seqlab.store.unsent import disk_full
+            from seqlab.store.unsent import full_or
 
-            problem = "the disk holding it is full" if disk_full(exc) else "it cannot be opened"
+            problem = full_or(exc, "it cannot be opened", holding="it")
             raise StoreError(
                 f"the store {uri} cannot be used: {problem} ({clipped(f'{type(exc).__name__}: {exc}', 200)})"
             ) from None

@@ -100,6 +100,12 @@ def disk_full(error: BaseException) -> bool:
     return False
 
 
+def full_or(error: BaseException, otherwise: str, holding: str = "the store") -> str:
+    """What a store's failure means, in words: ``the disk holding {holding} is full`` when
+    :func:`disk_full` says so, else ``otherwise``."""
+    return f"the disk holding {holding} is full" if disk_full(error) else otherwise
+
+
 def recover_unsent(client: MlflowClient, tracking_uri: str) -> list[str]:
     """Write the unsent values of runs of ``tracking_uri`` and close those runs FAILED.
 
