@@ -64,3 +64,17 @@ def test_a_store_on_read_only_media_is_one_line_at_once(
             assert line.startswith("error: the store sqlite:///") and "cannot be written" in line, line
     with sqlite3.connect(folder / "mlflow.db") as store:
         assert store.execute("SELECT count(*) FROM runs").fetchone() == (0,)
+
+
+def test_a_finished_command_leaves_the_store_checkpointed(store: str, tmp_path: Path) -> None:
+    """``seqlab`` ends without the interpreter's teardown, but still closes the store's
+    connections: the log is copied into the database file and removed, so the file alone
+    holds every run (what a user copying ``mlflow.db`` gets)."""
+    from conftest import TINY_RUN, run_seqlab
+
+    done = run_seqlab("run", *TINY_RUN, "--no-progress", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    database = tmp_path / "mlflow.db"
+    assert not Path(f"{database}-wal").exists()
+    with sqlite3.connect(database) as reader:
+        assert reader.execute("SELECT status FROM runs").fetchall() == [("FINISHED",)]

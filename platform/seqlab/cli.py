@@ -7,7 +7,6 @@ MLflow or Dash; each command imports what it needs when it runs.
 from __future__ import annotations
 
 import json
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
@@ -310,9 +309,16 @@ def dash(
 
 
 def main() -> None:
-    """Entry point of the ``seqlab`` console script."""
-    app(prog_name="seqlab")
+    """Entry point of the ``seqlab`` console script: run the command, then end the process
+    without the interpreter's seconds-long teardown (:mod:`seqlab.console.quick_exit`)."""
+    from seqlab.console.quick_exit import exit_now
+
+    try:
+        app(prog_name="seqlab")
+    except SystemExit as stop:
+        exit_now(stop.code)
+    exit_now(0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -16,8 +16,10 @@ committed before it (never corrupting the database: SQLite guarantees that in WA
 
 from __future__ import annotations
 
+import atexit
 import os
 import sqlite3
+import weakref
 from typing import Any
 
 _FAST_COMMIT_DATABASES: set[str] = set()
@@ -60,3 +62,28 @@ def _commit_without_sync(dbapi_connection: Any, connection_record: Any) -> None:
     for _, name, path in dbapi_connection.execute("PRAGMA database_list").fetchall():
         if name == "main" and path and os.path.realpath(path) in _FAST_COMMIT_DATABASES:
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def close_connections(client: Any) -> None:
+    """Close an MLflow client's pooled connections to its SQL store (MLflow has no public
+    call for it). The last connection to close checkpoints an SQLite store's log into the
+    database file; the next call opens new connections."""
+    client._tracking_client.store.engine.dispose()
+
+
+_CLOSED_AT_EXIT: weakref.WeakSet[Any] = weakref.WeakSet()
+"""The SQL engines of the clients passed to :func:`close_connections_at_exit`."""
+
+
+def close_connections_at_exit(client: Any) -> None:
+    """Close the client's connections when the process exits (as :func:`close_connections`),
+    also when it ends without the interpreter's teardown, which would drop them unclosed
+    (:mod:`seqlab.console.quick_exit`). MLflow shares one engine among a store's clients."""
+    _CLOSED_AT_EXIT.add(client._tracking_client.store.engine)
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close the connections of every engine still registered (runs at exit)."""
+    for engine in list(_CLOSED_AT_EXIT):
+        engine.dispose()

@@ -116,7 +116,7 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
     from sqlalchemy.engine import make_url
 
     from seqlab.store.locks import held, lock_dir
-    from seqlab.store.sqlite import use_write_ahead_log
+    from seqlab.store.sqlite import close_connections_at_exit, use_write_ahead_log
 
     database = make_url(uri).database
     if database and database != ":memory:":
@@ -137,7 +137,7 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
         if database and database != ":memory:":
             use_write_ahead_log(database)
         try:
-            return MlflowClient(tracking_uri=uri)  # creates or migrates the schema
+            client = MlflowClient(tracking_uri=uri)  # creates or migrates the schema
         except Exception as exc:
             from seqlab.messages import clipped
             from seqlab.store.unsent import full_or
@@ -146,6 +146,8 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
             raise StoreError(
                 f"the store {uri} cannot be used: {problem} ({clipped(f'{type(exc).__name__}: {exc}', 200)})"
             ) from None
+    close_connections_at_exit(client)
+    return client
 
 
 def ensure_experiment(client: MlflowClient, name: str) -> str:

@@ -10,11 +10,12 @@ fork.
 
 from __future__ import annotations
 
+from seqlab.store.sqlite import close_connections
 from seqlab.store.tracking import open_client
 
 try:
     _client = open_client()
     _client.search_experiments(max_results=1)  # MLflow opens (and caches) the store here
-    _client._tracking_client.store.engine.dispose()  # no connection may cross a fork
+    close_connections(_client)  # no connection may cross a fork
 except Exception:  # noqa: BLE001  each run then opens the store itself and reports what fails
     pass  # (an exception here would end the fork server: only ImportError is survived)
