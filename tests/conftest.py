@@ -17,11 +17,12 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def python_stop_signals() -> Iterator[None]:
-    """Each test starts with Python's own Ctrl-C and SIGTERM handling. A signal left ignored
-    by an earlier test in this process would make later in-process runs skip their handlers
-    (a sweep worker's way of leaving Ctrl-C to its launcher) and every subprocess inherit it
-    ignored: a full-suite run once saw both Ctrl-C tests of test_run_lifecycle fail that way
-    while they passed alone."""
+    """Each test starts with Python's own Ctrl-C and SIGTERM handling, however pytest was
+    started. A shell starts a background job (``make test &``, ``nohup ... &``) with SIGINT
+    ignored; the in-process runs then rightly leave Ctrl-C alone (a sweep worker's way of
+    leaving it to its launcher), and every subprocess inherits it ignored: both Ctrl-C tests of
+    test_run_lifecycle failed in a suite started that way, and passed in a terminal. (No test
+    leaves a signal changed: a hook checking both after every test found none.)"""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     yield
