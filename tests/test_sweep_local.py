@@ -430,3 +430,24 @@ def test_a_run_whose_values_wait_unsent_is_not_called_killed_outright(
     assert run.info.status == "FAILED" and run.data.metrics["train/loss"] == 0.5
     reason = run.data.tags[record.TAG_END_REASON]
     assert "disk is full" in reason and "SIGKILL" not in reason
+
+
+def test_one_command_runs_several_suites_in_turn(store: str, tmp_path: Path) -> None:
+    """``seqlab sweep A B`` runs each suite into its own experiment, starting the warm worker
+    server once; a bad suite among them is refused before any run starts."""
+    paths = []
+    for name, seeds in (("first", [0, 1]), ("second", [2])):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({"name": name, "base": TINY_BASE, "grid": {"seed": seeds}}))
+        paths.append(str(path))
+    refused = run_seqlab("sweep", *paths, str(tmp_path / "missing.yaml"), cwd=tmp_path)
+    assert refused.returncode == 2 and "missing.yaml" in refused.stderr
+    assert runs_of(store, "first") == []
+
+    done = run_seqlab("sweep", *paths, "--workers", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "sweep first" in done.stdout and "sweep second" in done.stdout
+    for name, count in (("first", 2), ("second", 1)):
+        runs = runs_of(store, name)
+        assert len(runs) == count and {run.info.status for run in runs} == {"FINISHED"}
+        assert {run.data.tags[record.TAG_SWEEP] for run in runs} == {name}

@@ -138,9 +138,11 @@ class ExecutorChoice(str, Enum):
 @app.command()
 def sweep(
     suite: Annotated[
-        str,
+        list[str],
         typer.Argument(
-            help="A built-in suite's name ('seqlab suites' lists them) or a suite YAML file."
+            help="A built-in suite's name ('seqlab suites' lists them) or a suite YAML file; "
+            "several run one after another in this command, which starts its warm worker "
+            "server once."
         ),
     ],
     size: Annotated[
@@ -181,25 +183,32 @@ def sweep(
 
     if address and executor is not ExecutorChoice.ray:
         fail(f"--address {address}: only with --executor ray")
-    try:
-        plan = expand(load_suite(resolve_suite(suite)), build_registry(), size, allow_large)
+    registry = build_registry()
+    try:  # every suite is checked before any run starts
+        plans = [expand(load_suite(resolve_suite(name)), registry, size, allow_large) for name in suite]
     except SuiteError as exc:
         fail(str(exc))
     if dry_run:
         from seqlab.run.cores import usable_cores
 
-        print_plan(plan, workers or usable_cores())
+        for plan in plans:
+            print_plan(plan, workers or usable_cores())
         return
     from seqlab.sweep.launch import SweepError, run_sweep
 
-    try:
-        report = run_sweep(
-            plan, experiment, executor.value, workers, threads, address, gpus_per_run
-        )
-    except SweepError as exc:
-        fail(str(exc))
-    print_summary(report)
-    raise typer.Exit(report.exit_code)
+    code = 0
+    for plan in plans:
+        try:
+            report = run_sweep(
+                plan, experiment, executor.value, workers, threads, address, gpus_per_run
+            )
+        except SweepError as exc:
+            fail(str(exc))
+        print_summary(report)
+        code = max(code, report.exit_code)
+        if report.stopped:
+            break
+    raise typer.Exit(code)
 
 
 @app.command()
