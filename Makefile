@@ -41,9 +41,7 @@ demo: setup
 EVIDENCE_SUITES ?= memory cost gradients architectures sensitivity bidirectional applications tbptt gates
 evidence: setup
 	@mkdir -p reports
-	@for s in $(EVIDENCE_SUITES); do \
-		$(BIN)/seqlab sweep $$s --size evidence || exit 1; \
-	done
+	$(BIN)/seqlab sweep $(EVIDENCE_SUITES) --size evidence
 	@for s in $(EVIDENCE_SUITES); do \
 		$(BIN)/seqlab evidence $$s --size evidence --html reports/$$s.html || exit 1; \
 	done
