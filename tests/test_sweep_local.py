@@ -432,9 +432,10 @@ def test_a_run_whose_values_wait_unsent_is_not_called_killed_outright(
     assert "disk is full" in reason and "SIGKILL" not in reason
 
 
-def test_one_command_runs_several_suites_in_turn(store: str, tmp_path: Path) -> None:
-    """``seqlab sweep A B`` runs each suite into its own experiment, starting the warm worker
-    server once; a bad suite among them is refused before any run starts."""
+def test_one_command_runs_several_suites_on_the_same_workers(store: str, tmp_path: Path) -> None:
+    """``seqlab sweep A B`` runs both suites' runs on one set of workers (started once), each
+    suite into its own experiment with its own summary; a bad suite among them is refused
+    before any run starts."""
     paths = []
     for name, seeds in (("first", [0, 1]), ("second", [2])):
         path = tmp_path / f"{name}.yaml"
@@ -446,7 +447,9 @@ def test_one_command_runs_several_suites_in_turn(store: str, tmp_path: Path) -> 
 
     done = run_seqlab("sweep", *paths, "--workers", "2", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "sweep first" in done.stdout and "sweep second" in done.stdout
+    assert "sweep first: experiment first" in done.stdout
+    assert "sweep second: experiment second" in done.stdout
+    assert done.stdout.count("FINISHED    #") == 3, "one status line per run, numbered in its suite"
     for name, count in (("first", 2), ("second", 1)):
         runs = runs_of(store, name)
         assert len(runs) == count and {run.info.status for run in runs} == {"FINISHED"}

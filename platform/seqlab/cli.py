@@ -141,8 +141,7 @@ def sweep(
         list[str],
         typer.Argument(
             help="A built-in suite's name ('seqlab suites' lists them) or a suite YAML file; "
-            "several run one after another in this command, which starts its warm worker "
-            "server once."
+            "several run together on the same workers, each into its own experiment."
         ),
     ],
     size: Annotated[
@@ -194,21 +193,17 @@ def sweep(
         for plan in plans:
             print_plan(plan, workers or usable_cores())
         return
-    from seqlab.sweep.launch import SweepError, run_sweep
+    from seqlab.sweep.launch import SweepError, run_sweeps
 
-    code = 0
-    for plan in plans:
-        try:
-            report = run_sweep(
-                plan, experiment, executor.value, workers, threads, address, gpus_per_run
-            )
-        except SweepError as exc:
-            fail(str(exc))
+    try:
+        reports = run_sweeps(
+            plans, experiment, executor.value, workers, threads, address, gpus_per_run
+        )
+    except SweepError as exc:
+        fail(str(exc))
+    for report in reports:
         print_summary(report)
-        code = max(code, report.exit_code)
-        if report.stopped:
-            break
-    raise typer.Exit(code)
+    raise typer.Exit(max(report.exit_code for report in reports))
 
 
 @app.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
@@ -14,7 +16,7 @@ from seqlab.sweep.worker import RunJob, RunResult
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from seqlab.sweep.suite import SweepPlan
+    from seqlab.sweep.suite import PlannedRun, SweepPlan
 
 Executor = Literal["local", "ray"]
 
@@ -63,9 +65,28 @@ def run_sweep(
     :param console: where progress and status lines go.
     :raises SweepError: for options that cannot work together.
     """
+    [report] = run_sweeps([plan], experiment, executor, workers, threads, address, gpus_per_run, console)
+    return report
+
+
+def run_sweeps(
+    plans: Sequence[SweepPlan],
+    experiment: str | None = None,
+    executor: Executor = "local",
+    workers: int | None = None,
+    threads: int | None = None,
+    address: str | None = None,
+    gpus_per_run: float = 0.0,
+    console: Console | None = None,
+) -> list[SweepReport]:
+    """Run several plans' runs together, on one set of workers: each plan's runs go to its own
+    experiment (see :func:`sweep_experiment`), and a worker freed by one plan's last runs takes
+    the next plan's. Parameters as for :func:`run_sweep`; one report per plan, in order.
+
+    :raises SweepError: for options that cannot work together.
+    """
     from seqlab.run.cores import usable_cores
     from seqlab.sweep.local import start_fork_server
-    from seqlab.sweep.suite import recorded_suite
 
     uri = tracking.tracking_uri()
     if executor == "ray" and address and uri.startswith(("sqlite:", "file:", "/")):
@@ -73,11 +94,58 @@ def run_sweep(
             f"--executor ray --address {address}: the store {uri} is local to this machine; "
             "set MLFLOW_TRACKING_URI=http://HOST:PORT of an mlflow server every node reaches"
         )
-    if executor == "local":
+    local = executor == "local"
+    if local:
         start_fork_server(uri)  # its imports overlap the store's preparation below
     workers = workers or usable_cores()
     if threads is None:
-        threads = max(1, usable_cores() // workers) if executor == "local" else 1
+        threads = max(1, usable_cores() // workers) if local else 1
+    plugins = _hand_registered_plugins()
+    prepared = [_prepare(plan, experiment, uri, threads, plugins, local, console) for plan in plans]
+    jobs: list[RunJob] = []
+    owners: list[tuple[int, int]] = []  # a job's plan and its index in that plan
+    for number, (_, _, plan_jobs) in enumerate(prepared):
+        for job in plan_jobs:
+            owners.append((number, job.index))
+            jobs.append(replace(job, index=len(jobs)))
+    results: list[list[RunResult]] = [[] for _ in plans]
+    labels = [f"{plans[number].name} {job.label}" if len(plans) > 1 else job.label
+              for job, (number, _) in zip(jobs, owners)]
+    title = f"sweep {', '.join(plan.name for plan in plans)}"
+    with SweepProgress(title, len(jobs), console) as progress:
+
+        def on_result(result: RunResult) -> None:
+            number, index = owners[result.index]
+            progress.show(result, labels[result.index], index)
+            results[number].append(replace(result, index=index))
+
+        if local:
+            from seqlab.sweep.local import run_local
+
+            stopped = run_local(jobs, workers, on_result)
+        else:
+            from seqlab.sweep.on_ray import run_on_ray
+
+            stopped = run_on_ray(jobs, address, threads, on_result, gpus_per_run)
+    return [
+        SweepReport(plan, name, already, plan_results, stopped)
+        for plan, (name, already, _), plan_results in zip(plans, prepared, results)
+    ]
+
+
+def _prepare(
+    plan: SweepPlan,
+    experiment: str | None,
+    uri: str,
+    threads: int,
+    plugins: tuple[tuple[str, str], ...],
+    local: bool,
+    console: Console | None,
+) -> tuple[str, list[PlannedRun], list[RunJob]]:
+    """A plan's experiment (made ready for concurrent runs, orphans closed), its runs already
+    FINISHED there, and the jobs of the rest."""
+    from seqlab.sweep.suite import recorded_suite
+
     name = sweep_experiment(plan, experiment)
     try:
         experiment_id = tracking.prepare_for_concurrent_runs(name)
@@ -94,9 +162,6 @@ def run_sweep(
     finished = tracking.finished_spec_hashes(experiment_id)
     runnable = plan.runnable
     already = [run for run in runnable if run.spec and run.spec.spec_hash() in finished]
-    to_run = [run for run in runnable if run not in already]
-    local = executor == "local"
-    plugins = _hand_registered_plugins()
     suite_yaml, suite_hash = recorded_suite(plan.suite) if plan.suite else ("", "")
     jobs = [
         RunJob(
@@ -115,21 +180,7 @@ def run_sweep(
             plugins=plugins,
             python_path=tuple(sys.path) if local else (),
         )
-        for run in to_run
+        for run in runnable
+        if run not in already
     ]
-    results: list[RunResult] = []
-    with SweepProgress(plan, len(jobs), console) as progress:
-
-        def on_result(result: RunResult) -> None:
-            results.append(result)
-            progress.show(result)
-
-        if local:
-            from seqlab.sweep.local import run_local
-
-            stopped = run_local(jobs, workers, on_result)
-        else:
-            from seqlab.sweep.on_ray import run_on_ray
-
-            stopped = run_on_ray(jobs, address, threads, on_result, gpus_per_run)
-    return SweepReport(plan, name, already, results, stopped)
+    return name, already, jobs

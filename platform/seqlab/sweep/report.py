@@ -108,10 +108,14 @@ def print_plan(plan: SweepPlan, workers: int, console: Console | None = None) ->
 
 
 class SweepProgress:
-    """A progress bar with ETA over the launched runs, and a status line per ended run."""
+    """A progress bar with ETA over the launched runs, and a status line per ended run.
 
-    def __init__(self, plan: SweepPlan, total: int, console: Console | None = None) -> None:
-        self.labels = {run.index: run.label for run in plan.runs}
+    :param title: the bar's description (``sweep NAME``).
+    :param total: the runs launched.
+    :param console: where to draw.
+    """
+
+    def __init__(self, title: str, total: int, console: Console | None = None) -> None:
         self.total = total
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
@@ -122,7 +126,7 @@ class SweepProgress:
             TimeRemainingColumn(),
             console=console,
         )
-        self.task = self.progress.add_task(f"sweep {plan.name}", total=total)
+        self.task = self.progress.add_task(title, total=total)
 
     def __enter__(self) -> SweepProgress:
         self.progress.start()
@@ -134,13 +138,13 @@ class SweepProgress:
     ) -> None:
         self.progress.stop()
 
-    def show(self, result: RunResult) -> None:
-        """Print the run's status line and advance the bar."""
+    def show(self, result: RunResult, label: str, index: int) -> None:
+        """Print the run's status line (its index in its plan, its label) and advance the bar."""
         status = _status(result)
         style = STATUS_STYLE.get(status, "")
         detail = _headline(result) if status in (RunStatus.FINISHED, RunStatus.DIVERGED) else result.reason or ""
         self.progress.console.print(
-            f"[{style}]{status:<11}[/{style}] #{result.index:<3} {self.labels[result.index]}"
+            f"[{style}]{status:<11}[/{style}] #{index:<3} {label}"
             f"  {result.seconds:.1f}s  {detail}",
             markup=True, highlight=False, soft_wrap=True,
         )
