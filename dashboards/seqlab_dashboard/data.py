@@ -328,11 +328,12 @@ class RunStore:
         for run_id in wanted:
             steps, seconds, values = found[run_id]
             keep = downsample(values, max_points)
-            parts.append((np.full(len(keep), run_id, dtype=object), steps[keep], seconds[keep], values[keep]))
+            parts.append((steps[keep], seconds[keep], values[keep]))
         if not parts:
             return pd.DataFrame(columns=HISTORY_COLUMNS)
-        columns = [np.concatenate(column) for column in zip(*parts)]
-        frame = pd.DataFrame(dict(zip(HISTORY_COLUMNS, columns)))
+        # run ids as Python objects: pandas' Arrow-backed strings would copy 200,000 of them
+        ids = pd.Series(np.repeat(np.array(wanted, dtype=object), [len(part[0]) for part in parts]), dtype=object)
+        frame = pd.DataFrame(dict(zip(HISTORY_COLUMNS, [ids, *(np.concatenate(column) for column in zip(*parts))])))
         with self._lock:
             self._last_histories = (key, frame)
         return frame
@@ -343,16 +344,14 @@ class RunStore:
         """``(steps, seconds, values)`` per run: every run in ``run_ids`` gets an entry."""
         if not run_ids:
             return {}
-        import pandas as pd
-
         client = self.client()
         points = _fall_back_on_error(_read_histories_sql, client, run_ids, metric, runs_in_store)
         if points is None:
             rows = []
             with ThreadPoolExecutor(max_workers=8) as pool:
                 for run_id, history in zip(run_ids, pool.map(lambda r: client.get_metric_history(r, metric), run_ids)):
-                    rows += [(run_id, m.step, m.timestamp, m.value) for m in history]
-            points = pd.DataFrame.from_records(rows, columns=POINT_COLUMNS)
+                    rows += [(run_id, m.step, m.timestamp, m.value, False) for m in history]
+            points = _points(rows)
         return _split_histories(run_ids, points)
 
     # --- artifacts ---------------------------------------------------------------------------
@@ -476,7 +475,8 @@ def _fall_back_on_error(read: Callable[..., Result | None], *args: Any) -> Resul
         return None
 
 
-POINT_COLUMNS = ["run_id", "step", "timestamp", "value"]
+POINT_FIELDS = [("run_id", "O"), ("step", "i8"), ("timestamp", "i8"), ("value", "f8"), ("is_nan", "?")]
+"""A metric point as the history readers hold it: one field per column of MLflow's ``metrics`` table."""
 RUN_KEY_STEP_INDEX = "index_metrics_run_uuid_key_step"
 """MLflow's index of metric points by run, key and step (SQL stores)."""
 HISTORY_QUERY_RUNS = 10_000
@@ -488,8 +488,8 @@ the store's runs are asked for; else scan the metric's points in MLflow's primar
 
 def _read_histories_sql(
     client: MlflowClient, run_ids: list[str], metric: str, runs_in_store: int = 0,
-) -> pd.DataFrame | None:
-    """Columns :data:`POINT_COLUMNS` of ``metric`` for ``run_ids`` from a SQL store's tables,
+) -> np.ndarray | None:
+    """The points of ``metric`` for ``run_ids`` from a SQL store's tables (:func:`_points`),
     one query per :data:`HISTORY_QUERY_RUNS` runs; ``None`` when the store is not a SQL store.
 
     Which index reads the points matters on SQLite, and its planner cannot tell: MLflow never
@@ -505,7 +505,7 @@ def _read_histories_sql(
     """
     import sqlite3
 
-    import pandas as pd
+    import numpy as np
     from mlflow.store.tracking.dbmodels.models import SqlMetric
 
     store = _sql_store(client)
@@ -520,20 +520,31 @@ def _read_histories_sql(
             chunk = run_ids[start : start + size]
             if by_run:
                 marks = ", ".join("?" * len(chunk))
-                part = _fetch_sql(session, (
+                rows = _fetch_rows(session, (
                     "SELECT run_uuid, step, timestamp, value, is_nan "
                     f"FROM metrics INDEXED BY {RUN_KEY_STEP_INDEX} WHERE run_uuid IN ({marks}) AND key = ?"
-                ), (*chunk, metric), [*POINT_COLUMNS, "is_nan"])
+                ), (*chunk, metric))
             else:
-                query = session.query(
+                rows = _fetch_rows(session, *_sql_text(session, session.query(
                     SqlMetric.run_uuid, SqlMetric.step, SqlMetric.timestamp, SqlMetric.value,
                     SqlMetric.is_nan,
-                ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(chunk))
-                part = _fetch(session, query, [*POINT_COLUMNS, "is_nan"])
-            # MLflow's tables keep a NaN as 0 with is_nan set: read it back as NaN, as its client does
-            part.loc[part.pop("is_nan").astype(bool), "value"] = float("nan")
-            parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+                ).filter(SqlMetric.key == metric, SqlMetric.run_uuid.in_(chunk))))
+            parts.append(_points(rows))
+    return np.concatenate(parts)
+
+
+def _points(rows: list[Any]) -> np.ndarray:
+    """Metric points, rows of :data:`POINT_FIELDS`' columns, as one structured array.
+
+    Typed columns straight from the rows: a DataFrame of 200,000 rows costs more to build than
+    the query takes. MLflow's tables keep a NaN as 0 with ``is_nan`` set: it is read back as
+    NaN, as MLflow's client does.
+    """
+    import numpy as np
+
+    points = np.array(rows, dtype=POINT_FIELDS)
+    points["value"][points["is_nan"]] = np.nan
+    return points
 
 
 def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFrame | None:
@@ -579,28 +590,33 @@ def _fetch(session: Any, query: Any, columns: list[str]) -> pd.DataFrame:
     SQLAlchemy's result rows cost microseconds each; plain DB-API tuples make reading 10,000
     runs' params, tags and metrics several times faster.
     """
+    import pandas as pd
+
+    return pd.DataFrame.from_records(_fetch_rows(session, *_sql_text(session, query)), columns=columns)
+
+
+def _sql_text(session: Any, query: Any) -> tuple[str, Any]:
+    """An SQLAlchemy query as the SQL text and parameters of the session's database driver."""
     connection = session.connection()
     compiled = query.statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
     if compiled.positional:
         params = tuple(params[name] for name in compiled.positiontup)
-    return _fetch_sql(session, str(compiled), params, columns)
+    return str(compiled), params
 
 
-def _fetch_sql(session: Any, sql: str, params: Any, columns: list[str]) -> pd.DataFrame:
-    """Run ``sql`` with ``params`` on the session's raw database cursor; its rows as a DataFrame."""
-    import pandas as pd
-
+def _fetch_rows(session: Any, sql: str, params: Any) -> list[Any]:
+    """Run ``sql`` with ``params`` on the session's raw database cursor; its rows (DB-API tuples)."""
     cursor = session.connection().connection.cursor()
     try:
         cursor.execute(sql, params)
-        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+        return cursor.fetchall()
     finally:
         cursor.close()
 
 
-def _split_histories(run_ids: list[str], points: pd.DataFrame) -> dict[str, tuple[np.ndarray, ...]]:
-    """Sort points (columns :data:`POINT_COLUMNS`) into per-run arrays, one value per step."""
+def _split_histories(run_ids: list[str], points: np.ndarray) -> dict[str, tuple[np.ndarray, ...]]:
+    """Sort points (:func:`_points`) into per-run arrays, one value per step."""
     import numpy as np
 
     empty = (np.array([], dtype=np.int64), np.array([]), np.array([]))
@@ -610,9 +626,7 @@ def _split_histories(run_ids: list[str], points: pd.DataFrame) -> dict[str, tupl
     import pandas as pd
 
     codes, names = pd.factorize(points["run_id"])
-    steps = points["step"].to_numpy(dtype=np.int64)
-    stamps = points["timestamp"].to_numpy(dtype=np.int64)
-    values = points["value"].to_numpy(dtype=float)
+    steps, stamps, values = points["step"], points["timestamp"], points["value"]
     order = np.lexsort((stamps, steps, codes))
     codes, steps, stamps, values = codes[order], steps[order], stamps[order], values[order]
     last_of_step = np.r_[(codes[1:] != codes[:-1]) | (steps[1:] != steps[:-1]), True]
