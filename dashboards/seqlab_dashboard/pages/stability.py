@@ -101,7 +101,7 @@ def draw_stability(
         members, groups = curves(norms, labels, kind=band_name)
         figures.append(noted(curve_figure(members, groups, "gradient norm", "training step", band_name,
                                           True, False, True, colors),
-                             pooling_note(scoped[scoped["run_id"].isin(norms["run_id"])], group)))
+                             pooling_note(scoped[scoped["run_id"].isin(norms["run_id"].unique())], group)))
     runs = final_runs(experiments, sweeps, selected)
     frame = runs.assign(group=runs["run_id"].map(labels).to_numpy())
     note = pooling_note(runs, group)
