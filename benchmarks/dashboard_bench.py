@@ -135,6 +135,7 @@ def server_side(runs_count: int, curve_runs: int) -> tuple[float, list[str]]:
 def browser_side(baseline: float, chosen: list[str]) -> None:
     """Serve the app and time headless Chromium from navigation to every figure drawn."""
     from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
     from werkzeug.serving import make_server
@@ -179,9 +180,14 @@ def browser_side(baseline: float, chosen: list[str]) -> None:
         for name, path in pages.items():
             driver.get("about:blank")
             start = time.perf_counter()
-            driver.get(base + path)
-            time.sleep(0.2)
-            WebDriverWait(driver, 300, poll_frequency=0.05).until(lambda d: d.execute_script(ready))
+            try:
+                driver.get(base + path)
+                time.sleep(0.2)
+                WebDriverWait(driver, 300, poll_frequency=0.05).until(lambda d: d.execute_script(ready))
+            except TimeoutException as exc:  # the page held the browser's thread past a limit
+                print(f"browser: {name} not drawn after {time.perf_counter() - start:.0f} s ({exc.msg.strip()})",
+                      flush=True)
+                continue
             report(f"browser: {name} loaded and drawn (Chromium)", time.perf_counter() - start, baseline, cpu=False)
     finally:
         driver.quit()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,23 @@ def empty_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "mlflow.db"
     MlflowClient(f"sqlite:///{path}").search_experiments()
     return path
+
+
+def as_sent(figure: Any) -> dict[str, Any]:
+    """A dashboard figure (a plotly figure or a plain dict) as the browser receives it: plain
+    JSON data, typed arrays decoded into lists."""
+    import json
+
+    from plotly.io.json import to_json_plotly
+
+    from seqlab_dashboard.figures import plotted_values
+
+    def decoded(value: Any) -> Any:
+        if isinstance(value, dict):
+            return list(plotted_values(value)) if "bdata" in value else {k: decoded(v) for k, v in value.items()}
+        return [decoded(v) for v in value] if isinstance(value, list) else value
+
+    return decoded(json.loads(to_json_plotly(figure)))  # type: ignore[no-any-return]
 
 
 def copy_store(source: Path, target: Path) -> None:

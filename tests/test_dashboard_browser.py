@@ -201,6 +201,25 @@ def test_each_view_draws_without_callback_errors(server: dict[str, Any], browser
     assert not server["failures"]
 
 
+def test_plain_figures_draw_their_packed_numbers_in_the_dashboards_template(
+    server: dict[str, Any], browser: Any
+) -> None:
+    """A curves figure leaves the server as a plain dict, its float arrays packed as typed
+    arrays: the browser decodes them into the lines and applies the dashboard's template."""
+    browser.get(f"{server['url']}/curves?group=model.hidden_size")
+    settled(browser)
+    graph_id = json.dumps({"name": "curves", "type": "figure"}, separators=(",", ":"))
+    drawn = browser.execute_script("""
+        const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+        return {background: plot._fullLayout.plot_bgcolor,
+                lines: plot._fullData.filter(t => (t.name || '').includes('(n='))
+                                     .map(t => Array.from(t.y).filter(v => Number.isFinite(v)).length)};
+    """, graph_id)
+    assert drawn["lines"] and all(count > 1 for count in drawn["lines"]), "the packed numbers are drawn"
+    assert drawn["background"] == "white", "plotly_white, not plotly's default template"
+    assert not server["failures"]
+
+
 def test_empty_store_is_explained(server: dict[str, Any], browser: Any) -> None:
     server["patch"].setenv("MLFLOW_TRACKING_URI", server["empty"])
     browser.get(server["url"] + "/runs")

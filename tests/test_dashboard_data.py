@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_store
+from conftest import as_sent, copy_store
 from test_dashboard_store import GRID, real_store  # noqa: F401  (a fixture)
 
 from seqlab.store import record
@@ -327,12 +327,12 @@ def test_stability_aligns_groups_by_run_id_in_natural_order(runs_store) -> None:
     runs = runs_store.runs()
     ended = runs[runs["status"].isin(["FINISHED", "FAILED"])]
     figures = draw_stability(None, None, None, ["task.length"], "std", "val/loss")
-    boxes = [t for t in figures[3].data if t.type == "box"]
-    assert [t.name for t in boxes] == ["length=4", "length=8"]  # the crashed run has no val/loss
+    boxes = [t for t in as_sent(figures[3])["data"] if t["type"] == "box"]
+    assert [t["name"] for t in boxes] == ["length=4", "length=8"]  # the crashed run has no val/loss
     for box in boxes:
-        length = int(box.name.split("=")[1])
+        length = int(box["name"].split("=")[1])
         members = ended[(ended["params.task.length"] == length)]["metrics.val/loss"].dropna()
-        assert sorted(box.y) == pytest.approx(sorted(members))
+        assert sorted(box["y"]) == pytest.approx(sorted(members))
     assert list(figures[2].layout.yaxis.categoryarray) == ["length=100", "length=8", "length=4"]
 
 
@@ -359,8 +359,8 @@ def test_a_loss_spike_survives_into_the_curves_figure(store: str) -> None:
     history = data.open_store(store).histories([run_id], record.TRAIN_LOSS)
     assert len(history) <= 1000 and history["value"].max() == 40.0
     figure, _ = draw_curves(None, None, None, [], record.TRAIN_LOSS, "step", "mean", "none", 0, [])
-    center = [t for t in figure.data if t.name == "all runs (n=1)"][0]
-    assert max(center.y) == 40.0 and 3217 in list(center.x)
+    center = [t for t in as_sent(figure)["data"] if t["name"] == "all runs (n=1)"][0]
+    assert max(center["y"]) == 40.0 and 3217 in center["x"]
 
 
 @pytest.mark.parametrize("left_open", [False, True], ids=["closed-cleanly", "wal-left-by-a-writer"])

@@ -7,7 +7,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import registered_plugin
+from conftest import as_sent, registered_plugin
 from test_dashboard_store import empty_store, real_store  # noqa: F401  (a fixture)
 
 from seqlab import hookimpl
@@ -36,7 +36,7 @@ def find(component: Any, component_id: str) -> Any:
 
 
 def trace_names(figure: Any) -> list[str]:
-    return [t.name for t in figure.data if t.name and "(n=" in t.name]
+    return [t["name"] for t in as_sent(figure)["data"] if t.get("name") and "(n=" in t["name"]]
 
 
 def test_layouts_restore_their_state_from_the_query(on_store: str) -> None:
@@ -68,7 +68,7 @@ def test_changing_the_grouping_changes_the_curves(on_store: str) -> None:
     assert sorted(trace_names(by_size)) == ["hidden_size=4 (n=5)", "hidden_size=8 (n=4)", "hidden_size=— (n=1)"]
     assert sorted(trace_names(by_length)) == ["length=100 (n=1)", "length=4 (n=4)", "length=8 (n=5)"]
     assert "still running" in note
-    assert by_length.layout.yaxis.type == "log"
+    assert as_sent(by_length)["layout"]["yaxis"]["type"] == "log"
 
 
 def test_selection_narrows_every_view(on_store: str) -> None:
@@ -83,8 +83,8 @@ def test_selection_narrows_every_view(on_store: str) -> None:
                             "mean", "se", 0, [])
     assert trace_names(figure) == ["hidden_size=8 (n=4)"]
     figures, horizons, choices = draw_longterm(None, None, prefixes, ["model.hidden_size"], "std", None)
-    score = figures[0]
-    assert [t.name for t in score.data] == ["hidden_size=8"] and list(score.data[0].x) == [4, 8]
+    score = as_sent(figures[0])
+    assert [t["name"] for t in score["data"]] == ["hidden_size=8"] and score["data"][0]["x"] == [4, 8]
     assert "group: hidden_size=8 · length=8" in [c["label"] for c in choices]
     assert figures[2].data[0].type == "heatmap"
     state = [t.name for t in figures[3].data if not t.name.endswith("band")]
@@ -119,9 +119,11 @@ def test_csv_holds_the_plotted_points(on_store: str) -> None:
     from seqlab_dashboard.pages.curves import draw_curves
 
     figure, _ = draw_curves(None, None, None, ["model.hidden_size"], "val/mse", "step", "mean", "std", 0, [])
-    rows = list(csv.DictReader(io.StringIO(figure_csv(figure.to_plotly_json()))))
-    centers = [row for row in rows if row["trace"] == "hidden_size=4 (n=5)"]
-    assert [float(r["y"]) for r in centers] == pytest.approx(list(figure.data[-1].y) if figure.data[-1].name == "hidden_size=4 (n=5)" else [float(r["y"]) for r in centers])
+    sent = as_sent(figure)
+    rows = list(csv.DictReader(io.StringIO(figure_csv(sent))))
+    drawn = [t for t in sent["data"] if "(n=" in t["name"]][-1]  # a group's center line
+    centers = [row for row in rows if row["trace"] == drawn["name"]]
+    assert centers and [float(r["y"]) for r in centers] == pytest.approx(drawn["y"])
     assert {"trace", "x", "y", "error_minus"} <= set(rows[0])
 
 

@@ -7,6 +7,7 @@ x grid before they are averaged, so members logged at different steps still comb
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -111,15 +112,27 @@ def _fmt(value: object) -> str:
 
 
 def ema(values: np.ndarray, weight: float) -> np.ndarray:
-    """Exponential moving average with TensorBoard's debiasing; ``weight`` 0 leaves values as they are."""
+    """Exponential moving average with TensorBoard's debiasing; ``weight`` 0 leaves values as they are.
+
+    :param values: one curve, or curves of one length as the rows of a matrix (each smoothed alone).
+    """
     import numpy as np
     from scipy.signal import lfilter
 
     values = np.asarray(values, dtype=float)
-    if weight <= 0 or len(values) == 0:
+    if weight <= 0 or values.size == 0:
         return values
     smoothed = lfilter([1 - weight], [1, -weight], values)
-    return smoothed / (1 - weight ** np.arange(1, len(values) + 1))
+    return smoothed / (1 - weight ** np.arange(1, values.shape[-1] + 1))
+
+
+@functools.lru_cache(maxsize=1024)
+def t_quantile(dof: int) -> float:
+    """The 97.5 % quantile of Student's t with ``dof`` degrees of freedom (a 95 % interval's
+    half-width in standard errors); remembered, since scipy takes a millisecond a call."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, dof))
 
 
 def band(values: np.ndarray, center: str = "mean", kind: str = "std") -> tuple[np.ndarray, ...]:
@@ -133,7 +146,6 @@ def band(values: np.ndarray, center: str = "mean", kind: str = "std") -> tuple[n
     import warnings
 
     import numpy as np
-    from scipy import stats
 
     values = np.atleast_2d(np.asarray(values, dtype=float))
     n = np.sum(~np.isnan(values), axis=0)
@@ -149,7 +161,8 @@ def band(values: np.ndarray, center: str = "mean", kind: str = "std") -> tuple[n
         elif kind == "se":
             half = std / np.sqrt(np.maximum(n, 1))
         elif kind == "ci95":
-            quantile = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+            dofs, where = np.unique(np.maximum(n - 1, 1), return_inverse=True)
+            quantile = np.array([t_quantile(int(dof)) for dof in dofs])[where]
             half = np.where(n > 1, quantile * std / np.sqrt(np.maximum(n, 1)), 0.0)
         else:
             half = np.zeros_like(middle)
@@ -211,8 +224,12 @@ def curves(
     codes, xs_all = codes[order], xs_all[order]
     ys_all = history["value"].to_numpy(dtype=float)[order]
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    bounds = zip(starts, np.r_[starts[1:], len(codes)])
-    runs = {names[codes[a]]: (xs_all[a:b], ema(ys_all[a:b], smoothing)) for a, b in bounds}
+    lengths = np.diff(np.r_[starts, len(codes)])
+    smoothed = np.empty_like(ys_all)
+    for length in np.unique(lengths):  # runs of one length smoothed at once, as rows of a matrix
+        at = (starts[lengths == length][:, None] + np.arange(length)).ravel()
+        smoothed[at] = ema(ys_all[at].reshape(-1, length), smoothing).ravel()
+    runs = {names[codes[a]]: (xs_all[a:a + n], smoothed[a:a + n]) for a, n in zip(starts, lengths)}
     member_parts: dict[str, list[np.ndarray]] = {"run_id": [], "group": [], "x": [], "value": []}
     group_parts: dict[str, list[np.ndarray]] = {k: [] for k in ("group", "x", *SUMMARY_COLUMNS[1:])}
     run_ids = pd.Series(list(runs))
@@ -240,9 +257,12 @@ def curves(
         member_parts["group"].append(np.full(int(present.sum()), group, dtype=object))
         member_parts["x"].append(np.tile(grid, len(curves_of))[present])
         member_parts["value"].append(values[present])
-    # one frame at the end: building one per group costs more than the arithmetic at 100+ groups
-    return (pd.DataFrame({k: np.concatenate(v) for k, v in member_parts.items()}),
-            pd.DataFrame({k: np.concatenate(v) for k, v in group_parts.items()}))
+    # one frame at the end: building one per group costs more than the arithmetic at 100+ groups;
+    # labels stay Python objects (pandas' Arrow-backed strings would copy them twice more)
+    return (pd.DataFrame({k: pd.Series(np.concatenate(v), dtype=object if k in ("run_id", "group") else None)
+                          for k, v in member_parts.items()}),
+            pd.DataFrame({k: pd.Series(np.concatenate(v), dtype=object if k == "group" else None)
+                          for k, v in group_parts.items()}))
 
 
 def solved_by_length(

@@ -1,7 +1,8 @@
 """How every dashboard figure looks and leaves: one style, a card with PNG/SVG and CSV downloads.
 
 Figures are built with plotly; this module holds what all views share (colors per group, the
-graph card, the empty-state figure, the CSV of a figure's plotted data).
+graph card, the empty-state figure, the CSV of a figure's plotted data). Figures of many traces
+leave as plain dicts (:func:`plain`): their layout built with plotly, their traces as dicts.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from seqlab_dashboard import ids
 from seqlab_dashboard.analysis import in_natural_order, natural_key
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import numpy as np
     import pandas as pd
     import plotly.graph_objects as go
     from dash.development.base_component import Component
+
+    Figure: TypeAlias = "go.Figure | dict[str, Any]"
+    """A plotly figure, or a :func:`plain` one (a dict): what a graph's ``figure`` takes."""
 
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -131,21 +137,22 @@ def shade(color: str, rank: int, count: int) -> str:
     return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
-def noted(figure: go.Figure, note: str) -> go.Figure:
+def noted(figure: Figure, note: str) -> Figure:
     """Write ``note`` (what a figure pools, what it leaves out) above the plot area, after any
-    note already there."""
+    note already there; ``figure`` is a plotly figure or a :func:`plain` one."""
     if not note:
         return figure
     import textwrap
 
-    earlier = [a for a in figure.layout.annotations if a.name == "note"]
+    layout = figure["layout"]
+    earlier = [a for a in layout.annotations if a.name == "note"]
     text = " ".join([*(a.text.replace("<br>", " ") for a in earlier), note])
-    figure.layout.annotations = [a for a in figure.layout.annotations if a.name != "note"]
     lines = textwrap.wrap(text, 110)
-    figure.add_annotation(text="<br>".join(lines), name="note", showarrow=False, x=0, y=1.0,
-                          xref="paper", yref="paper", xanchor="left", yanchor="bottom", align="left",
-                          font={"size": 11.5, "color": "#8d6e63"})
-    figure.update_layout(margin={"t": 24 + 16 * len(lines)})
+    layout.annotations = [*(a for a in layout.annotations if a.name != "note"), dict(
+        text="<br>".join(lines), name="note", showarrow=False, x=0, y=1.0, xref="paper", yref="paper",
+        xanchor="left", yanchor="bottom", align="left", font={"size": 11.5, "color": "#8d6e63"},
+    )]
+    layout.update(margin={"t": 24 + 16 * len(lines)})
     return figure
 
 
@@ -288,7 +295,7 @@ def _at(values: Sequence[Any], index: int) -> Any:
 def summary_figure(
     values: pd.DataFrame, summary: pd.DataFrame, value_title: str, colors: dict[str, str],
     log: bool = False, band_name: str = "std",
-) -> go.Figure:
+) -> dict[str, Any]:
     """Each group's center with its band as a horizontal error bar, members as faint dots.
 
     :param values: columns ``group``, ``value`` (one row per member run).
@@ -317,18 +324,56 @@ def summary_figure(
             name=f"{row.group} (n={row.n})", showlegend=False,
             hovertemplate=f"%{{x:.4g}} [{row.lower:.4g}, {row.upper:.4g}] n={row.n}<extra>{row.group}</extra>",
         ))
-    figure = unvalidated(traces)
-    figure.update_xaxes(**(log_axis(values["value"]) if log else {"type": "linear"}))
-    top_down(figure, summary["group"])
-    return noted(styled(figure, value_title, ""), note)
+    layout = styled(plain_layout(), value_title, "")
+    layout.update_xaxes(**(log_axis(values["value"]) if log else {"type": "linear"}))
+    top_down(layout, summary["group"])
+    return plain(traces, noted(layout, note))
 
 
-def unvalidated(traces: list[dict[str, Any]]) -> go.Figure:
-    """A figure of ``traces`` (plotly trace dicts) built without plotly's per-property
-    validation, which costs milliseconds a trace: a view with hundreds of groups stays fast."""
+def plain_layout() -> go.Figure:
+    """An empty plotly figure to build a :func:`plain` figure's layout on with plotly's API."""
     import plotly.graph_objects as go
 
-    return go.Figure(data=traces, _validate=False)
+    return go.Figure()
+
+
+def plain(traces: list[dict[str, Any]], layout: go.Figure) -> dict[str, Any]:
+    """The figure of ``traces`` (plotly trace dicts) with the layout of ``layout`` (a figure
+    without traces, see :func:`plain_layout`), as the plain dict Dash sends to the browser.
+
+    A ``go.Figure`` builds an object per trace even unvalidated, and copies them all again to
+    encode them: a second for a view of hundreds of groups. Here the traces stay dicts; their
+    float arrays are packed as plotly.js typed arrays (:func:`packed_floats`), other arrays
+    (counts, texts) go as JSON lists.
+    """
+    for trace in traces:
+        packed_floats(trace)
+    return {"data": traces, "layout": layout.layout}
+
+
+FLOAT_TYPES = {"float32": "f4", "float64": "f8"}
+"""plotly.js's typed-array names of the float types."""
+
+
+def packed_floats(properties: dict[str, Any]) -> None:
+    """Pack the float numpy arrays in ``properties`` (a trace dict, nested dicts included) as
+    plotly.js typed arrays (base64 of their bytes), as plotly's ``to_typed_array_spec`` packs a
+    figure's arrays. Plotly's own walk (``convert_to_base64``) costs a quarter of a millisecond
+    an array and more for every other property (a dataframe-library check on each): half a
+    second for a 180-group curves figure."""
+    import base64
+
+    import numpy as np
+
+    for key, value in properties.items():
+        if isinstance(value, dict):
+            packed_floats(value)
+        elif isinstance(value, np.ndarray) and value.dtype.name in FLOAT_TYPES and value.size:
+            spec = {"dtype": FLOAT_TYPES[value.dtype.name],
+                    "bdata": base64.b64encode(np.ascontiguousarray(value)).decode("ascii")}
+            if value.ndim > 1:
+                spec["shape"] = str(value.shape)[1:-1]
+            properties[key] = spec
 
 
 def top_down(figure: go.Figure, groups: Iterable[str]) -> None:
@@ -340,13 +385,15 @@ def top_down(figure: go.Figure, groups: Iterable[str]) -> None:
 def length_figure(
     table: pd.DataFrame, value_title: str, colors: dict[str, str], log_x: bool = False,
     log_y: bool = False, x_title: str = "task.length", band_name: str = "std",
-    nonnegative: bool = False,
-) -> go.Figure:
+    nonnegative: bool = False, layout: go.Figure | None = None,
+) -> dict[str, Any]:
     """Each group's center against a numeric param (``length``), with error bars of its band.
 
     :param table: columns ``group``, ``length``, ``n``, ``center``, ``lower``, ``upper``.
     :param band_name: the band ``table`` holds; :param nonnegative: the metric is never
         negative (see :func:`honest_band`).
+    :param layout: the layout to draw on (reference lines already added), default a new
+        :func:`plain_layout`.
     """
     import pandas as pd
 
@@ -361,16 +408,16 @@ def length_figure(
                      "arrayminus": (rows["center"] - rows["lower"]).to_numpy(), "thickness": 1.6, "width": 5},
             customdata=rows["n"].to_numpy(), hovertemplate="%{x}: %{y:.4g} n=%{customdata}<extra>" + group + "</extra>",
         ))
-    figure = unvalidated(traces)
-    figure.update_xaxes(**(log_axis(table["length"]) if log_x else {"type": "linear"}))
-    figure.update_yaxes(**(log_axis(table["center"]) if log_y else {"type": "linear"}))
-    return noted(styled(figure, x_title, value_title, "group"), note)
+    layout = styled(plain_layout() if layout is None else layout, x_title, value_title, "group")
+    layout.update_xaxes(**(log_axis(table["length"]) if log_x else {"type": "linear"}))
+    layout.update_yaxes(**(log_axis(table["center"]) if log_y else {"type": "linear"}))
+    return plain(traces, noted(layout, note))
 
 
 def curve_figure(
     members: pd.DataFrame, groups: pd.DataFrame, metric: str, x_title: str, band_name: str,
     show_members: bool, log_x: bool, log_y: bool, colors: dict[str, str],
-) -> go.Figure:
+) -> dict[str, Any]:
     """Bands, center lines and (optionally) faint member lines, in each group's color."""
     import numpy as np
 
@@ -386,7 +433,7 @@ def curve_figure(
     group_columns = {c: groups[c].to_numpy() for c in ("x", "center", "lower", "upper", "n")}
     member_columns = {c: members[c].to_numpy() for c in ("run_id", "x", "value")} if show_members else {}
     by_group = rows_by_label(members["group"].to_numpy()) if show_members else {}
-    traces: list[dict[str, Any]] = []  # plain dicts, built unvalidated: hundreds of groups stay fast
+    traces: list[dict[str, Any]] = []  # plain dicts (see plain): hundreds of groups stay fast
     for group, where in in_natural_order(rows_by_label(groups["group"].to_numpy()).items()):
         rows = {c: values[where] for c, values in group_columns.items()}
         color, n = colors[group], int(rows["n"].max())
@@ -419,7 +466,7 @@ def curve_figure(
             hovertemplate="%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}] n=%{customdata[2]}<extra>"
             + group + "</extra>",
         ))
-    figure = unvalidated(traces)
-    figure.update_xaxes(**(log_axis(groups["x"]) if log_x else {"type": "linear"}))
-    figure.update_yaxes(**(log_axis(groups["center"]) if log_y else {"type": "linear"}))
-    return noted(styled(figure, x_title, metric, "group (n runs)"), note)
+    layout = styled(plain_layout(), x_title, metric, "group (n runs)")
+    layout.update_xaxes(**(log_axis(groups["x"]) if log_x else {"type": "linear"}))
+    layout.update_yaxes(**(log_axis(groups["center"]) if log_y else {"type": "linear"}))
+    return plain(traces, noted(layout, note))

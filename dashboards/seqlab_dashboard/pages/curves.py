@@ -12,11 +12,11 @@ from seqlab_dashboard.analysis import in_natural_order
 
 if TYPE_CHECKING:
     import pandas as pd
-    import plotly.graph_objects as go
     from dash import Dash
     from dash.development.base_component import Component
 
     from seqlab.api.view import RegisterPanel
+    from seqlab_dashboard.figures import Figure
 
 VIEW = "curves"
 X_AXES = {"step": "training step", "time_s": "wall time (s)"}
@@ -102,7 +102,7 @@ def callbacks(app: Dash) -> None:
     )
     def draw(experiments: list[str], sweeps: list[str], selected: list[str], group: list[str],
              metric: str | None, x: str, center: str, band_name: str, smoothing: float,
-             options: list[str]) -> tuple[go.Figure, Any]:
+             options: list[str]) -> tuple[Figure, Any]:
         return draw_curves(experiments, sweeps, selected, group, metric, x, center, band_name,
                            smoothing, options)
 
@@ -111,7 +111,7 @@ def draw_curves(
     experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None,
     group: list[str] | None, metric: str | None, x: str, center: str, band_name: str,
     smoothing: float | None, options: list[str] | None,
-) -> tuple[go.Figure, Any]:
+) -> tuple[Figure, Any]:
     """The curves figure and a one-line summary for the given control values."""
     from seqlab_dashboard.analysis import BANDS, CENTERS, curves, group_labels
     from seqlab_dashboard.controls import choice, fraction, group_columns, in_scope, pooling_note, texts

@@ -10,11 +10,11 @@ from seqlab.store import record
 from seqlab_dashboard import ids
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
     from dash import Dash
     from dash.development.base_component import Component
 
     from seqlab.api.view import RegisterPanel
+    from seqlab_dashboard.figures import Figure
 
 VIEW = "efficiency"
 COSTS = {
@@ -82,14 +82,14 @@ def _name(metric: str) -> str:
 def draw_efficiency(
     experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None,
     group: list[str] | None, band_name: str, cost: str,
-) -> list[go.Figure]:
+) -> list[Figure]:
     """The four cost figures, the Pareto scatter and step time vs length, in layout order."""
     from seqlab_dashboard.analysis import BANDS, group_labels, pareto_front, summarize
     from seqlab_dashboard.controls import choice, final_runs, group_columns, pooling_note, scoped_runs, texts
     from seqlab_dashboard.data import metric_column, param_column
     from seqlab_dashboard.figures import (
-        MEMBER_DOTS, empty_figure, length_figure, log_axis, noted, page_colors, styled, summary_figure,
-        unvalidated,
+        MEMBER_DOTS, empty_figure, length_figure, log_axis, noted, page_colors, plain, plain_layout, styled,
+        summary_figure,
     )
 
     band_name, cost = choice(band_name, list(BANDS), "std"), choice(cost, list(COSTS), record.STEP_TIME)
@@ -142,11 +142,10 @@ def draw_efficiency(
                                   both["center_y"])].sort_values("center_x")
         traces.append(dict(type="scatter", x=front["center_x"].to_numpy(), y=front["center_y"].to_numpy(),
                            mode="lines", line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
-        figure = unvalidated(traces)
-        figure.update_xaxes(**log_axis(both["center_x"]))
+        layout = styled(plain_layout(), COSTS[cost], "normalized score (0 chance, 1 perfect)", "group")
+        layout.update_xaxes(**log_axis(both["center_x"]))
         sampled = f"Dots: a random sample of {MEMBER_DOTS:,} of the {len(frame):,} runs." if len(dots) < len(frame) else ""
-        figures.append(noted(styled(figure, COSTS[cost], "normalized score (0 chance, 1 perfect)", "group"),
-                             " ".join(filter(None, [note, sampled]))))
+        figures.append(plain(traces, noted(layout, " ".join(filter(None, [note, sampled])))))
     step = metric_column(record.STEP_TIME)
     if param_column(LENGTH) not in runs or step not in runs or runs[step].isna().all():
         figures.append(empty_figure(f"Needs runs with {LENGTH} and {record.STEP_TIME}."))

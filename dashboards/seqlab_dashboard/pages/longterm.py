@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from seqlab_dashboard.data import ByPosition
     from seqlab.api.view import RegisterPanel
+    from seqlab_dashboard.figures import Figure
 
 VIEW = "longterm"
 LENGTH = "task.length"
@@ -108,7 +109,7 @@ def horizon_table(horizons: pd.DataFrame, colors: dict[str, str]) -> Component:
 def draw_longterm(
     experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None,
     group: list[str] | None, band_name: str, heatmap: str | None,
-) -> tuple[list[go.Figure], Component, list[dict[str, str]]]:
+) -> tuple[list[Figure], Component, list[dict[str, str]]]:
     """The four figures, the horizon table and the heatmap choices.
 
     The score figure spreads ``task.length`` on its x axis; the by-position figures always
@@ -121,7 +122,7 @@ def draw_longterm(
     from seqlab_dashboard.analysis import BANDS, group_labels, memory_horizon, solved_by_length
     from seqlab_dashboard.controls import choice, final_runs, group_columns, pooling_note, scoped_runs, texts
     from seqlab_dashboard.data import TAG, metric_column, open_store, param_column
-    from seqlab_dashboard.figures import empty_figure, length_figure, noted, page_colors
+    from seqlab_dashboard.figures import empty_figure, length_figure, noted, page_colors, plain_layout
 
     band_name, group = choice(band_name, list(BANDS), "std"), texts(group)
     heatmap = heatmap if isinstance(heatmap, str) else None
@@ -140,15 +141,16 @@ def draw_longterm(
         horizons = _no_horizons()
     else:
         horizons = memory_horizon(table)
-        score_figure = length_figure(table, "normalized score", colors, band_name=band_name)
         kinds = runs.get(TAG + record.TAG_BASELINE_KIND)
         kinds = sorted(kinds.dropna().unique()) if kinds is not None else []
         which = f" ({', '.join(kinds)})" if kinds else " (none named)"
-        score_figure.add_hline(y=0, line={"dash": "dot", "color": "#90a4ae"},
-                               annotation_text=f"0: each run's recorded baseline{which}")
-        score_figure.add_hline(y=1, line={"dash": "dot", "color": "#90a4ae"}, annotation_text="perfect")
+        lines = plain_layout()
+        lines.add_hline(y=0, line={"dash": "dot", "color": "#90a4ae"},
+                        annotation_text=f"0: each run's recorded baseline{which}")
+        lines.add_hline(y=1, line={"dash": "dot", "color": "#90a4ae"}, annotation_text="perfect")
         for row in horizons.dropna(subset=["horizon"]).itertuples():
-            score_figure.add_vline(x=row.horizon, line={"dash": "dot", "color": colors[row.group], "width": 2})
+            lines.add_vline(x=row.horizon, line={"dash": "dot", "color": colors[row.group], "width": 2})
+        score_figure = length_figure(table, "normalized score", colors, band_name=band_name, layout=lines)
         noted(score_figure, pooling_note(runs, [k for k in group if k != LENGTH], without=[LENGTH]))
     by_length = list(dict.fromkeys([*group, LENGTH])) if param_column(LENGTH) in runs else group
     split = group_labels(runs, group_columns(by_length))

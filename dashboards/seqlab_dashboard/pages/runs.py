@@ -112,7 +112,8 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
     keys = [*default_grouping(runs), "seed"]
     shown["config"] = group_labels(runs, [param_column(k) for k in keys if param_column(k) in runs],
                                    for_figures=False).to_numpy()
-    for column in [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]:
+    for column in [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
+                   and c not in ("start_time", "end_time")]:  # the times are our own text
         shown[column] = map_unique(shown[column], lambda v: v if not isinstance(v, str) else display_text(v))
     return shown
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from dash.development.base_component import Component
 
     from seqlab.api.view import RegisterPanel
+    from seqlab_dashboard.figures import Figure
 
 VIEW = "stability"
 LR = "trainer.lr"
@@ -72,7 +73,7 @@ def layout(**query: str) -> Component:
 def draw_stability(
     experiments: list[str] | None, sweeps: list[str] | None, selected: list[str] | None,
     group: list[str] | None, band_name: str, metric: str | None,
-) -> list[go.Figure]:
+) -> list[Figure]:
     """The five stability figures, in layout order."""
     import pandas as pd
 
@@ -81,7 +82,7 @@ def draw_stability(
     from seqlab_dashboard.controls import choice, final_runs, group_columns, in_scope, pooling_note, texts
     from seqlab_dashboard.data import metric_column, open_store, param_column
     from seqlab_dashboard.figures import (
-        curve_figure, empty_figure, length_figure, noted, page_colors, styled, summary_figure, unvalidated,
+        curve_figure, empty_figure, length_figure, noted, page_colors, plain, plain_layout, styled, summary_figure,
     )
 
     band_name, group = choice(band_name, list(BANDS), "std"), texts(group)
@@ -90,7 +91,7 @@ def draw_stability(
     scoped = in_scope(store.runs(), experiments, sweeps, selected)
     if scoped.empty:
         return [empty_figure("No runs in scope.")] * len(FIGURES)
-    figures: list[go.Figure] = []
+    figures: list[Figure] = []
     labels = group_labels(scoped, group_columns(group))
     colors = page_colors(scoped, group)
     norms = store.histories(list(scoped["run_id"]), record.GRAD_NORM)
@@ -100,7 +101,7 @@ def draw_stability(
         members, groups = curves(norms, labels, kind=band_name)
         figures.append(noted(curve_figure(members, groups, "gradient norm", "training step", band_name,
                                           True, False, True, colors),
-                             pooling_note(scoped[scoped["run_id"].isin(norms["run_id"])], group)))
+                             pooling_note(scoped[scoped["run_id"].isin(norms["run_id"].unique())], group)))
     runs = final_runs(experiments, sweeps, selected)
     frame = runs.assign(group=runs["run_id"].map(labels).to_numpy())
     note = pooling_note(runs, group)
@@ -121,13 +122,13 @@ def draw_stability(
     if column is None or column not in frame or frame[column].isna().all():
         figures.extend([empty_figure("No finished run recorded this metric.")] * 2)
         return figures
-    spread = unvalidated([
+    spread = plain([
         dict(type="box", y=rows[column].to_numpy(), name=name, boxpoints="all", jitter=0.4, pointpos=0,
              marker={"color": colors[name], "size": 7}, line={"color": colors[name]},
              fillcolor="rgba(0,0,0,0)", hovertext=rows["run_name"].map(plot_text).to_numpy())
         for name, rows in in_natural_order(frame.dropna(subset=[column]).groupby("group", sort=False))
-    ])
-    figures.append(noted(styled(spread, "", metric).update_layout(showlegend=False), note))
+    ], noted(styled(plain_layout(), "", metric).update_layout(showlegend=False), note))
+    figures.append(spread)
     if param_column(LR) not in frame or frame[param_column(LR)].nunique() < 2:
         figures.append(empty_figure(f"Needs finished runs at two or more values of {LR}."))
     else:
