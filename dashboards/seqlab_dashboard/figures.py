@@ -193,13 +193,14 @@ def honest_band(table: pd.DataFrame, band_name: str, nonnegative: bool) -> tuple
 
 def log_axis(values: Iterable[float]) -> dict[str, Any]:
     """Settings of a log axis over ``values`` whose tick labels cannot be misread: powers of
-    ten when the values span a decade or more, full numbers otherwise."""
+    ten when the values span a decade or more, full numbers otherwise (3 significant digits,
+    never exponent notation: 3,600 rather than 3.6e+3)."""
     import numpy as np
 
     finite = np.array([v for v in values if v is not None and np.isfinite(v) and v > 0], dtype=float)
     if len(finite) and finite.max() / finite.min() >= 10:
         return {"type": "log", "dtick": 1, "exponentformat": "power", "minor": {"showgrid": True}}
-    return {"type": "log", "tickformat": ".3~g"}
+    return {"type": "log", "tickformat": ",.3~r"}
 
 
 def translucent(color: str, alpha: float) -> str:
