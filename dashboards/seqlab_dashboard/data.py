@@ -538,12 +538,18 @@ def _points(rows: list[Any]) -> np.ndarray:
     """Metric points, rows of :data:`POINT_FIELDS`' columns, as one structured array.
 
     Typed columns straight from the rows: a DataFrame of 200,000 rows costs more to build than
-    the query takes. MLflow's tables keep a NaN as 0 with ``is_nan`` set: it is read back as
-    NaN, as MLflow's client does.
+    the query takes. NaNs are read back (:func:`_with_nans`).
     """
     import numpy as np
 
-    points = np.array(rows, dtype=POINT_FIELDS)
+    return _with_nans(np.array(rows, dtype=POINT_FIELDS))
+
+
+def _with_nans(points: np.ndarray) -> np.ndarray:
+    """Points read from MLflow's tables (fields ``value`` and ``is_nan``) with their NaNs back:
+    the tables keep a NaN as 0 with ``is_nan`` set, and MLflow's client reads it as NaN."""
+    import numpy as np
+
     points["value"][points["is_nan"]] = np.nan
     return points
 
@@ -581,8 +587,8 @@ def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFr
             fields = [("run_id", "O"), ("key", "O"), ("value", "f8" if metric else "O"),
                       *([("is_nan", "?")] if metric else [])]
             found = np.array(_fetch_rows(session, sql, bind()), dtype=fields)
-            if metric:  # MLflow's tables keep a NaN as 0 with is_nan set
-                found["value"][found["is_nan"]] = np.nan
+            if metric:
+                found = _with_nans(found)
             key_at, keys = pd.factorize(found["key"])
             values = np.full((len(position), len(keys)), np.nan if metric else None, dtype=found["value"].dtype)
             values[position.get_indexer(found["run_id"]), key_at] = found["value"]

@@ -64,11 +64,16 @@ def _commit_without_sync(dbapi_connection: Any, connection_record: Any) -> None:
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
+def _engine(client: Any) -> Any:
+    """An MLflow client's SQLAlchemy engine (MLflow has no public call for it)."""
+    return client._tracking_client.store.engine
+
+
 def close_connections(client: Any) -> None:
-    """Close an MLflow client's pooled connections to its SQL store (MLflow has no public
-    call for it). The last connection to close checkpoints an SQLite store's log into the
-    database file; the next call opens new connections."""
-    client._tracking_client.store.engine.dispose()
+    """Close an MLflow client's pooled connections to its SQL store. The last connection to
+    close checkpoints an SQLite store's log into the database file; the next call opens new
+    connections."""
+    _engine(client).dispose()
 
 
 _CLOSED_AT_EXIT: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -79,7 +84,7 @@ def close_connections_at_exit(client: Any) -> None:
     """Close the client's connections when the process exits (as :func:`close_connections`),
     also when it ends without the interpreter's teardown, which would drop them unclosed
     (:mod:`seqlab.console.quick_exit`). MLflow shares one engine among a store's clients."""
-    _CLOSED_AT_EXIT.add(client._tracking_client.store.engine)
+    _CLOSED_AT_EXIT.add(_engine(client))
 
 
 @atexit.register

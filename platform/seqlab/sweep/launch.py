@@ -162,6 +162,7 @@ def _prepare(
     finished = tracking.finished_spec_hashes(experiment_id)
     runnable = plan.runnable
     already = [run for run in runnable if run.spec and run.spec.spec_hash() in finished]
+    done = {run.index for run in already}
     suite_yaml, suite_hash = recorded_suite(plan.suite) if plan.suite else ("", "")
     jobs = [
         RunJob(
@@ -181,6 +182,6 @@ def _prepare(
             python_path=tuple(sys.path) if local else (),
         )
         for run in runnable
-        if run not in already
+        if run.index not in done
     ]
     return name, already, jobs
