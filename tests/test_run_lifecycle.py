@@ -97,6 +97,42 @@ def test_ctrl_c_ends_the_run_killed(store: str) -> None:
     assert "KeyboardInterrupt" in run.data.tags["seqlab.end_reason"]
 
 
+@pytest.mark.fault
+def test_ctrl_c_inside_a_store_write_waits_for_it(store: str) -> None:
+    """Ctrl-C between an SQL statement and its commit (CI once caught it there): raised at
+    once, it left the database locked and the run could not be ended. It waits for the write."""
+    import os
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    inserts = {"n": 0}
+
+    def interrupt_on_second_metrics_insert(connection, cursor, statement, *args) -> None:
+        if statement.startswith("INSERT INTO metrics"):
+            inserts["n"] += 1
+            if inserts["n"] == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    registry = build_registry()
+    spec = load_spec([*TINY_RUN, "trainer.max_steps=20000", "trainer.log_every=1"], None,
+                     registry)
+    event.listen(Engine, "after_cursor_execute", interrupt_on_second_metrics_insert)
+    try:
+        with pytest.raises(RunError) as error:
+            train(spec, registry, progress=False)
+    finally:
+        event.remove(Engine, "after_cursor_execute", interrupt_on_second_metrics_insert)
+    assert error.value.status == "KILLED", str(error.value)
+    assert inserts["n"] >= 2
+    client = MlflowClient(store)
+    run = client.get_run(error.value.run_id)
+    assert run.info.status == "KILLED"
+    assert "KeyboardInterrupt" in run.data.tags["seqlab.end_reason"]
+    losses = client.get_metric_history(error.value.run_id, "train/loss")
+    assert losses and max(m.step for m in losses) < 20000  # stopped, not trained to the end
+
+
 def lost_signal_plugin() -> types.ModuleType:
     """A plugin whose model gets Ctrl-C (SIGINT) inside a finalizer on its third forward pass,
     where Python reports the KeyboardInterrupt as "Exception ignored" and drops it. (Lightning

@@ -97,13 +97,16 @@ class MlflowRecorder(pl.Callback):
 
         :raises Exception: what the store raised; nothing queued is lost.
         """
-        while self._buffer:
-            chunk = self._buffer[:MAX_METRICS_PER_CALL]
-            self.client.log_batch(self.run_id, metrics=chunk)
-            del self._buffer[: len(chunk)]
-        for artifact in list(self._artifacts):
-            self.client.log_text(self.run_id, json.dumps(self._artifacts[artifact]), artifact)
-            del self._artifacts[artifact]
+        from seqlab.store.writing import uninterrupted
+
+        with uninterrupted():
+            while self._buffer:
+                chunk = self._buffer[:MAX_METRICS_PER_CALL]
+                self.client.log_batch(self.run_id, metrics=chunk)
+                del self._buffer[: len(chunk)]
+            for artifact in list(self._artifacts):
+                self.client.log_text(self.run_id, json.dumps(self._artifacts[artifact]), artifact)
+                del self._artifacts[artifact]
         self._last_flush = time.monotonic()
         self.store_error = None
 

@@ -3,7 +3,9 @@
 Python raises a signal's KeyboardInterrupt wherever the main thread happens to be. Raised inside
 a finalizer (a weakref callback or ``__del__``, such as SQLAlchemy's class registry being
 garbage-collected), it is printed as "Exception ignored" and lost, and training would go on.
-:class:`StopSignals` remembers the signal and raises it again at the next batch.
+Raised inside a store write, it would leave the store locked (:mod:`seqlab.store.writing`).
+:class:`StopSignals` remembers the signal, holds it while the store is written, and raises it
+again at the next batch.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytorch_lightning as pl
+
+from seqlab.store import writing
 
 
 class StopSignals(pl.Callback):
@@ -41,12 +45,16 @@ class StopSignals(pl.Callback):
                 signal.signal(sig, handler)
 
     def _interrupt(self, signum: int, frame: Any) -> None:
-        """Interrupt at the first signal; a second one does not disturb recording the stop."""
+        """Interrupt at the first signal, unless the store is being written (then the next
+        batch, or :meth:`raise_if_received`, raises it); a second one does not disturb
+        recording the stop."""
         if self.received is None:
             self.received = signum
-            self._raise()
+            if not writing.in_progress():
+                self._raise()
 
-    def _raise_if_received(self) -> None:
+    def raise_if_received(self) -> None:
+        """Stop here if a signal came whose KeyboardInterrupt was held or lost."""
         if self.received is not None:
             self._raise()
 
@@ -57,12 +65,12 @@ class StopSignals(pl.Callback):
     def on_train_batch_start(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
     ) -> None:
-        """Stop here if a signal came whose KeyboardInterrupt was lost."""
-        self._raise_if_received()
+        """Stop here if a signal came whose KeyboardInterrupt was held or lost."""
+        self.raise_if_received()
 
     def on_validation_batch_start(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int,
         dataloader_idx: int = 0,
     ) -> None:
-        """Stop here if a signal came whose KeyboardInterrupt was lost."""
-        self._raise_if_received()
+        """Stop here if a signal came whose KeyboardInterrupt was held or lost."""
+        self.raise_if_received()

@@ -16,6 +16,7 @@ from seqlab.messages import clipped
 from seqlab.spec import COMPONENT_KINDS
 from seqlab.store import record
 from seqlab.store.status import RunStatus
+from seqlab.store.writing import uninterrupted
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
@@ -225,26 +226,28 @@ def train(
         **_plugin_tags(components),
         **(extra_tags or {}),
     }
-    try:
-        recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags,
-                                                      extra_artifacts)
-    except tracking.RunStartError as exc:  # it exists: closed FAILED, now or by the next command
-        recorder.run_id = exc.run_id
-        what, cause = store_problem(exc.__cause__ or exc)
-        reason = f"it could not be started: {what} ({cause})"
-        close_run(recorder, RunStatus.FAILED, reason)
-        raise RunError(f"run {exc.run_id} FAILED: {reason}", exc.run_id) from exc
-    except Exception as exc:  # nothing was created
-        what, cause = store_problem(exc)
-        raise RunError(f"the run could not be recorded: {what} ({cause})") from exc
-    with stop_signals.installed():
+    with stop_signals.installed():  # from the run's creation to its end: see StopSignals
         try:
+            recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags,
+                                                          extra_artifacts)
+        except tracking.RunStartError as exc:  # it exists: closed FAILED, now or by the next command
+            recorder.run_id = exc.run_id
+            what, cause = store_problem(exc.__cause__ or exc)
+            reason = f"it could not be started: {what} ({cause})"
+            close_run(recorder, RunStatus.FAILED, reason)
+            raise RunError(f"run {exc.run_id} FAILED: {reason}", exc.run_id) from exc
+        except Exception as exc:  # nothing was created
+            what, cause = store_problem(exc)
+            raise RunError(f"the run could not be recorded: {what} ({cause})") from exc
+        try:
+            stop_signals.raise_if_received()  # one that came while the run was created
             trainer.fit(system, train_dataloaders=train_data, val_dataloaders=validation_data)
             if trainer.interrupted:
                 raise KeyboardInterrupt("training was interrupted")
             validated = recorder.last_validation_step == trainer.global_step
             if not validated and stability.divergence is None:
                 trainer.validate(system, dataloaders=validation_data, verbose=False)
+            stop_signals.raise_if_received()  # one held during the last writes
         except BaseException as exc:
             cause = recorder.exception or exc
             interrupted = isinstance(cause, (KeyboardInterrupt, SystemExit))
@@ -252,10 +255,12 @@ def train(
             reason = f"{type(cause).__name__}: {cause}"
             close_run(recorder, status, reason)
             raise RunError(f"run {run_id} {status}: {reason}", run_id, status) from exc
-    diverged = stability.divergence is not None
-    recorder.add(record.DIVERGED, float(diverged), trainer.global_step)
-    reason = f"diverged: {stability.divergence}" if diverged else None
-    close_run(recorder, RunStatus.FINISHED, reason, {record.TAG_DIVERGED: str(diverged).lower()})
+        with uninterrupted():  # a signal now waits for the finished run's writes, then is dropped
+            diverged = stability.divergence is not None
+            recorder.add(record.DIVERGED, float(diverged), trainer.global_step)
+            reason = f"diverged: {stability.divergence}" if diverged else None
+            close_run(recorder, RunStatus.FINISHED, reason,
+                      {record.TAG_DIVERGED: str(diverged).lower()})
     return RunOutcome(run_id, experiment_id, dict(recorder.latest), stability.divergence)
 
 
@@ -278,8 +283,9 @@ def close_run(
 
     client, run_id = recorder.client, recorder.run_id
     try:
-        recorder.flush()
-        tracking.end_run(client, run_id, status, reason, tags)
+        with uninterrupted():
+            recorder.flush()
+            tracking.end_run(client, run_id, status, reason, tags)
     except Exception as exc:
         metrics, artifacts = recorder.unsent()
         ended = f"{status}" + (f" ({reason})" if reason else "")

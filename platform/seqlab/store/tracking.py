@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqlab.store import record
 from seqlab.store.status import RunStatus
+from seqlab.store.writing import uninterrupted
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -198,17 +199,18 @@ def start_run(
     commit = git_commit()
     if commit:
         all_tags[record.TAG_GIT_COMMIT] = commit
-    run = client.create_run(experiment_id, tags=all_tags, run_name=run_name)
-    run_id = run.info.run_id
-    try:
-        params = [Param(key, _param_value(value)) for key, value in spec.flat().items()]
-        for start in range(0, len(params), 100):
-            client.log_batch(run_id, params=params[start : start + 100])
-        client.log_text(run_id, spec.to_yaml(), record.SPEC_ARTIFACT)
-        for name, text in (artifacts or {}).items():
-            client.log_text(run_id, text, name)
-    except Exception as exc:
-        raise RunStartError(run_id) from exc
+    with uninterrupted():
+        run = client.create_run(experiment_id, tags=all_tags, run_name=run_name)
+        run_id = run.info.run_id
+        try:
+            params = [Param(key, _param_value(value)) for key, value in spec.flat().items()]
+            for start in range(0, len(params), 100):
+                client.log_batch(run_id, params=params[start : start + 100])
+            client.log_text(run_id, spec.to_yaml(), record.SPEC_ARTIFACT)
+            for name, text in (artifacts or {}).items():
+                client.log_text(run_id, text, name)
+        except Exception as exc:
+            raise RunStartError(run_id) from exc
     return run_id
 
 
@@ -246,9 +248,10 @@ def end_run(
     last = dict(tags or {})
     if reason:
         last[record.TAG_END_REASON] = reason[:5000]
-    if last:
-        client.log_batch(run_id, tags=[RunTag(key, value) for key, value in last.items()])
-    client.set_terminated(run_id, status=status)
+    with uninterrupted():
+        if last:
+            client.log_batch(run_id, tags=[RunTag(key, value) for key, value in last.items()])
+        client.set_terminated(run_id, status=status)
 
 
 def process_identity(pid: int | None = None) -> str | None:
