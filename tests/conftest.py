@@ -29,6 +29,14 @@ def python_stop_signals() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def unsent_files_kept_apart(tmp_path_factory: pytest.TempPathFactory,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unsent-value files of a test's runs go to a folder of its own, never the user's cache
+    (a failing Ctrl-C test once left 0.4 MB there, read by every later seqlab command)."""
+    monkeypatch.setenv("SEQLAB_UNSENT_DIR", str(tmp_path_factory.mktemp("unsent")))
+
+
 SEQLAB = str(Path(sys.executable).with_name("seqlab"))
 """The console script installed beside this interpreter (the venv's ``seqlab``)."""
 

@@ -121,7 +121,7 @@ def test_a_run_on_a_disk_that_fills_up_keeps_its_values_and_is_closed_as_disk_fu
         errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
         assert len(errors) == 1, result.stderr
         assert len(result.stderr.strip().splitlines()) <= 2, result.stderr  # the error, a notice
-        [kept] = (tmp_path / "unsent").glob("*.json")
+        [kept] = (tmp_path / "unsent").glob("*/*.json")
         [line] = errors
         assert "disk holding the store is full" in line and str(kept) in line, line
         assert "once the disk has room" in line
@@ -170,7 +170,7 @@ def test_a_sweep_on_a_disk_that_fills_up_says_so_and_the_next_sweep_closes_its_r
         failed = [line for line in first.stdout.splitlines() if line.startswith("FAILED ")]
         assert len(failed) == 3 and all("the disk holding the store is full" in line for line in failed), first.stdout
         assert "could not be started" in failed[1] and "could not be started" in failed[2]
-        assert len(list((tmp_path / "unsent").glob("*.json"))) >= 1  # the first run's artifacts at least
+        assert len(list((tmp_path / "unsent").glob("*/*.json"))) >= 1  # the first run's artifacts at least
 
         os.remove(full_disk_env[FILLER_VARIABLE])  # room again
         again = run_seqlab("sweep", str(suite), "--workers", "1", env=env, cwd=disk)
@@ -178,7 +178,7 @@ def test_a_sweep_on_a_disk_that_fills_up_says_so_and_the_next_sweep_closes_its_r
         assert "Traceback" not in again.stdout + again.stderr
         assert "SIGKILL" not in again.stdout + again.stderr and "killed outright" not in again.stdout
 
-        assert not list((tmp_path / "unsent").glob("*.json"))
+        assert not list((tmp_path / "unsent").glob("*/*.json"))
         runs = store_rows(disk, "SELECT r.run_uuid, r.status, t.value FROM runs r LEFT JOIN tags t "
                                 "ON t.run_uuid = r.run_uuid AND t.key = 'seqlab.end_reason'")
         assert "RUNNING" not in {status for _, status, _ in runs}, runs

@@ -140,7 +140,7 @@ def test_a_server_lost_mid_run_loses_nothing_and_the_run_is_closed_when_it_is_ba
     message = str(error.value)
     assert "\n" not in message and "did not answer" in message and "kept in" in message
     assert elapsed < 90, f"gave up after {elapsed:.0f} s"
-    [kept] = (tmp_path / "unsent").glob("*.json")
+    [kept] = (tmp_path / "unsent").glob("*/*.json")
     assert str(kept) in message
     assert error.value.run_id and kept.stem == error.value.run_id
 

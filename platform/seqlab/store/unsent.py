@@ -4,11 +4,15 @@ A run whose tracking server (or store) is unreachable when it ends keeps what it
 local JSON file instead of losing it; the next seqlab command that opens that store writes the
 values into the run and closes it FAILED with the reason. ``docs/metrics.md`` documents it.
 
-The folder is ``$SEQLAB_UNSENT_DIR``, else ``$XDG_CACHE_HOME/seqlab/unsent`` (``~/.cache``).
+The folder is ``$SEQLAB_UNSENT_DIR``, else ``$XDG_CACHE_HOME/seqlab/unsent`` (``~/.cache``),
+with one sub-folder per store (:func:`store_folder`): every seqlab command that opens a store
+looks for its files, and reading every file of every store (some long gone) to find out whose
+it is cost each command seconds once a few large files had piled up.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -31,6 +35,38 @@ def unsent_dir() -> Path:
     return Path(cache) / "seqlab" / "unsent"
 
 
+def store_folder(tracking_uri: str) -> Path:
+    """The folder holding the unsent files of the store ``tracking_uri``: named by a hash of
+    the URI (a URI is no file name), beside a ``store.txt`` that says which store it is."""
+    key = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
+    return unsent_dir() / key
+
+
+def _files_of(tracking_uri: str) -> list[Path]:
+    """The unsent files of ``tracking_uri``, oldest name first. Files an earlier seqlab kept
+    in the top folder, whatever their store, are first moved into their store's folder."""
+    top = unsent_dir()
+    for path in sorted(top.glob("*.json")) if top.is_dir() else []:
+        try:
+            owner = json.loads(path.read_text())["tracking_uri"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        _prepared_folder(owner)
+        path.replace(store_folder(owner) / path.name)
+    folder = store_folder(tracking_uri)
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def _prepared_folder(tracking_uri: str) -> Path:
+    """:func:`store_folder`, created with its ``store.txt`` if missing."""
+    folder = store_folder(tracking_uri)
+    folder.mkdir(parents=True, exist_ok=True)
+    label = folder / "store.txt"
+    if not label.exists():
+        label.write_text(tracking_uri + "\n")
+    return folder
+
+
 def save_unsent(
     tracking_uri: str,
     run_id: str,
@@ -49,9 +85,7 @@ def save_unsent(
     :param reason: why it could not be written (and how it ended).
     :returns: the file's path.
     """
-    folder = unsent_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{run_id}.json"
+    path = _prepared_folder(tracking_uri) / f"{run_id}.json"
     content = {
         "tracking_uri": tracking_uri,
         "run_id": run_id,
@@ -73,16 +107,7 @@ def pending_unsent(tracking_uri: str) -> dict[str, Path]:
     Such a run's process ended on purpose, its values kept: it is closed by
     :func:`recover_unsent` once the store takes writes again, never as killed outright.
     """
-    folder = unsent_dir()
-    found = {}
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            content = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if content.get("tracking_uri") == tracking_uri:
-            found[str(content.get("run_id"))] = path
-    return found
+    return {path.stem: path for path in _files_of(tracking_uri)}  # a file is named by its run
 
 
 def disk_full(error: BaseException) -> bool:
@@ -114,20 +139,20 @@ def recover_unsent(client: MlflowClient, tracking_uri: str) -> list[str]:
 
     :returns: the ids of the runs recovered.
     """
-    folder = unsent_dir()
-    if not folder.is_dir():
+    files = _files_of(tracking_uri)
+    if not files:
         return []
     from mlflow.entities import Metric
 
     from seqlab.store import record
 
     recovered = []
-    for path in sorted(folder.glob("*.json")):
+    for path in files:
         try:
             content = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if content.get("tracking_uri") != tracking_uri:
+        if content.get("tracking_uri") != tracking_uri:  # another store whose URI hashes alike
             continue
         run_id = content["run_id"]
         try:
