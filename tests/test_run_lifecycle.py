@@ -133,6 +133,34 @@ def test_ctrl_c_inside_a_store_write_waits_for_it(store: str) -> None:
     assert losses and max(m.step for m in losses) < 20000  # stopped, not trained to the end
 
 
+def test_a_signal_held_for_a_store_write_comes_after_it_and_a_second_one_at_once() -> None:
+    import os
+
+    from seqlab.run.interruption import StopSignals
+    from seqlab.store.writing import uninterrupted
+
+    def signal_and_let_the_handler_run() -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10_000):  # the handler runs here
+            pass
+
+    stop = StopSignals()
+    with stop.installed():
+        with uninterrupted():
+            signal_and_let_the_handler_run()
+            held = True  # the write goes on
+        with pytest.raises(KeyboardInterrupt):
+            stop.raise_if_received()  # the next batch
+        signal_and_let_the_handler_run()  # while the stop is recorded: ignored, no raise
+    assert held
+
+    forced = StopSignals()
+    with forced.installed(), uninterrupted():
+        signal_and_let_the_handler_run()
+        with pytest.raises(KeyboardInterrupt, match="signal 2"):
+            signal_and_let_the_handler_run()  # a second one during a write that hangs
+
+
 def lost_signal_plugin() -> types.ModuleType:
     """A plugin whose model gets Ctrl-C (SIGINT) inside a finalizer on its third forward pass,
     where Python reports the KeyboardInterrupt as "Exception ignored" and drops it. (Lightning

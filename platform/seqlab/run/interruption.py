@@ -25,6 +25,7 @@ class StopSignals(pl.Callback):
 
     def __init__(self) -> None:
         self.received: int | None = None
+        self._held = False
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -45,17 +46,22 @@ class StopSignals(pl.Callback):
                 signal.signal(sig, handler)
 
     def _interrupt(self, signum: int, frame: Any) -> None:
-        """Interrupt at the first signal, unless the store is being written (then the next
-        batch, or :meth:`raise_if_received`, raises it); a second one does not disturb
-        recording the stop."""
+        """Interrupt at the first signal, unless the store is being written: then the next
+        batch, or :meth:`raise_if_received`, raises it, and a second signal during that write
+        (a tracking server that does not answer holds it up to ``$SEQLAB_STORE_TIMEOUT``)
+        raises at once. Any other second signal does not disturb recording the stop."""
         if self.received is None:
             self.received = signum
-            if not writing.in_progress():
+            self._held = writing.in_progress()
+            if not self._held:
                 self._raise()
+        elif self._held and writing.in_progress():
+            self._raise()
 
     def raise_if_received(self) -> None:
         """Stop here if a signal came whose KeyboardInterrupt was held or lost."""
         if self.received is not None:
+            self._held = False
             self._raise()
 
     def _raise(self) -> None:
