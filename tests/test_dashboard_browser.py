@@ -240,13 +240,18 @@ def real_runs(server: dict[str, Any]) -> dict[str, Any]:
 
 
 def colors(driver: Any, name: str) -> dict[str, str]:
-    """Each group's color in graph ``name``: its center trace's line or marker color."""
+    """Each group's color in graph ``name``: its center trace's line or marker color, or its
+    point's color in a trace of every group's centers (``groups``: one point per group)."""
     graph_id = json.dumps({"name": name, "type": "figure"}, separators=(",", ":"))
     return driver.execute_script("""
         const plot = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
         const found = {};
         for (const t of plot.data) {
             const name = t.name || '';
+            if (name === 'groups') {
+                Array.from(t.text).forEach((group, i) => { found[group] = t.marker.color[i]; });
+                continue;
+            }
             if (!name.includes(' (n=')) { continue; }
             const group = name.split(' (n=')[0];
             const color = (t.mode || '').includes('lines') ? t.line.color : t.marker.color;

@@ -465,3 +465,13 @@ def test_histories_of_a_few_or_all_runs_equal_mlflows_client(store: str, asked: 
             reference[m.step] = m.value
         assert read["step"].tolist() == list(reference)
         np.testing.assert_array_equal(read["value"].to_numpy(), list(reference.values()))
+
+
+def test_log_axis_labels_cannot_be_misread() -> None:
+    """Powers of ten across decades; full numbers within one; 1, 2 and 5 of each decade for a
+    lone value, which plotly pads to two decades (every digit of both labelled overlapped)."""
+    from seqlab_dashboard.figures import log_axis
+
+    assert log_axis([0.004, 0.09])["exponentformat"] == "power"
+    assert log_axis([3600, 17000]) == {"type": "log", "tickformat": ",.3~r"}
+    assert log_axis([4000.0, 4000.0, None, float("nan")])["dtick"] == "D2"

@@ -241,3 +241,29 @@ def test_serving_pages_imports_neither_torch_nor_lightning(on_store: str) -> Non
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_efficiency_draws_every_group_in_two_traces_in_its_page_color(on_store: str) -> None:
+    """The browser lays a figure out trace by trace: a cost card and the Pareto scatter hold
+    one trace of member dots and one of group centers (each point in its group's color, the
+    group in its text), however many groups; the CSV names each point's group."""
+    import csv
+    import io
+
+    from seqlab_dashboard.controls import scoped_runs
+    from seqlab_dashboard.figures import figure_csv, page_colors
+    from seqlab_dashboard.pages.efficiency import draw_efficiency
+
+    grouping = ["model.hidden_size", "task.length"]
+    colors = page_colors(scoped_runs(None, None, None), grouping)
+    card, *_, pareto, _ = [as_sent(f) for f in draw_efficiency(None, None, None, grouping, "std", record.STEP_TIME)]
+    for figure in (card, pareto):
+        assert [t["name"] for t in figure["data"][:2]] == ["runs", "groups"]
+        centers = figure["data"][1]
+        assert len(centers["text"]) >= 3 and len(set(centers["text"])) == len(centers["text"])
+        assert centers["marker"]["color"] == [colors[group] for group in centers["text"]]
+    assert len(card["data"]) == 2 and card["data"][1]["y"] == card["data"][1]["text"], "a card's rows are its groups"
+    legend = {t["name"].split(" (n=")[0]: t["marker"]["color"] for t in pareto["data"][2:] if " (n=" in t["name"]}
+    assert legend == {group: colors[group] for group in pareto["data"][1]["text"]}, "a few groups get a legend"
+    rows = [r for r in csv.DictReader(io.StringIO(figure_csv(pareto))) if r["trace"] == "groups"]
+    assert [r["text"] for r in rows] == pareto["data"][1]["text"]

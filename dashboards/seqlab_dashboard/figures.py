@@ -194,12 +194,16 @@ def honest_band(table: pd.DataFrame, band_name: str, nonnegative: bool) -> tuple
 def log_axis(values: Iterable[float]) -> dict[str, Any]:
     """Settings of a log axis over ``values`` whose tick labels cannot be misread: powers of
     ten when the values span a decade or more, full numbers otherwise (3 significant digits,
-    never exponent notation: 3,600 rather than 3.6e+3)."""
+    never exponent notation: 3,600 rather than 3.6e+3), only 1, 2 and 5 of each decade for
+    values that are (nearly) all one (plotly pads them to two decades, and every digit of
+    both, labelled, overlapped)."""
     import numpy as np
 
     finite = np.array([v for v in values if v is not None and np.isfinite(v) and v > 0], dtype=float)
     if len(finite) and finite.max() / finite.min() >= 10:
         return {"type": "log", "dtick": 1, "exponentformat": "power", "minor": {"showgrid": True}}
+    if len(finite) and finite.max() / finite.min() < 1.5:  # plotly pads a lone value to two decades
+        return {"type": "log", "tickformat": ",.3~r", "dtick": "D2"}
     return {"type": "log", "tickformat": ",.3~r"}
 
 
@@ -246,29 +250,31 @@ def empty_figure(message: str) -> go.Figure:
 def figure_csv(figure: dict[str, Any]) -> str:
     """The data a plotly figure plots, as long-format CSV: one row per point of each trace.
 
-    Columns: ``trace``, ``type``, ``x``, ``y``, ``z``, ``error_minus``, ``error_plus``;
-    heatmaps give one row per cell.
+    Columns: ``trace``, ``type``, ``x``, ``y``, ``z``, ``error_minus``, ``error_plus`` and
+    ``text`` (the point's own label where a trace has one per point: the group of a trace that
+    draws every group); heatmaps give one row per cell.
     """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["trace", "type", "x", "y", "z", "error_minus", "error_plus"])
+    writer.writerow(["trace", "type", "x", "y", "z", "error_minus", "error_plus", "text"])
     for trace in figure.get("data", []):
         name, kind = trace.get("name", ""), trace.get("type", "scatter")
         xs, ys = plotted_values(trace.get("x")), plotted_values(trace.get("y"))
         if kind == "heatmap":
             for j, row in enumerate(plotted_values(trace.get("z"))):
                 for i, value in enumerate(row):
-                    writer.writerow([name, kind, _at(xs, i), _at(ys, j), value, "", ""])
+                    writer.writerow([name, kind, _at(xs, i), _at(ys, j), value, "", "", ""])
             continue
         count = max(len(xs), len(ys))
         error = trace.get("error_y") or trace.get("error_x") or {}
         plus = plotted_values(error.get("array"))
         minus = plotted_values(error.get("arrayminus")) or plus
+        texts = plotted_values(trace.get("text")) if not isinstance(trace.get("text"), str) else []
         for i in range(count):
             x, y = _at(xs, i), _at(ys, i)
             if x is None and y is None:
                 continue
-            writer.writerow([name, kind, x, y, "", _at(minus, i), _at(plus, i)])
+            writer.writerow([name, kind, x, y, "", _at(minus, i), _at(plus, i), _at(texts, i)])
     return out.getvalue()
 
 
@@ -299,6 +305,10 @@ def summary_figure(
 ) -> dict[str, Any]:
     """Each group's center with its band as a horizontal error bar, members as faint dots.
 
+    Two traces whatever the number of groups (:func:`group_dots`, :func:`group_centers`): the
+    browser lays a figure out trace by trace, and two per group made a view of 180 groups take
+    seconds to draw.
+
     :param values: columns ``group``, ``value`` (one row per member run).
     :param summary: columns ``group``, ``n``, ``center``, ``lower``, ``upper``.
     :param band_name: the band ``summary`` holds (see :func:`honest_band`).
@@ -308,27 +318,84 @@ def summary_figure(
     if len(dots) > MEMBER_DOTS:
         dots = dots.sample(MEMBER_DOTS, random_state=0)
         note = " ".join([note, f"Dots: a random sample of {MEMBER_DOTS:,} of the {len(values):,} runs."]).strip()
-    by_group = {group: rows["value"].to_numpy() for group, rows in dots.groupby("group", sort=False)}
-    traces: list[dict[str, Any]] = []
-    for row in summary.itertuples():
-        members = by_group.get(row.group, [])
-        traces.append(dict(
-            type="scatter", x=members, y=[row.group] * len(members), mode="markers",
-            marker={"color": translucent(colors[row.group], 0.35), "size": 7},
-            name=f"{row.group} runs", showlegend=False, hovertemplate="%{x:.4g}<extra>run</extra>",
-        ))
-        traces.append(dict(
-            type="scatter", x=[row.center], y=[row.group], mode="markers",
-            marker={"color": colors[row.group], "size": 13, "symbol": "diamond"},
-            error_x={"type": "data", "symmetric": False, "array": [row.upper - row.center],
-                     "arrayminus": [row.center - row.lower], "thickness": 2, "width": 6},
-            name=f"{row.group} (n={row.n})", showlegend=False,
-            hovertemplate=f"%{{x:.4g}} [{row.lower:.4g}, {row.upper:.4g}] n={row.n}<extra>{row.group}</extra>",
-        ))
+    traces = [
+        group_dots(dots["group"], {"x": dots["value"], "y": dots["group"]}, colors,
+                   hovertemplate="%{x:.4g}<extra>run</extra>"),
+        group_centers(summary["group"], {"x": summary["center"], "y": summary["group"]},
+                      {"x": (summary["lower"], summary["upper"])}, summary["n"], colors,
+                      hovertemplate="%{x:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}] n=%{customdata[2]}"
+                                    "<extra>%{y}</extra>"),
+    ]
     layout = styled(plain_layout(), value_title, "")
     layout.update_xaxes(**(log_axis(values["value"]) if log else {"type": "linear"}))
     top_down(layout, summary["group"])
     return plain(traces, noted(layout, note))
+
+
+BAR_COLOR = "#455a64"
+"""The error bars of :func:`group_centers` (one trace draws every group's, in one color)."""
+LEGEND_GROUPS = 20
+"""Up to this many groups, a figure whose points do not name their groups has a legend of them."""
+
+
+def group_dots(groups: pd.Series, coordinates: dict[str, pd.Series], colors: dict[str, str],
+               **properties: Any) -> dict[str, Any]:
+    """Member runs as faint dots in their group's color, every group in one trace.
+
+    :param groups: each dot's group label; :param coordinates: ``x`` and ``y`` of each dot.
+    """
+    import numpy as np
+
+    return dict(
+        type="scatter", mode="markers", name="runs", showlegend=False,
+        marker={"color": [colors[group] for group in groups], "opacity": 0.35, "size": 7},
+        **{axis: _array(values) for axis, values in coordinates.items()},
+        text=np.asarray(groups, dtype=object), **properties,
+    )
+
+
+def group_centers(groups: pd.Series, coordinates: dict[str, pd.Series],
+                  bands: dict[str, tuple[pd.Series, pd.Series]], counts: pd.Series,
+                  colors: dict[str, str], **properties: Any) -> dict[str, Any]:
+    """Group centers as diamonds in their group's color with their bands as error bars, every
+    group in one trace (its ``text``: the group labels, its ``customdata``: lower, upper and n
+    of the first band's axis).
+
+    :param coordinates: ``x`` and ``y`` of each center; :param bands: per axis with a band,
+        its (lower, upper) bounds.
+    """
+    import numpy as np
+
+    labels = np.asarray(groups, dtype=object)
+    errors = {
+        f"error_{axis}": {"type": "data", "symmetric": False, "array": _array(upper) - _array(coordinates[axis]),
+                          "arrayminus": _array(coordinates[axis]) - _array(lower), "thickness": 2, "width": 6,
+                          "color": BAR_COLOR}
+        for axis, (lower, upper) in bands.items()
+    }
+    lower, upper = next(iter(bands.values()))
+    return dict(
+        type="scatter", mode="markers", name="groups", showlegend=False,
+        marker={"color": [colors[group] for group in labels], "size": 13, "symbol": "diamond"},
+        **{axis: _array(values) for axis, values in coordinates.items()}, **errors, text=labels,
+        customdata=np.stack([_array(lower), _array(upper), _array(counts)], axis=-1), **properties,
+    )
+
+
+def legend_entries(groups: pd.Series, counts: pd.Series, colors: dict[str, str]) -> list[dict[str, Any]]:
+    """A legend entry per group (a trace without points, named ``group (n=…)``) for a figure
+    whose points do not name their groups, when there are at most :data:`LEGEND_GROUPS`;
+    none beyond, where a legend would hide the figure (hovering a point names its group)."""
+    if len(groups) > LEGEND_GROUPS:
+        return []
+    return [dict(type="scatter", x=[None], y=[None], mode="markers", name=f"{group} (n={n})",
+                 marker={"color": colors[group], "size": 11, "symbol": "diamond"}, hoverinfo="skip")
+            for group, n in zip(groups, counts)]
+
+
+def _array(values: pd.Series) -> np.ndarray:
+    """A column as a trace's array: floats (packed by :func:`plain`) where numeric, else objects."""
+    return values.to_numpy(dtype=float if values.dtype.kind in "fiub" else object)
 
 
 def plain_layout() -> go.Figure:

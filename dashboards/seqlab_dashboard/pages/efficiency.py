@@ -84,13 +84,15 @@ def draw_efficiency(
     group: list[str] | None, band_name: str, cost: str,
 ) -> list[Figure]:
     """The four cost figures, the Pareto scatter and step time vs length, in layout order."""
-    from seqlab_dashboard.analysis import BANDS, group_labels, pareto_front, summarize
+    from seqlab_dashboard.analysis import BANDS, group_labels, natural_key, pareto_front, summarize
     from seqlab_dashboard.controls import choice, final_runs, group_columns, pooling_note, scoped_runs, texts
     from seqlab_dashboard.data import metric_column, param_column
     from seqlab_dashboard.figures import (
-        MEMBER_DOTS, empty_figure, length_figure, log_axis, noted, page_colors, plain, plain_layout, styled,
-        summary_figure,
+        MEMBER_DOTS, empty_figure, group_centers, group_dots, legend_entries, length_figure, log_axis, noted, page_colors, plain,
+        plain_layout, styled, summary_figure,
     )
+
+    import numpy as np
 
     band_name, cost = choice(band_name, list(BANDS), "std"), choice(cost, list(COSTS), record.STEP_TIME)
     group = texts(group)
@@ -120,31 +122,26 @@ def draw_efficiency(
         x = summarize(frame, cost_column, kind=band_name)
         y = summarize(frame, score, kind=band_name)
         both = x.merge(y, on="group", suffixes=("_x", "_y"))
-        traces = []
-        dots = frame.sample(MEMBER_DOTS, random_state=0) if len(frame) > MEMBER_DOTS else frame
-        by_group = dict(tuple(dots.groupby("group", sort=False)))
-        for row in both.itertuples():
-            members = by_group.get(row.group, dots.iloc[:0])
-            traces.append(dict(
-                type="scatter", x=members[cost_column].to_numpy(), y=members[score].to_numpy(),
-                mode="markers", showlegend=False,
-                marker={"color": colors[row.group], "opacity": 0.3, "size": 7}, name=f"{row.group} runs",
-            ))
-            traces.append(dict(
-                type="scatter", x=[row.center_x], y=[row.center_y], mode="markers", name=f"{row.group} (n={row.n_y})",
-                marker={"color": colors[row.group], "size": 14, "symbol": "diamond"},
-                error_x={"type": "data", "symmetric": False, "array": [row.upper_x - row.center_x],
-                         "arrayminus": [row.center_x - row.lower_x]},
-                error_y={"type": "data", "symmetric": False, "array": [row.upper_y - row.center_y],
-                         "arrayminus": [row.center_y - row.lower_y]},
-            ))
+        present = frame.dropna(subset=[cost_column, score])
+        dots = present.sample(MEMBER_DOTS, random_state=0) if len(present) > MEMBER_DOTS else present
+        both = both.sort_values("group", key=lambda labels: labels.map(natural_key))
+        traces = [
+            group_dots(dots["group"], {"x": dots[cost_column], "y": dots[score]}, colors,
+                       hovertemplate="%{x:.4g}, %{y:.4g}<extra>%{text}</extra>"),
+            group_centers(both["group"], {"x": both["center_x"], "y": both["center_y"]},
+                          {"y": (both["lower_y"], both["upper_y"]), "x": (both["lower_x"], both["upper_x"])},
+                          both["n_y"], colors,
+                          hovertemplate="%{x:.4g}, %{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}]"
+                                        " n=%{customdata[2]}<extra>%{text}</extra>"),
+            *legend_entries(both["group"], both["n_y"], colors),
+        ]
         front = both[pareto_front(-both["center_x"] if cost == record.SEQUENCES_PER_S else both["center_x"],
                                   both["center_y"])].sort_values("center_x")
         traces.append(dict(type="scatter", x=front["center_x"].to_numpy(), y=front["center_y"].to_numpy(),
                            mode="lines", line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
         layout = styled(plain_layout(), COSTS[cost], "normalized score (0 chance, 1 perfect)", "group")
-        layout.update_xaxes(**log_axis(both["center_x"]))
-        sampled = f"Dots: a random sample of {MEMBER_DOTS:,} of the {len(frame):,} runs." if len(dots) < len(frame) else ""
+        layout.update_xaxes(**log_axis(np.concatenate([dots[cost_column], both["lower_x"], both["upper_x"]])))
+        sampled = f"Dots: a random sample of {MEMBER_DOTS:,} of the {len(present):,} runs." if len(dots) < len(present) else ""
         figures.append(plain(traces, noted(layout, " ".join(filter(None, [note, sampled])))))
     step = metric_column(record.STEP_TIME)
     if param_column(LENGTH) not in runs or step not in runs or runs[step].isna().all():
