@@ -161,18 +161,48 @@ def test_gradient_flows_are_read_from_artifacts(runs_store) -> None:  # type: ig
     assert len(flow.values) == len(flow.steps) and len(flow.values[0]) == len(flow.positions)
 
 
-def test_column_read_equals_mlflow_search_runs(real_store: str) -> None:
+@pytest.mark.parametrize("scope", ["every-run", "one-experiment-of-three"])
+def test_column_read_equals_mlflow_search_runs(real_store: str, tmp_path: Path, scope: str) -> None:
+    """The direct read returns what MLflow's client does, whether it reads whole tables and
+    drops other runs' rows (most of the store asked for: a deleted run's rows are dropped) or
+    joins each row to its run (a third of the store asked for)."""
     import mlflow
     import pandas as pd
+    from mlflow.entities import Metric, Param
 
-    from seqlab_dashboard.data import _read_runs_sql
+    from seqlab_dashboard import data
 
-    client = mlflow.MlflowClient(real_store)
+    copy_store(Path(real_store.removeprefix("sqlite:///")), tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = mlflow.MlflowClient(uri)
     experiments = [e.experiment_id for e in client.search_experiments()]
-    fast = _read_runs_sql(client, experiments).set_index("run_id").sort_index()
-    mlflow.set_tracking_uri(real_store)
-    reference = mlflow.search_runs(experiment_ids=experiments, output_format="pandas")
+    count = len(client.search_runs(experiments))
+    deleted = client.search_runs(experiments, max_results=1)[0].info.run_id
+    client.delete_run(deleted)
+    others = [client.create_experiment(f"other-{i}") for i in range(2)]
+    for other in others:
+        for _ in range(count):
+            run_id = client.create_run(other).info.run_id
+            client.log_batch(run_id, [Metric("val/loss", 1.0, 0, 0)], [Param("model", "x")])
+    if scope == "every-run":
+        asked = [*experiments, *others]
+    else:
+        asked = experiments
+    read: list[bool] = []
+    original = data._fetch_rows
+
+    def noting_joins(session: object, sql: str, params: object) -> list:
+        read.append(" JOIN " in sql)
+        return original(session, sql, params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(data, "_fetch_rows", noting_joins)
+        fast = data._read_runs_sql(client, asked).set_index("run_id").sort_index()
+    assert read[1:] == [scope != "every-run"] * 3, "joined when a third of the runs is asked for"
+    mlflow.set_tracking_uri(uri)
+    reference = mlflow.search_runs(experiment_ids=asked, output_format="pandas")
     reference = reference.set_index("run_id").sort_index()
+    assert deleted not in fast.index and len(fast) == len(reference)
     assert set(fast.columns) == set(reference.columns)
     pd.testing.assert_frame_equal(fast[reference.columns], reference, check_dtype=False)
 

@@ -475,6 +475,9 @@ def _fall_back_on_error(read: Callable[..., Result | None], *args: Any) -> Resul
         return None
 
 
+SCAN_SHARE = 0.5
+"""Read a table's rows of every run, and drop the others', when at least this share of the
+store's runs is asked for (else select the runs' rows through a join)."""
 POINT_FIELDS = [("run_id", "O"), ("step", "i8"), ("timestamp", "i8"), ("value", "f8"), ("is_nan", "?")]
 """A metric point as the history readers hold it: one field per column of MLflow's ``metrics`` table."""
 RUN_KEY_STEP_INDEX = "index_metrics_run_uuid_key_step"
@@ -561,11 +564,15 @@ def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFr
     10,000 runs here); selecting the same columns from MLflow's own tables takes a fraction.
     The (run, key, value) rows of each table go into a runs x keys array through typed
     columns, not a DataFrame of rows pivoted (a 100,000-run store holds 2.5 million rows).
-    Returns ``None`` when the store is not a SQL store.
+    When the runs asked for are most of the store's (:data:`SCAN_SHARE`), each table is read
+    whole and the rows of other runs dropped here: joining every row to its run to filter it
+    took SQLite as long again as reading the rows. Returns ``None`` when the store is not a SQL
+    store.
     """
     import numpy as np
     import pandas as pd
     from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlParam, SqlRun, SqlTag
+    from sqlalchemy import func
 
     store = _sql_store(client)
     if store is None:
@@ -577,21 +584,26 @@ def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFr
             SqlRun.run_uuid, SqlRun.experiment_id, SqlRun.status, SqlRun.artifact_uri,
             SqlRun.start_time, SqlRun.end_time,
         ).filter(*active), ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"])
+        scan = len(runs) >= SCAN_SHARE * session.query(func.count(SqlRun.run_uuid)).scalar()
         position = pd.Index(runs["run_id"].to_numpy(dtype=object), dtype=object)
         columns: dict[str, np.ndarray] = {}
         for prefix, table in ((METRIC, SqlLatestMetric), (PARAM, SqlParam), (TAG, SqlTag)):
             metric = table is SqlLatestMetric
-            sql, bind = _prepared(session, session.query(
-                table.run_uuid, table.key, table.value, *([table.is_nan] if metric else [])
-            ).join(SqlRun, SqlRun.run_uuid == table.run_uuid).filter(*active))
+            query = session.query(table.run_uuid, table.key, table.value, *([table.is_nan] if metric else []))
+            if not scan:
+                query = query.join(SqlRun, SqlRun.run_uuid == table.run_uuid).filter(*active)
+            sql, bind = _prepared(session, query)
             fields = [("run_id", "O"), ("key", "O"), ("value", "f8" if metric else "O"),
                       *([("is_nan", "?")] if metric else [])]
             found = np.array(_fetch_rows(session, sql, bind()), dtype=fields)
             if metric:
                 found = _with_nans(found)
+            run_codes, run_ids = pd.factorize(found["run_id"])
+            run_at = position.get_indexer(run_ids)[run_codes]
+            found, run_at = found[run_at >= 0], run_at[run_at >= 0]  # other runs' rows, when scanned
             key_at, keys = pd.factorize(found["key"])
             values = np.full((len(position), len(keys)), np.nan if metric else None, dtype=found["value"].dtype)
-            values[position.get_indexer(found["run_id"]), key_at] = found["value"]
+            values[run_at, key_at] = found["value"]
             for at in sorted(range(len(keys)), key=lambda at: keys[at]):  # pivot's column order
                 columns[prefix + keys[at]] = values[:, at]
     frame = pd.concat([runs, pd.DataFrame(columns, index=runs.index)], axis=1)
@@ -687,6 +699,7 @@ def _read_runs_client(client: MlflowClient, experiment_ids: list[str]) -> pd.Dat
 
 def _tidy_runs(frame: pd.DataFrame, experiments: dict[str, str]) -> pd.DataFrame:
     """Name the columns the views use and turn numeric params into numbers."""
+    import numpy as np
     import pandas as pd
 
     frame = frame.copy()
@@ -702,10 +715,11 @@ def _tidy_runs(frame: pd.DataFrame, experiments: dict[str, str]) -> pd.DataFrame
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame["duration_s"] = (frame["end_time"] - frame["start_time"]).dt.total_seconds()
     for column in [c for c in frame.columns if c.startswith(PARAM)]:
-        values = frame[column].replace("null", None)
+        codes, distinct = pd.factorize(frame[column])  # a param has a handful of values
+        values = pd.Series(distinct, dtype=object).replace("null", None)
         numbers = pd.to_numeric(values, errors="coerce")
         if numbers.notna().sum() == values.notna().sum():
-            frame[column] = numbers
+            frame[column] = np.where(codes >= 0, numbers.to_numpy(dtype=float)[codes], np.nan)
     for column in [c for c in frame.columns if c.startswith(METRIC)]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame.reset_index(drop=True)

@@ -97,23 +97,23 @@ def _column(runs: pd.DataFrame, column: str, hide: bool) -> dict[str, Any]:
 
 
 def table(runs: pd.DataFrame) -> pd.DataFrame:
-    """The table's columns for ``runs``: no tags, times as readable text, and ``config``: the
-    params that vary among ``runs`` (their default grouping) and the seed, so two runs of
-    different configurations never share a name."""
+    """The table's columns for ``runs``: no tags nor artifact location (no column shows them),
+    times as readable text, and ``config``: the params that vary among ``runs`` (their default
+    grouping) and the seed, so two runs of different configurations never share a name."""
     import pandas as pd
 
     from seqlab.messages import display_text
     from seqlab_dashboard.analysis import group_labels, map_unique
     from seqlab_dashboard.controls import default_grouping
 
-    shown = runs[[c for c in runs.columns if not c.startswith("tags.")]].copy()
+    shown = runs[[c for c in runs.columns if not c.startswith("tags.") and c != "artifact_uri"]].copy()
     for column in ("start_time", "end_time"):
         shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S")
     keys = [*default_grouping(runs), "seed"]
     shown["config"] = group_labels(runs, [param_column(k) for k in keys if param_column(k) in runs],
                                    for_figures=False).to_numpy()
     for column in [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])
-                   and c not in ("start_time", "end_time")]:  # the times are our own text
+                   and c not in ("start_time", "end_time", "run_id")]:  # our own text, MLflow's hex ids
         shown[column] = map_unique(shown[column], lambda v: v if not isinstance(v, str) else display_text(v))
     return shown
 
