@@ -32,7 +32,7 @@ PALETTE = (
 )
 FONT = "Inter, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"
 MEMBER_LIMIT = 200
-"""Above this many member runs, faint member lines are drawn with WebGL."""
+"""Above this many member runs, faint member lines and dots are drawn with WebGL."""
 MEMBER_POINTS = 40_000
 """Faint member lines share this many points at most; each run keeps its first and last."""
 MEMBER_DOTS = 5_000
@@ -340,17 +340,16 @@ LEGEND_GROUPS = 20
 
 def group_dots(groups: pd.Series, coordinates: dict[str, pd.Series], colors: dict[str, str],
                **properties: Any) -> dict[str, Any]:
-    """Member runs as faint dots in their group's color, every group in one trace.
+    """Member runs as faint dots in their group's color, every group in one trace, drawn with
+    WebGL above :data:`MEMBER_LIMIT` dots (an SVG element per dot took the browser 1.5 s for
+    5,000, and a category axis's margin drew them twice).
 
     :param groups: each dot's group label; :param coordinates: ``x`` and ``y`` of each dot.
     """
-    import numpy as np
-
     return dict(
-        type="scatter", mode="markers", name="runs", showlegend=False,
+        type="scattergl" if len(groups) > MEMBER_LIMIT else "scatter", mode="markers", name="runs", showlegend=False,
         marker={"color": [colors[group] for group in groups], "opacity": 0.35, "size": 7},
-        **{axis: _array(values) for axis, values in coordinates.items()},
-        text=np.asarray(groups, dtype=object), **properties,
+        **{axis: _array(values) for axis, values in coordinates.items()}, **properties,
     )
 
 

@@ -88,8 +88,8 @@ def draw_efficiency(
     from seqlab_dashboard.controls import choice, final_runs, group_columns, pooling_note, scoped_runs, texts
     from seqlab_dashboard.data import metric_column, param_column
     from seqlab_dashboard.figures import (
-        MEMBER_DOTS, empty_figure, group_centers, group_dots, legend_entries, length_figure, log_axis, noted, page_colors, plain,
-        plain_layout, styled, summary_figure,
+        MEMBER_DOTS, empty_figure, group_centers, group_dots, legend_entries, length_figure, log_axis, noted,
+        page_colors, plain, plain_layout, styled, summary_figure,
     )
 
     import numpy as np
@@ -127,6 +127,7 @@ def draw_efficiency(
         both = both.sort_values("group", key=lambda labels: labels.map(natural_key))
         traces = [
             group_dots(dots["group"], {"x": dots[cost_column], "y": dots[score]}, colors,
+                       text=dots["group"].to_numpy(dtype=object),
                        hovertemplate="%{x:.4g}, %{y:.4g}<extra>%{text}</extra>"),
             group_centers(both["group"], {"x": both["center_x"], "y": both["center_y"]},
                           {"y": (both["lower_y"], both["upper_y"]), "x": (both["lower_x"], both["upper_x"])},
@@ -141,7 +142,8 @@ def draw_efficiency(
                            mode="lines", line={"dash": "dash", "color": "#546e7a"}, name="Pareto front"))
         layout = styled(plain_layout(), COSTS[cost], "normalized score (0 chance, 1 perfect)", "group")
         layout.update_xaxes(**log_axis(np.concatenate([dots[cost_column], both["lower_x"], both["upper_x"]])))
-        sampled = f"Dots: a random sample of {MEMBER_DOTS:,} of the {len(present):,} runs." if len(dots) < len(present) else ""
+        sampled = (f"Dots: a random sample of {MEMBER_DOTS:,} of the {len(present):,} runs."
+                   if len(dots) < len(present) else "")
         figures.append(plain(traces, noted(layout, " ".join(filter(None, [note, sampled])))))
     step = metric_column(record.STEP_TIME)
     if param_column(LENGTH) not in runs or step not in runs or runs[step].isna().all():
