@@ -505,3 +505,20 @@ def test_log_axis_labels_cannot_be_misread() -> None:
     assert log_axis([0.004, 0.09])["exponentformat"] == "power"
     assert log_axis([3600, 17000]) == {"type": "log", "tickformat": ",.3~r"}
     assert log_axis([4000.0, 4000.0, None, float("nan")])["dtick"] == "D2"
+
+
+def test_a_log_axis_is_chosen_over_the_member_runs_it_draws_too() -> None:
+    """Centers within a decade, member runs over two: the axis is labelled in powers of ten
+    (chosen over the centers alone, its every digit was labelled across plotly's wider range)."""
+    import pandas as pd
+
+    from seqlab_dashboard.figures import curve_figure
+
+    groups = pd.DataFrame({"group": ["a", "a"], "x": [0.0, 1.0], "center": [0.3, 0.9], "lower": [0.2, 0.8],
+                           "upper": [0.4, 1.0], "n": [2, 2]})
+    members = pd.DataFrame({"run_id": ["r1", "r1", "r2", "r2"], "group": ["a"] * 4, "x": [0.0, 1.0, 0.0, 1.0],
+                            "value": [0.01, 0.5, 2.0, 1.3]})
+    drawn = as_sent(curve_figure(members, groups, "stab/grad_norm", "step", "std", True, False, True, {"a": "#1f77b4"}))
+    assert drawn["layout"]["yaxis"]["exponentformat"] == "power"
+    alone = as_sent(curve_figure(members, groups, "stab/grad_norm", "step", "std", False, False, True, {"a": "#1f77b4"}))
+    assert "exponentformat" not in alone["layout"]["yaxis"]

@@ -196,10 +196,16 @@ def log_axis(values: Iterable[float]) -> dict[str, Any]:
     ten when the values span a decade or more, full numbers otherwise (3 significant digits,
     never exponent notation: 3,600 rather than 3.6e+3), only 1, 2 and 5 of each decade for
     values that are (nearly) all one (plotly pads them to two decades, and every digit of
-    both, labelled, overlapped)."""
-    import numpy as np
+    both, labelled, overlapped).
 
-    finite = np.array([v for v in values if v is not None and np.isfinite(v) and v > 0], dtype=float)
+    :param values: everything the axis shows (bands and member runs too: plotly's range spans
+        them all, and a range wider than the labels were chosen for crowds them).
+    """
+    import numpy as np
+    import pandas as pd
+
+    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=float)
+    finite = numbers[np.isfinite(numbers) & (numbers > 0)]
     if len(finite) and finite.max() / finite.min() >= 10:
         return {"type": "log", "dtick": 1, "exponentformat": "power", "minor": {"showgrid": True}}
     if len(finite) and finite.max() / finite.min() < 1.5:  # plotly pads a lone value to two decades
@@ -327,7 +333,8 @@ def summary_figure(
                                     "<extra>%{y}</extra>"),
     ]
     layout = styled(plain_layout(), value_title, "")
-    layout.update_xaxes(**(log_axis(values["value"]) if log else {"type": "linear"}))
+    layout.update_xaxes(**(log_axis([*values["value"], *summary["lower"], *summary["upper"]]) if log
+                           else {"type": "linear"}))
     top_down(layout, summary["group"])
     return plain(traces, noted(layout, note))
 
@@ -477,7 +484,8 @@ def length_figure(
         ))
     layout = styled(plain_layout() if layout is None else layout, x_title, value_title, "group")
     layout.update_xaxes(**(log_axis(table["length"]) if log_x else {"type": "linear"}))
-    layout.update_yaxes(**(log_axis(table["center"]) if log_y else {"type": "linear"}))
+    layout.update_yaxes(**(log_axis(pd.concat([table["center"], table["lower"], table["upper"]])) if log_y
+                           else {"type": "linear"}))
     return plain(traces, noted(layout, note))
 
 
@@ -535,5 +543,7 @@ def curve_figure(
         ))
     layout = styled(plain_layout(), x_title, metric, "group (n runs)")
     layout.update_xaxes(**(log_axis(groups["x"]) if log_x else {"type": "linear"}))
-    layout.update_yaxes(**(log_axis(groups["center"]) if log_y else {"type": "linear"}))
+    drawn = [groups["center"], groups["lower"], groups["upper"], *([members["value"]] if show_members else [])]
+    layout.update_yaxes(**(log_axis(np.concatenate([np.asarray(v, dtype=float) for v in drawn])) if log_y
+                           else {"type": "linear"}))
     return plain(traces, noted(layout, note))
