@@ -522,3 +522,12 @@ def test_a_log_axis_is_chosen_over_the_member_runs_it_draws_too() -> None:
     assert drawn["layout"]["yaxis"]["exponentformat"] == "power"
     alone = as_sent(curve_figure(members, groups, "stab/grad_norm", "step", "std", False, False, True, {"a": "#1f77b4"}))
     assert "exponentformat" not in alone["layout"]["yaxis"]
+
+
+def test_an_empty_figures_message_is_wrapped_to_fit_its_card() -> None:
+    from seqlab_dashboard.figures import EMPTY_LINE, empty_figure
+
+    message = "1,000 finished runs in scope: the by-position records are read per run, so select at most 500 " * 2
+    lines = empty_figure(message).layout.annotations[0].text.split("<br>")
+    assert len(lines) > 2 and max(len(line) for line in lines) <= EMPTY_LINE
+    assert " ".join(lines) == message.strip()

@@ -237,13 +237,20 @@ def styled(figure: go.Figure, x_title: str = "", y_title: str = "", legend_title
     return figure
 
 
+EMPTY_LINE = 64
+"""Characters per line of an empty figure's message (a 15-px font in a half-width card)."""
+
+
 def empty_figure(message: str) -> go.Figure:
-    """A blank figure that says why there is nothing to plot."""
+    """A blank figure that says why there is nothing to plot, in lines that fit a half-width
+    card (:data:`EMPTY_LINE` characters)."""
+    import textwrap
+
     import plotly.graph_objects as go
 
     figure = go.Figure()
     figure.add_annotation(
-        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+        text="<br>".join(textwrap.wrap(message, EMPTY_LINE)), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
         font={"size": 15, "color": "#78909c"},
     )
     figure.update_layout(
