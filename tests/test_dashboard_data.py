@@ -531,3 +531,23 @@ def test_an_empty_figures_message_is_wrapped_to_fit_its_card() -> None:
     lines = empty_figure(message).layout.annotations[0].text.split("<br>")
     assert len(lines) > 2 and max(len(line) for line in lines) <= EMPTY_LINE
     assert " ".join(lines) == message.strip()
+
+
+def test_center_lines_are_drawn_above_every_groups_member_runs() -> None:
+    """Above MEMBER_LIMIT members the member lines are WebGL, which the browser draws above SVG
+    traces: the centers are WebGL too and come after every group's members and bands."""
+    import pandas as pd
+
+    from seqlab_dashboard.figures import MEMBER_LIMIT, curve_figure
+
+    runs = [f"r{i}" for i in range(MEMBER_LIMIT + 1)]
+    members = pd.DataFrame({"run_id": [r for r in runs for _ in (0, 1)],
+                            "group": [f"g{i % 2}" for i in range(len(runs)) for _ in (0, 1)],
+                            "x": [0.0, 1.0] * len(runs), "value": [1.0, 0.5] * len(runs)})
+    groups = pd.DataFrame({"group": ["g0", "g0", "g1", "g1"], "x": [0.0, 1.0] * 2, "center": [1.0, 0.5] * 2,
+                           "lower": [0.9, 0.4] * 2, "upper": [1.1, 0.6] * 2, "n": [101, 101, 100, 100]})
+    drawn = as_sent(curve_figure(members, groups, "train/loss", "step", "std", True, False, False,
+                                 {"g0": "#1f77b4", "g1": "#d62728"}))["data"]
+    kinds = [t["name"].rsplit(" ", 1)[-1] for t in drawn]
+    assert kinds == ["band", "band", "members", "members", "(n=101)", "(n=100)"]
+    assert {t["type"] for t in drawn} == {"scattergl"}

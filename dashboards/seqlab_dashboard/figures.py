@@ -515,13 +515,19 @@ def curve_figure(
     group_columns = {c: groups[c].to_numpy() for c in ("x", "center", "lower", "upper", "n")}
     member_columns = {c: members[c].to_numpy() for c in ("run_id", "x", "value")} if show_members else {}
     by_group = rows_by_label(members["group"].to_numpy()) if show_members else {}
-    traces: list[dict[str, Any]] = []  # plain dicts (see plain): hundreds of groups stay fast
+    # plain dicts (see plain): hundreds of groups stay fast; bands, then member lines, then
+    # center lines, so no group's members hide another's center; all WebGL with many members
+    # (the browser draws WebGL traces above SVG ones: SVG centers hid behind WebGL members)
+    kind = "scattergl" if many else "scatter"
+    bands: list[dict[str, Any]] = []
+    member_lines: list[dict[str, Any]] = []
+    centers: list[dict[str, Any]] = []
     for group, where in in_natural_order(rows_by_label(groups["group"].to_numpy()).items()):
         rows = {c: values[where] for c, values in group_columns.items()}
         color, n = colors[group], int(rows["n"].max())
         if band_name != "none" and n > 1 and not (band_name == "ci95" and n < MIN_INTERVAL_N):
-            traces.append(dict(
-                type="scatter", x=np.concatenate([rows["x"], rows["x"][::-1]]),
+            bands.append(dict(
+                type=kind, x=np.concatenate([rows["x"], rows["x"][::-1]]),
                 y=np.concatenate([rows["upper"], rows["lower"][::-1]]),
                 fill="toself", fillcolor=translucent(color, 0.18), line={"width": 0}, mode="lines",
                 hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} band",
@@ -534,20 +540,21 @@ def curve_figure(
                 lines = {c: values[kept] for c, values in lines.items()}
             ids = lines["run_id"]
             breaks = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-            traces.append(dict(
-                type="scattergl" if many else "scatter",
+            member_lines.append(dict(
+                type=kind,
                 x=np.insert(lines["x"].astype(np.float32), breaks, np.nan),
                 y=np.insert(lines["value"].astype(np.float32), breaks, np.nan),
                 mode="lines", line={"color": translucent(color, 0.35), "width": 1},
                 hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{group} members",
             ))
-        traces.append(dict(
-            type="scatter", x=rows["x"], y=rows["center"], mode="lines",
+        centers.append(dict(
+            type=kind, x=rows["x"], y=rows["center"], mode="lines",
             line={"color": color, "width": 2.6}, name=f"{group} (n={n})", legendgroup=group,
             customdata=np.stack([rows["lower"], rows["upper"], rows["n"]], axis=-1),
             hovertemplate="%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}] n=%{customdata[2]}<extra>"
             + group + "</extra>",
         ))
+    traces = [*bands, *member_lines, *centers]
     layout = styled(plain_layout(), x_title, metric, "group (n runs)")
     layout.update_xaxes(**(log_axis(groups["x"]) if log_x else {"type": "linear"}))
     drawn = [groups["center"], groups["lower"], groups["upper"], *([members["value"]] if show_members else [])]
