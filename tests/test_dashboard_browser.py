@@ -351,6 +351,9 @@ def test_runs_view_tells_configurations_apart_and_shows_key_columns_at_1600px(
         counts = [e.text for e in browser.find_elements(
             "css selector", ".ag-row [col-id='metrics.eff/parameters']") if e.text]
         assert counts and all(c.replace(",", "").isdigit() for c in counts), counts
+        losses = [e.text for e in browser.find_elements("css selector", ".ag-row [col-id='metrics.val/loss']") if e.text]
+        digits = [c.replace("-", "").replace(".", "").lstrip("0").split("e")[0] for c in losses]
+        assert losses and all(len(d) <= 4 for d in digits), f"4 significant digits, as the formatter says: {losses}"
         assert not browser.find_elements("css selector", ".ag-header-cell[col-id='params.trainer.lr']")
         browser.find_element("id", "runs-columns").click()
         browser.switch_to.active_element.send_keys("trainer.lr")

@@ -25,7 +25,7 @@ KEY_PARAMS = ("model", "task", "strategy", "seed", "task.length", "model.hidden_
 """Params shown first; every other param follows, hidden until the user shows it."""
 KEY_METRICS = (record.NORMALIZED_SCORE, record.SOLVED, "val/loss", record.STEP_TIME,
                record.PEAK_MEMORY_MB, record.PARAMETERS, record.DIVERGED)
-NUMBER = {"function": "params.value == null ? '' : (Number.isInteger(params.value) || Math.abs(params.value) >= 1e4)"
+NUMBER = {"function": "params.value == null ? '' : (params.value % 1 === 0 || params.value >= 1e4 || params.value <= -1e4)"
                       " ? d3.format(',.0f')(params.value) : d3.format('.4~g')(params.value)"}
 """Counts and large numbers in full (``17,470``, never ``1.747e+4``), others to 4 significant digits."""
 STATUS_STYLE = {"styleConditions": [
