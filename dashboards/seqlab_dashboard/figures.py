@@ -204,7 +204,8 @@ def log_axis(values: Iterable[float]) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=float)
+    listed = values if isinstance(values, (np.ndarray, pd.Series)) else list(values)
+    numbers = pd.to_numeric(pd.Series(listed), errors="coerce").to_numpy(dtype=float)
     finite = numbers[np.isfinite(numbers) & (numbers > 0)]
     if len(finite) and finite.max() / finite.min() >= 10:
         return {"type": "log", "dtick": 1, "exponentformat": "power", "minor": {"showgrid": True}}
@@ -326,6 +327,8 @@ def summary_figure(
     :param summary: columns ``group``, ``n``, ``center``, ``lower``, ``upper``.
     :param band_name: the band ``summary`` holds (see :func:`honest_band`).
     """
+    import pandas as pd
+
     summary, note = honest_band(summary, band_name, bool((values["value"].dropna() >= 0).all()))
     dots = values.dropna(subset=["value"])
     if len(dots) > MEMBER_DOTS:
@@ -340,7 +343,7 @@ def summary_figure(
                                     "<extra>%{y}</extra>"),
     ]
     layout = styled(plain_layout(), value_title, "")
-    layout.update_xaxes(**(log_axis([*values["value"], *summary["lower"], *summary["upper"]]) if log
+    layout.update_xaxes(**(log_axis(pd.concat([values["value"], summary["lower"], summary["upper"]])) if log
                            else {"type": "linear"}))
     top_down(layout, summary["group"])
     return plain(traces, noted(layout, note))

@@ -84,6 +84,8 @@ def draw_efficiency(
     group: list[str] | None, band_name: str, cost: str,
 ) -> list[Figure]:
     """The four cost figures, the Pareto scatter and step time vs length, in layout order."""
+    import numpy as np
+
     from seqlab_dashboard.analysis import BANDS, group_labels, natural_key, pareto_front, summarize
     from seqlab_dashboard.controls import choice, final_runs, group_columns, pooling_note, scoped_runs, texts
     from seqlab_dashboard.data import metric_column, param_column
@@ -91,8 +93,6 @@ def draw_efficiency(
         MEMBER_DOTS, empty_figure, group_centers, group_dots, legend_entries, length_figure, log_axis, noted,
         page_colors, plain, plain_layout, styled, summary_figure,
     )
-
-    import numpy as np
 
     band_name, cost = choice(band_name, list(BANDS), "std"), choice(cost, list(COSTS), record.STEP_TIME)
     group = texts(group)
