@@ -394,9 +394,12 @@ def test_a_loss_spike_survives_into_the_curves_figure(store: str) -> None:
 
 
 @pytest.mark.parametrize("left_open", [False, True], ids=["closed-cleanly", "wal-left-by-a-writer"])
-def test_a_wal_store_on_read_only_media_is_read(real_store: str, tmp_path: Path, left_open: bool) -> None:
+def test_a_wal_store_on_read_only_media_is_read(
+    real_store: str, tmp_path: Path, left_open: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A write-ahead-log store needs its -shm and -wal files: on a read-only mount it is opened
-    read-only (what a writer left in the -wal is read too) and every run is there."""
+    read-only (what a writer left in the -wal is read too), every run is there, and nothing is
+    created in the working directory."""
     import shutil
     import sqlite3
 
@@ -418,9 +421,12 @@ def test_a_wal_store_on_read_only_media_is_read(real_store: str, tmp_path: Path,
     writer.close()
     if not left_open:
         shutil.copy(tmp_path / "writer.db", folder / "mlflow.db")
+    elsewhere = tmp_path / "working"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     with read_only_mount(folder) as media:
         store = RunStore(f"sqlite:///{media / 'mlflow.db'}")
-        assert store.tracking_uri.startswith(f"sqlite:///file:{media / 'mlflow.db'}?mode=ro")
+        assert store.tracking_uri.startswith(f"sqlite+pysqlite:///file:{media / 'mlflow.db'}?mode=ro")
         runs = store.runs()
         assert len(runs) == len(GRID) + 2
         history = store.histories(list(runs["run_id"]), record.TRAIN_LOSS)
@@ -429,6 +435,7 @@ def test_a_wal_store_on_read_only_media_is_read(real_store: str, tmp_path: Path,
         if left_open:
             assert {run.info.run_name for run in store.client().search_runs(runs["experiment_id"].unique().tolist())} == {"only in the wal"}
         assert sorted(p.name for p in media.iterdir()) == sorted(p.name for p in folder.iterdir())
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_a_history_reads_nan_and_infinity_as_mlflows_client_does(store: str) -> None:

@@ -149,7 +149,9 @@ def read_only_sqlite_uri(uri: str, path: Path) -> str:
     write-ahead-log store, or a rollback journal's lock. It is opened ``mode=ro`` when SQLite
     can read it so (a rollback-journal store, or a WAL store whose ``-shm`` is there: what is
     still only in its ``-wal`` is read too), else ``immutable=1`` (no locks and no ``-shm``,
-    so a ``-wal`` left by a writer that did not close is not read).
+    so a ``-wal`` left by a writer that did not close is not read). The read-only URI names
+    the driver (``sqlite+pysqlite:``): MLflow takes what follows a plain ``sqlite:///`` for a
+    path and would create a folder ``file:/…`` in the working directory.
 
     :param uri: the ``sqlite:///`` URI of the database.
     :param path: the database file.
@@ -170,7 +172,7 @@ def read_only_sqlite_uri(uri: str, path: Path) -> str:
             connection.close()
     except sqlite3.Error:
         base += "&immutable=1"
-    return f"sqlite:///{base}&uri=true"
+    return f"sqlite+pysqlite:///{base}&uri=true"
 
 
 class RunStore:
