@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -200,6 +201,38 @@ def test_malformed_suite(case: str, no_store_yet: Path) -> None:
         line = run_in(no_store_yet, "sweep", bad, *more)
         assert "pwned" not in line
     assert not (no_store_yet / "mlruns").exists()
+
+
+def test_a_refused_sweep_leaves_no_process_behind(no_store_yet: Path) -> None:
+    """The fork server a sweep starts while it checks its suites ends with the refused sweep,
+    rather than finish seconds of warm-up holding the command's output open. Its output goes
+    to a file here: a pipe would make the test wait for every process holding it."""
+    import subprocess
+
+    from conftest import SEQLAB
+
+    (no_store_yet / "bad.yaml").write_text("name: bad\nbase: {model: nosuch}\n")
+    with open(no_store_yet / "output.txt", "w") as output:
+        done = subprocess.run([SEQLAB, "sweep", "bad.yaml"], stdout=output, stderr=output,
+                              cwd=no_store_yet, timeout=300)
+    assert done.returncode == 2
+    deadline = time.monotonic() + 2.0
+    while processes_working_in(no_store_yet) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_working_in(no_store_yet) == []
+    assert not (no_store_yet / "mlruns").exists()
+
+
+def processes_working_in(folder: Path) -> list[str]:
+    """The command lines of the processes whose working directory is ``folder``."""
+    found = []
+    for process in Path("/proc").iterdir():
+        try:
+            if process.name.isdigit() and (process / "cwd").resolve() == folder.resolve():
+                found.append((process / "cmdline").read_text().replace("\0", " "))
+        except OSError:  # ended meanwhile, or not ours to look at
+            continue
+    return found
 
 
 def test_the_memory_bound_counts_parameters_without_allocating_them() -> None:

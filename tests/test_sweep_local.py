@@ -78,16 +78,21 @@ def test_a_run_records_the_same_metrics_in_a_sweep_as_alone(store: str, tmp_path
 
 
 def test_the_fork_server_warm_up_loads_the_stack_without_starting_it(store: str) -> None:
-    """The preload imports what a run needs, loads the plugins and opens the store, but
-    leaves no thread, device or database connection that a forked run process would inherit."""
+    """The preload imports what a run needs, loads the plugins, takes torch once through a
+    training step and opens the store, but leaves no thread, device or database connection
+    that a forked run process would inherit, and torch's random state and thread count as
+    they were."""
     import sys
 
-    from seqlab.sweep.preload import TRAINING_STACK
-
     check = (
-        "import os, sys, threading, torch, seqlab.sweep.preload, seqlab.sweep.preload_store\n"
+        "import os, sys, threading, torch\n"
+        "torch.manual_seed(7)\n"
+        "before = (torch.random.get_rng_state(), torch.get_num_threads())\n"
+        "import seqlab.sweep.preload, seqlab.sweep.preload_store\n"
+        "assert torch.equal(torch.random.get_rng_state(), before[0])\n"
+        "assert torch.get_num_threads() == before[1]\n"
         "from seqlab.registry.plugin_manager import get_plugins\n"
-        f"missing = [m for m in {TRAINING_STACK!r} if m not in sys.modules]\n"
+        "missing = [m for m in seqlab.sweep.preload.TRAINING_STACK if m not in sys.modules]\n"
         "assert not missing, missing\n"
         "assert any(p.name.endswith('models.lstm') for p in get_plugins())\n"
         "assert threading.active_count() == 1, threading.enumerate()\n"

@@ -32,8 +32,9 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.synchronize import Event
 
-PRELOAD = ("seqlab.sweep.preload",)
-"""What the fork server imports once, so each run's process starts warm."""
+PRELOAD = ("__main__", "seqlab.sweep.preload")
+"""What the fork server imports once, so each run's process starts warm: the launcher's main
+module too, as ``multiprocessing`` does by default (else every run process imports it anew)."""
 
 STOP_GRACE_SECONDS = 120.0
 """How long a stopped sweep waits for in-flight runs to end KILLED before killing them."""

@@ -1,21 +1,30 @@
 """The store half of a local sweep's fork-server warm-up (see :mod:`seqlab.sweep.preload`).
 
 Imported by the fork server after :mod:`seqlab.sweep.preload` when the sweep's store is an
-SQLite database. Importing it opens the store through seqlab's :func:`open_client` (which
-creates a new store under a lock, so the launcher preparing it meanwhile waits) and MLflow,
-which checks its schema, and closes the connections again: every run process inherits MLflow's
-opened store instead of opening and checking it itself, and no SQLite connection crosses a
-fork.
+SQLite database. When the database is there (the launcher creates a new store meanwhile, and a
+launcher stopped by bad input creates none), importing this module opens it through seqlab's
+:func:`open_client` and MLflow, which checks its schema, asks it once what a run asks first
+(whether its spec FINISHED meanwhile: MLflow compiles that query once, for every run), and
+closes the connections again: every run process inherits MLflow's opened store instead of
+opening and checking it itself, and no SQLite connection crosses a fork.
 """
 
 from __future__ import annotations
 
+import os
+
+from sqlalchemy.engine import make_url
+
 from seqlab.store.sqlite import close_connections
-from seqlab.store.tracking import open_client
+from seqlab.store.tracking import open_client, tracking_uri
+from seqlab.sweep.spec_locks import finished_meanwhile
 
 try:
-    _client = open_client()
-    _client.search_experiments(max_results=1)  # MLflow opens (and caches) the store here
-    close_connections(_client)  # no connection may cross a fork
+    _database = make_url(tracking_uri()).database
+    if _database and os.path.isfile(_database):
+        _client = open_client()
+        for _experiment in _client.search_experiments(max_results=1):
+            finished_meanwhile(tracking_uri(), _experiment.name, spec_hash="")
+        close_connections(_client)  # no connection may cross a fork
 except Exception:  # noqa: BLE001  each run then opens the store itself and reports what fails
     pass  # (an exception here would end the fork server: only ImportError is survived)
