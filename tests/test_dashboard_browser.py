@@ -78,14 +78,17 @@ def browser() -> Iterator[Any]:
 
 
 def settled(driver: Any, timeout: float = 60) -> None:
-    """Wait until Dash has no callback in flight, the Runs table no block loading, and every
-    graph shows a drawn figure."""
+    """Wait until Dash has no callback in flight, every labelled control is drawn (its code
+    loaded), the Runs table no block loading, and every graph shows a drawn figure."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     def ready(d: Any) -> bool:
-        return bool(d.execute_script("""
+        return bool(d.execute_script(r"""
             if (document.title.startsWith('Updating')) { return false; }
             if (!document.querySelector('#_pages_content') || !document.querySelector('#_pages_content').children.length) { return false; }
+            // Dash loads some components' code on first use (a dropdown, a graph): until it has
+            // come, a labelled control shows its label alone
+            if (Array.from(document.querySelectorAll('#_pages_content .control')).some(c => !c.querySelector('[id]'))) { return false; }
             // the Runs table pages its rows from the server: wait until no block is loading
             if (document.querySelector('.ag-row-loading, .ag-overlay-loading-wrapper')) { return false; }
             // until the rows a screen holds (10, or all when fewer) have come from the server
