@@ -158,14 +158,15 @@ def training_start(run: object) -> float:
     return point.timestamp / 1000 - point.value
 
 
-def sweep(folder: Path, suite: Path, experiment: str, workers: int = WORKERS) -> tuple[float, float]:
-    """Run a sweep; returns its wall time and its start (command to first training)."""
+def sweep(folder: Path, suite: Path, experiment: str, workers: int = WORKERS) -> tuple[float, float, list]:
+    """Run a sweep; returns its wall time, its start (command to first training) and its
+    recorded runs."""
     command = [SEQLAB, "sweep", str(suite), "--workers", str(workers), "--experiment", experiment]
     launched = time.time()
     wall = timed(command, folder)
     runs = recorded_runs(folder, experiment)
     first = min(training_start(run) for run in runs)
-    return wall, first - launched
+    return wall, first - launched, runs
 
 
 def slot_cycle(runs: list) -> float:
@@ -187,11 +188,11 @@ def bench_sweep(repeats: int, folder: Path, imports: float | None, small: int, l
     for repeat in range(repeats):
         for runs in (small, large) if repeat % 2 == 0 else (large, small):
             suite = write_suite(folder, f"bench{runs}", runs)
-            wall, start = sweep(folder, suite, f"bench{runs}-{repeat}")
+            wall, start, recorded = sweep(folder, suite, f"bench{runs}-{repeat}")
             walls[runs].append(wall)
             starts.append(start)
             if runs == large:
-                cycles.append(slot_cycle(recorded_runs(folder, f"bench{runs}-{repeat}")))
+                cycles.append(slot_cycle(recorded))
     t_small = show(f"sweep of {small} runs", walls[small])
     t_large = show(f"sweep of {large} runs", walls[large])
     start = show("sweep start (command to training)", starts)
@@ -219,8 +220,7 @@ def bench_suites(folder: Path) -> None:
     ]
     for suite in quick:
         experiment = f"quick-{suite.stem}"
-        wall, start = sweep(folder, suite, experiment)
-        runs = recorded_runs(folder, experiment)
+        wall, start, runs = sweep(folder, suite, experiment)
         trained = sum(run.data.metrics.get("eff/train_time_s", 0.0) for run in runs)
         slots += wall * WORKERS
         training += trained

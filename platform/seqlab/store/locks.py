@@ -22,14 +22,12 @@ def lock_dir(tracking_uri: str) -> Path:
     :param tracking_uri: the store.
     :returns: the folder (created if missing).
     """
-    from sqlalchemy.engine import make_url
+    from seqlab.store.sqlite import database_file
 
-    folder: Path | None = None
-    if tracking_uri.startswith("sqlite:"):
-        database = make_url(tracking_uri).database
-        if database and database != ":memory:":
-            folder = Path(database).resolve().parent / ".seqlab-locks"
-    if folder is None:
+    database = database_file(tracking_uri)
+    if database is not None:
+        folder = database.resolve().parent / ".seqlab-locks"
+    else:
         cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         digest = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
         folder = Path(cache) / "seqlab" / "locks" / digest

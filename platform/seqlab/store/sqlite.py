@@ -20,10 +20,22 @@ import atexit
 import os
 import sqlite3
 import weakref
+from pathlib import Path
 from typing import Any
 
 _FAST_COMMIT_DATABASES: set[str] = set()
 """The database files whose connections this process opens with ``synchronous=NORMAL``."""
+
+
+def database_file(uri: str) -> Path | None:
+    """The database file an SQLite store's URI names (relative paths as given); ``None`` for
+    an in-memory database or a store that is not SQLite."""
+    from sqlalchemy.engine import make_url
+
+    if not uri.startswith("sqlite:"):
+        return None
+    database = make_url(uri).database
+    return Path(database) if database and database != ":memory:" else None
 
 
 def use_write_ahead_log(database: str) -> None:

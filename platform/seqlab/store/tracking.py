@@ -114,14 +114,12 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
         database cannot be created or opened (a full disk, a file that is not a database).
     """
     from mlflow import MlflowClient
-    from sqlalchemy.engine import make_url
 
     from seqlab.store.locks import held, lock_dir
-    from seqlab.store.sqlite import close_connections_at_exit, use_write_ahead_log
+    from seqlab.store.sqlite import close_connections_at_exit, database_file, use_write_ahead_log
 
-    database = make_url(uri).database
-    if database and database != ":memory:":
-        path = Path(database)
+    path = database_file(uri)
+    if path is not None:
         folder = path.parent
         if not folder.exists() and folder == DEFAULT_STORE_DIR.resolve():
             try:
@@ -135,8 +133,8 @@ def _open_sqlite_store(uri: str) -> MlflowClient:
                 "(set MLFLOW_TRACKING_URI to a store you can write)"
             )
     with held(lock_dir(uri) / "create-store", wait=True):
-        if database and database != ":memory:":
-            use_write_ahead_log(database)
+        if path is not None:
+            use_write_ahead_log(str(path))
         try:
             client = MlflowClient(tracking_uri=uri)  # creates or migrates the schema
         except Exception as exc:

@@ -11,20 +11,17 @@ opening and checking it itself, and no SQLite connection crosses a fork.
 
 from __future__ import annotations
 
-import os
-
-from sqlalchemy.engine import make_url
-
-from seqlab.store.sqlite import close_connections
+from seqlab.store.sqlite import close_connections, database_file
 from seqlab.store.tracking import open_client, tracking_uri
 from seqlab.sweep.spec_locks import finished_meanwhile
 
 try:
-    _database = make_url(tracking_uri()).database
-    if _database and os.path.isfile(_database):
+    _uri = tracking_uri()
+    _database = database_file(_uri)
+    if _database is not None and _database.is_file():
         _client = open_client()
         for _experiment in _client.search_experiments(max_results=1):
-            finished_meanwhile(tracking_uri(), _experiment.name, spec_hash="")
+            finished_meanwhile(_uri, _experiment.name, spec_hash="")
         close_connections(_client)  # no connection may cross a fork
 except Exception:  # noqa: BLE001  each run then opens the store itself and reports what fails
     pass  # (an exception here would end the fork server: only ImportError is survived)
