@@ -79,13 +79,18 @@ def test_a_run_records_the_same_metrics_in_a_sweep_as_alone(store: str, tmp_path
 
 def test_the_fork_server_warm_up_loads_the_stack_without_starting_it(store: str) -> None:
     """The preload imports what a run needs, loads the plugins, takes torch once through a
-    training step and opens the store, but leaves no thread, device or database connection
-    that a forked run process would inherit, and torch's random state and thread count as
-    they were."""
+    training step and opens the store (rehearsing a run's writes), but leaves no thread,
+    device or database connection that a forked run process would inherit, and torch's random
+    state and thread count as they were. MLflow's telemetry is on, as it is for a user (it is
+    off under pytest): the store's warm-up would start its threads."""
     import sys
 
     check = (
         "import os, sys, threading, torch\n"
+        "import mlflow.telemetry.client, mlflow.telemetry.utils\n"
+        "mlflow.telemetry.utils._IS_IN_CI_ENV_OR_TESTING = False  # on, as for a user\n"
+        "mlflow.telemetry.client.set_telemetry_client()\n"
+        "assert mlflow.telemetry.client.get_telemetry_client() is not None\n"
         "torch.manual_seed(7)\n"
         "before = (torch.random.get_rng_state(), torch.get_num_threads())\n"
         "import seqlab.sweep.preload, seqlab.sweep.preload_store\n"
