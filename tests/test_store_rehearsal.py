@@ -88,3 +88,33 @@ def test_after_a_rehearsal_a_runs_writes_are_compiled_already(
     plain_experiment = ensure_experiment(plain, "plain")
     anew = _compiled_anew(caplog, lambda: _a_run(plain, plain_experiment))
     assert "INSERT INTO runs" in anew and "UPDATE runs SET" in " ".join(anew), anew
+
+
+def test_a_rehearsal_that_fails_midway_leaves_the_store_as_it_was_and_usable(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """MLflow rolls a failed call's session back, which ends the rehearsal's transaction:
+    nothing is kept, nothing warns, and the store's own sessions commit again afterwards."""
+    import warnings
+
+    from mlflow.exceptions import MlflowException
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    client = open_client()
+    experiment_id = ensure_experiment(client, "kept")
+    database = tmp_path / "mlflow.db"
+    rows = _everything_in(database)
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise MlflowException("refused midway")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SqlAlchemyStore, "_check_run_is_active", refuse)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(MlflowException, match="refused midway"):
+                rehearse_run_writes(client, experiment_id)
+
+    assert _everything_in(database) == rows
+    _a_run(client, experiment_id)
+    assert len(client.search_runs([experiment_id])) == 1

@@ -85,7 +85,8 @@ def _sessions_held_back(store: Any) -> Iterator[None]:
             yield
         finally:
             store.ManagedSessionMaker = original
-            transaction.rollback()
+            if transaction.is_active:  # MLflow rolls it back itself when a call fails
+                transaction.rollback()
 
 
 @contextmanager
