@@ -118,3 +118,22 @@ def test_a_rehearsal_that_fails_midway_leaves_the_store_as_it_was_and_usable(
     assert _everything_in(database) == rows
     _a_run(client, experiment_id)
     assert len(client.search_runs([experiment_id])) == 1
+
+
+def test_a_rehearsal_holds_its_writes_back_on_a_store_that_commits_every_statement(
+    store: str, tmp_path: Path,
+) -> None:
+    """Its connection is made transactional whatever the store's engine says (an engine
+    set to AUTOCOMMIT would otherwise commit every statement of the rehearsal)."""
+    client = open_client()
+    experiment_id = ensure_experiment(client, "kept")
+    database = tmp_path / "mlflow.db"
+    rows = _everything_in(database)
+    sql_store = client._tracking_client.store
+    engine = sql_store.engine
+    sql_store.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        rehearse_run_writes(client, experiment_id)
+    finally:
+        sql_store.engine = engine
+    assert _everything_in(database) == rows

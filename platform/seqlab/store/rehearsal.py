@@ -9,7 +9,9 @@ compiled.
 
 The rehearsal holds the store's writes back: MLflow's sessions are bound, for its duration, to
 one connection whose transaction is rolled back at the end, and join it without ever
-committing it (SQLAlchemy's ``join_transaction_mode="rollback_only"``). Nothing it wrote is
+committing it (SQLAlchemy's ``join_transaction_mode="rollback_only"``); that connection is
+given the database's own isolation level, so an engine set to commit every statement does
+not commit the rehearsal's. Nothing it wrote is
 ever visible to another connection, and a process killed meanwhile leaves nothing either
 (SQLite discards an uncommitted transaction). MLflow's telemetry is off while it runs, so it
 starts no thread in the process that forks the runs. MLflow has no public call for any of
@@ -77,7 +79,12 @@ def _sessions_held_back(store: Any) -> Iterator[None]:
     original = getattr(store, "ManagedSessionMaker", None)
     if original is None or "ManagedSessionMaker" not in vars(store):
         raise NotRehearsed("the store's sessions are not where this MLflow version kept them")
-    with store.engine.connect() as connection:
+    with store.engine.connect() as engine_connection:
+        # transactional whatever the engine says: one set to AUTOCOMMIT would commit each write
+        isolation = engine_connection.default_isolation_level
+        if isolation is None or isolation.upper() == "AUTOCOMMIT":
+            raise NotRehearsed("the store's connections cannot hold a transaction")
+        connection = engine_connection.execution_options(isolation_level=isolation)
         transaction = connection.begin()
         held_back = sessionmaker(bind=connection, join_transaction_mode="rollback_only")
         store.ManagedSessionMaker = _get_managed_session_maker(held_back, store.db_type)
