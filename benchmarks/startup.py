@@ -170,13 +170,19 @@ def sweep(folder: Path, suite: Path, experiment: str, workers: int = WORKERS) ->
     return wall, first - launched, runs
 
 
+def span(runs: list) -> tuple[float, float]:
+    """When the first of the recorded runs was created and the last ended (seconds since the
+    epoch)."""
+    return (min(run.info.start_time for run in runs) / 1000,
+            max(run.info.end_time for run in runs) / 1000)
+
+
 def slot_cycle(runs: list) -> float:
     """Worker-slot seconds per run while a sweep's runs follow each other: the span from the
     first run's creation to the last run's end, times the workers, over the runs. Steadier
     than the difference of two sweeps' wall times, which adds two sweeps' noise."""
-    begun = min(run.info.start_time for run in runs)
-    ended = max(run.info.end_time for run in runs)
-    return (ended - begun) / 1000 * WORKERS / len(runs)
+    begun, ended = span(runs)
+    return (ended - begun) * WORKERS / len(runs)
 
 
 def bench_sweep(repeats: int, folder: Path, imports: float | None, small: int, large: int) -> None:
@@ -249,8 +255,7 @@ def print_overhead(runs: list, launched: float, wall: float, trained: float) -> 
     """Where one sweep's worker-slot seconds not spent training went, from its recorded runs:
     the overhead is the goal's measure that the machine's speed moves least (a slower machine
     trains longer, which raises the share)."""
-    first = min(run.info.start_time for run in runs) / 1000
-    last = max(run.info.end_time for run in runs) / 1000
+    first, last = span(runs)
     inside = sum((run.info.end_time - run.info.start_time) / 1000 for run in runs)
     parts = {
         "before the first run's creation": (first - launched) * WORKERS,

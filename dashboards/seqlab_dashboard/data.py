@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from seqlab.store import record
 from seqlab.store.by_position import ByPosition, parse_by_position
+from seqlab.store.sqlite import sql_store
 
 logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
@@ -453,14 +454,6 @@ class RunStore:
             return None
 
 
-def _sql_store(client: MlflowClient) -> Any:
-    """The client's SQLAlchemy tracking store, or ``None`` for other stores (REST, files)."""
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-    store = getattr(getattr(client, "_tracking_client", None), "store", None)
-    return store if isinstance(store, SqlAlchemyStore) else None
-
-
 def _fall_back_on_error(read: Callable[..., Result | None], *args: Any) -> Result | None:
     """``read(*args)``, or ``None`` (read through MLflow's public API instead) if it fails.
 
@@ -513,7 +506,7 @@ def _read_histories_sql(
     import numpy as np
     from mlflow.store.tracking.dbmodels.models import SqlMetric
 
-    store = _sql_store(client)
+    store = sql_store(client)
     if store is None:
         return None
     parts = []
@@ -576,7 +569,7 @@ def _read_runs_sql(client: MlflowClient, experiment_ids: list[str]) -> pd.DataFr
     from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlParam, SqlRun, SqlTag
     from sqlalchemy import func
 
-    store = _sql_store(client)
+    store = sql_store(client)
     if store is None:
         return None
     ids = [int(e) for e in experiment_ids]

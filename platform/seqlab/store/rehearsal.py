@@ -11,9 +11,8 @@ The rehearsal holds the store's writes back: MLflow's sessions are bound, for it
 one connection whose transaction is rolled back at the end, and join it without ever
 committing it (SQLAlchemy's ``join_transaction_mode="rollback_only"``); that connection is
 given the database's own isolation level, so an engine set to commit every statement does
-not commit the rehearsal's. Nothing it wrote is
-ever visible to another connection, and a process killed meanwhile leaves nothing either
-(SQLite discards an uncommitted transaction). MLflow's telemetry is off while it runs, so it
+not commit the rehearsal's. Nothing it wrote is ever visible to another connection, and a
+process killed meanwhile leaves nothing either (SQLite discards an uncommitted transaction). MLflow's telemetry is off while it runs, so it
 starts no thread in the process that forks the runs. MLflow has no public call for any of
 this: a store that does not look as expected is not rehearsed
 (:func:`_sessions_held_back` says why not).
@@ -28,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from seqlab.store import record
+from seqlab.store.sqlite import sql_store
 from seqlab.store.status import RunStatus
 
 REHEARSAL = "seqlab-rehearsal"
@@ -42,14 +42,14 @@ def rehearse_run_writes(client: Any, experiment_id: str) -> None:
     """Make, and roll back, the writes of one run in an experiment of an SQL store: its
     creation with tags, params, the read that logging an artifact makes, metrics, and its end.
 
-    :param client: an MLflow client on an SQL store.
+    :param client: an MLflow client (only an SQL store's is rehearsed).
     :param experiment_id: an experiment of that store.
     :raises NotRehearsed: when the store's writes cannot be held back (nothing is written).
     :raises Exception: what the store raised (everything is rolled back).
     """
     from mlflow.entities import Metric, Param, RunTag
 
-    with telemetry_off(), _sessions_held_back(client._tracking_client.store):
+    with telemetry_off(), _sessions_held_back(sql_store(client)):
         now = int(time.time() * 1000)
         run = client.create_run(
             experiment_id,
@@ -74,10 +74,12 @@ def _sessions_held_back(store: Any) -> Iterator[None]:
     from mlflow.store.db.utils import _get_managed_session_maker
     from sqlalchemy.orm import sessionmaker
 
+    if store is None:
+        raise NotRehearsed("the store is not an SQL database")
     if getattr(store, "read_engine", None) is not None:
         raise NotRehearsed("the store reads from a replica")
-    original = getattr(store, "ManagedSessionMaker", None)
-    if original is None or "ManagedSessionMaker" not in vars(store):
+    original = vars(store).get("ManagedSessionMaker")  # set on the store by its __init__
+    if original is None:
         raise NotRehearsed("the store's sessions are not where this MLflow version kept them")
     with store.engine.connect() as engine_connection:
         # transactional whatever the engine says: one set to AUTOCOMMIT would commit each write

@@ -76,9 +76,18 @@ def _commit_without_sync(dbapi_connection: Any, connection_record: Any) -> None:
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
+def sql_store(client: Any) -> Any:
+    """An MLflow client's SQLAlchemy tracking store, or ``None`` for other stores (REST,
+    files). MLflow has no public call for it."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    store = getattr(getattr(client, "_tracking_client", None), "store", None)
+    return store if isinstance(store, SqlAlchemyStore) else None
+
+
 def _engine(client: Any) -> Any:
-    """An MLflow client's SQLAlchemy engine (MLflow has no public call for it)."""
-    return client._tracking_client.store.engine
+    """An MLflow client's SQLAlchemy engine."""
+    return sql_store(client).engine
 
 
 def close_connections(client: Any) -> None:
