@@ -45,3 +45,19 @@ def test_the_seqlab_command_keeps_its_exit_status(tmp_path: Path) -> None:
     assert run_seqlab("describe", "lstm", cwd=tmp_path).returncode == 0
     refused = run_seqlab("describe", "no-such-component", cwd=tmp_path)
     assert refused.returncode == 2 and refused.stderr.startswith("error: ")
+
+
+def test_exit_now_ends_the_idle_workers_of_a_thread_pool_still_referenced() -> None:
+    """A pool kept alive (MLflow caches the artifact repositories that own one) has idle
+    workers that are not daemons: an orderly exit tells them to end, and so must exit_now,
+    else it waits for them forever."""
+    program = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from seqlab.console.quick_exit import exit_now\n"
+        "POOL = ThreadPoolExecutor(max_workers=2)\n"
+        "POOL.submit(print, 'done').result()\n"
+        "exit_now(None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60)
+    assert (done.returncode, done.stdout) == (0, "done\n")

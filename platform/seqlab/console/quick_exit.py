@@ -7,7 +7,8 @@ as seqlab's own work beyond the imports of a tiny ``seqlab run``. Nothing in it 
 the output is written: the process's memory goes back to the system at exit either way.
 
 :func:`exit_now` keeps everything an orderly exit promises that anyone can observe: threads
-that are not daemons are waited for, every ``atexit`` function runs (logging's flush,
+that are not daemons are told to end as at an orderly exit (``threading``'s exit hooks, which
+end ``concurrent.futures`` pools' idle workers) and waited for, every ``atexit`` function runs (logging's flush,
 multiprocessing's clean-up of its children, ``weakref.finalize`` callbacks, the store's
 connections closed, which checkpoints an SQLite store's log into the database file),
 standard output and error are flushed, and the exit status is the command's. Only the
@@ -38,6 +39,10 @@ def exit_now(code: object) -> NoReturn:
     """End the process as an orderly exit with ``SystemExit(code)`` would, skipping only the
     interpreter's teardown (see the module's docstring)."""
     status = exit_status(code)
+    # what the interpreter runs before it waits for threads: ``concurrent.futures`` ends its
+    # pools' idle workers here (MLflow downloads artifacts through one), else they wait forever
+    for hook in reversed(getattr(threading, "_threading_atexits", [])):
+        hook()
     for thread in threading.enumerate():
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join()
