@@ -78,11 +78,11 @@ def test_a_run_records_the_same_metrics_in_a_sweep_as_alone(store: str, tmp_path
 
 
 def test_the_fork_server_warm_up_loads_the_stack_without_starting_it(store: str) -> None:
-    """The preload imports what a run needs, loads the plugins, takes torch once through a
-    training step and opens the store (rehearsing a run's writes), but leaves no thread,
-    device or database connection that a forked run process would inherit, and torch's random
-    state and thread count as they were. MLflow's telemetry is on, as it is for a user (it is
-    off under pytest): the store's warm-up would start its threads."""
+    """The preload imports what a run needs and loads the plugins, takes torch once through a
+    training step, but leaves no thread, device or database connection that a forked run
+    process would inherit, and torch's random state and thread count as they were; it does
+    not import MLflow's SQL store (the launcher makes the runs' store calls). MLflow's
+    telemetry is on, as it is for a user (it is off under pytest): it starts threads."""
     import sys
 
     check = (
@@ -93,7 +93,8 @@ def test_the_fork_server_warm_up_loads_the_stack_without_starting_it(store: str)
         "assert mlflow.telemetry.client.get_telemetry_client() is not None\n"
         "torch.manual_seed(7)\n"
         "before = (torch.random.get_rng_state(), torch.get_num_threads())\n"
-        "import seqlab.sweep.preload, seqlab.sweep.preload_store\n"
+        "import seqlab.sweep.preload\n"
+        "assert 'mlflow.store.tracking.sqlalchemy_store' not in sys.modules\n"
         "assert torch.equal(torch.random.get_rng_state(), before[0])\n"
         "assert torch.get_num_threads() == before[1]\n"
         "from seqlab.registry.plugin_manager import get_plugins\n"
@@ -167,6 +168,105 @@ def build_killed(params, input_size):
     model.forward = forward
     return model
 '''
+
+
+PROBE_PLUGIN = '''
+"""A throwaway model plugin that says, as it trains, what its process has loaded."""
+import json
+import os
+import sys
+
+from pydantic import Field
+
+from seqlab import Params, hookimpl
+
+
+class ProbeParams(Params):
+    hidden_size: int = Field(8, description="units")
+
+
+def build_probe(params, input_size):
+    """A GRU that appends to PROBE_FILE, on its first training step, whether its process
+    makes its store calls through the launcher and which of the store's modules it loaded."""
+    import torch
+
+    from seqlab.store.relay import relayed_client
+
+    class Probe(torch.nn.Module):
+        output_size = params.hidden_size
+
+        def __init__(self):
+            super().__init__()
+            self.layer = torch.nn.GRU(input_size, params.hidden_size, batch_first=True)
+            self.told = False
+
+        def forward(self, x, state=None, lengths=None):
+            if torch.is_grad_enabled() and not self.told:  # the run exists by now
+                self.told = True
+                relayed = relayed_client()
+                with open(PROBE_FILE, "a") as probe:
+                    probe.write(json.dumps({
+                        "pid": os.getpid(),
+                        "relayed": relayed is not None and relayed.relayed,
+                        "sqlalchemy": "sqlalchemy" in sys.modules,
+                    }) + "\\n")
+            return self.layer(x, state)
+
+    return Probe()
+
+
+@hookimpl
+def register_models(register):
+    register("probe", build_probe, ProbeParams)
+'''
+
+
+def test_a_sweeps_runs_make_their_store_calls_through_the_launcher(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No run process of a local sweep opens the store, nor even imports SQLAlchemy: the
+    launcher makes their calls, and what they record is in the store as usual."""
+    import json
+
+    probe_file = tmp_path / "probe.jsonl"
+    (tmp_path / "sweep_probe_plugin.py").write_text(
+        PROBE_PLUGIN.replace("PROBE_FILE", repr(str(probe_file)))
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sweep_probe_plugin
+
+    with registered_plugin(sweep_probe_plugin):
+        suite = Suite(name="relayed", base={**TINY_BASE, "model": "probe"}, grid={"seed": [0, 1, 2]})
+        report = run_sweep(expand(suite, build_registry()), workers=2, console=quiet())
+    assert report.count("FINISHED") == 3
+    told = [json.loads(line) for line in probe_file.read_text().splitlines()]
+    assert len({entry["pid"] for entry in told}) == 3  # a process per run
+    assert all(entry["relayed"] and not entry["sqlalchemy"] for entry in told), told
+    runs = runs_of(store, "relayed")
+    assert {run.info.status for run in runs} == {"FINISHED"} and len(runs) == 3
+    assert all(record.validation_metric("loss") in run.data.metrics for run in runs)
+
+
+def test_a_sweeps_launcher_never_imports_torch(store: str, tmp_path: Path) -> None:
+    """torch is the fork server's to import: the launcher, which makes the runs' store calls,
+    reads only plain data from them (a run's tag in torch's own string type once made it
+    import torch, seconds on the way to the first run)."""
+    import sys
+
+    suite = tmp_path / "light.yaml"
+    suite.write_text(yaml.safe_dump({"name": "light", "base": TINY_BASE, "grid": {"seed": [0]}}))
+    launcher = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('launcher imported torch:', 'torch' in sys.modules))\n"
+        f"sys.argv = ['seqlab', 'sweep', {str(suite)!r}, '--workers', '1']\n"
+        "from seqlab.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", launcher], capture_output=True, text=True,
+                          env={**os.environ, "MLFLOW_TRACKING_URI": store}, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "launcher imported torch: False" in done.stdout, done.stdout
+    assert [run.info.status for run in runs_of(store, "light")] == ["FINISHED"]
 
 
 def test_a_failing_run_does_not_stop_the_sweep(

@@ -14,6 +14,7 @@ from rich.console import Console
 from conftest import SEQLAB, TINY_RUN
 from seqlab.registry.components import build_registry
 from seqlab.store import record
+from seqlab.store.locks import lock_dir
 from seqlab.sweep.spec_locks import lock_spec
 from seqlab.sweep.launch import run_sweep
 from seqlab.sweep.suite import Suite, expand
@@ -27,7 +28,7 @@ def test_a_spec_locked_by_another_process_is_skipped_and_said(store: str) -> Non
     plan = expand(Suite(name="claimed", base=TINY_BASE, grid={"seed": [0, 1]}), build_registry())
     busy = plan.runnable[0].spec.spec_hash()
     output = io.StringIO()
-    with lock_spec(store, "claimed", busy) as mine:
+    with lock_spec(lock_dir(store), "claimed", busy) as mine:
         assert mine
         report = run_sweep(plan, workers=1, console=Console(file=output, width=200))
     assert report.exit_code == 0
@@ -37,7 +38,7 @@ def test_a_spec_locked_by_another_process_is_skipped_and_said(store: str) -> Non
     assert [run.data.tags[record.TAG_SPEC_HASH] for run in runs_of(store, "claimed")] == [
         plan.runnable[1].spec.spec_hash()
     ]
-    with lock_spec(store, "claimed", busy) as mine:  # released by the worker, free again
+    with lock_spec(lock_dir(store), "claimed", busy) as mine:  # released by the worker, free again
         assert mine
 
 

@@ -183,10 +183,9 @@ def sweep(
     if address and executor is not ExecutorChoice.ray:
         fail(f"--address {address}: only with --executor ray")
     if executor is ExecutorChoice.local and not dry_run:
-        from seqlab.store.tracking import tracking_uri
         from seqlab.sweep.local import start_fork_server
 
-        start_fork_server(tracking_uri())  # its seconds of warm-up overlap checking the suites
+        start_fork_server()  # its seconds of warm-up overlap checking the suites
     registry = build_registry()
     try:  # every suite is checked before any run starts
         plans = [expand(load_suite(resolve_suite(name)), registry, size, allow_large) for name in suite]

@@ -217,7 +217,8 @@ def train(
         raise RunError(f"the store {tracking.tracking_uri()} did not answer: {problem}") from exc
     tags = {
         record.TAG_SEQLAB_VERSION: __version__,
-        record.TAG_TORCH_VERSION: torch.__version__,
+        record.TAG_TORCH_VERSION: str(torch.__version__),  # plain: torch's own str type
+        # would make a sweep's launcher import torch to read this tag (seqlab.store.relay)
         record.TAG_DEVICE: str(trainer.strategy.root_device),
         record.TAG_DEVICE_NAME: device_name(trainer.strategy.root_device),
         record.TAG_THREADS: f"{torch.get_num_threads()} of {usable_cores()} cores",

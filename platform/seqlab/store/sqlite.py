@@ -85,27 +85,16 @@ def sql_store(client: Any) -> Any:
     return store if isinstance(store, SqlAlchemyStore) else None
 
 
-def _engine(client: Any) -> Any:
-    """An MLflow client's SQLAlchemy engine."""
-    return sql_store(client).engine
-
-
-def close_connections(client: Any) -> None:
-    """Close an MLflow client's pooled connections to its SQL store. The last connection to
-    close checkpoints an SQLite store's log into the database file; the next call opens new
-    connections."""
-    _engine(client).dispose()
-
-
 _CLOSED_AT_EXIT: weakref.WeakSet[Any] = weakref.WeakSet()
 """The SQL engines of the clients passed to :func:`close_connections_at_exit`."""
 
 
 def close_connections_at_exit(client: Any) -> None:
-    """Close the client's connections when the process exits (as :func:`close_connections`),
-    also when it ends without the interpreter's teardown, which would drop them unclosed
-    (:mod:`seqlab.console.quick_exit`). MLflow shares one engine among a store's clients."""
-    _CLOSED_AT_EXIT.add(_engine(client))
+    """Close the client's pooled connections to its SQL store when the process exits, also
+    when it ends without the interpreter's teardown, which would drop them unclosed
+    (:mod:`seqlab.console.quick_exit`): the last connection to close checkpoints an SQLite
+    store's log into the database file. MLflow shares one engine among a store's clients."""
+    _CLOSED_AT_EXIT.add(sql_store(client).engine)
 
 
 @atexit.register

@@ -68,7 +68,18 @@ def bound_store_retries() -> int:
 
 
 def open_client() -> MlflowClient:
-    """An MLflow client on :func:`tracking_uri`, with bounded retries.
+    """The store of this process: in a local sweep's worker, the launcher's client
+    (:mod:`seqlab.store.relay`), else :func:`open_store`."""
+    from typing import cast
+
+    from seqlab.store.relay import relayed_client
+
+    relayed = relayed_client()
+    return cast("MlflowClient", relayed) if relayed is not None else open_store()
+
+
+def open_store() -> MlflowClient:
+    """An MLflow client on :func:`tracking_uri`, with bounded retries, opened in this process.
 
     Runs of this store that ended while it did not answer get their kept values written and
     are closed here (:func:`seqlab.store.unsent.recover_unsent`).

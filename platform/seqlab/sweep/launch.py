@@ -96,7 +96,7 @@ def run_sweeps(
         )
     local = executor == "local"
     if local:
-        start_fork_server(uri)  # its imports overlap the store's preparation below
+        start_fork_server()  # its imports overlap the store's preparation below
     workers = workers or usable_cores()
     if threads is None:
         threads = max(1, usable_cores() // workers) if local else 1

@@ -4,7 +4,9 @@ Workers are forked from a server process that has already imported torch, Lightn
 and seqlab's runner and loaded the plugins (``forkserver`` preloading
 :mod:`seqlab.sweep.preload`), so a fresh process per run costs little, and runs never share
 global state (``max_tasks_per_child=1``). :func:`start_fork_server` starts that warm-up early,
-while the launcher prepares the store.
+while the launcher prepares the store. The launcher makes the runs' store calls for them
+(:mod:`seqlab.store.relay`): no worker opens the store, and the fork server never imports
+MLflow's SQL store.
 """
 
 from __future__ import annotations
@@ -41,26 +43,14 @@ STOP_GRACE_SECONDS = 120.0
 STOPPED_LATE = "the sweep was stopped and the run did not end within the grace time"
 
 
-STORE_PRELOAD = "seqlab.sweep.preload_store"
-"""Also preloaded when the sweep's store is an SQLite database."""
-
-
-def start_fork_server(tracking_uri: str) -> None:
+def start_fork_server() -> None:
     """Start the fork server now, if it is not running: its warm-up (seconds of imports)
-    then overlaps whatever this process does before the first run starts.
-
-    :param tracking_uri: the sweep's store; an SQLite one is opened by the warm-up too (a fork
-        server serves every later sweep of this process as well; runs of another store open
-        theirs themselves).
-    """
+    then overlaps whatever this process does before the first run starts."""
     import multiprocessing
     from multiprocessing import forkserver
 
-    preload = list(PRELOAD)
-    if tracking_uri.startswith("sqlite:"):
-        preload.append(STORE_PRELOAD)
     allocator.set_for_children()  # before the fork server starts: glibc reads it at start
-    multiprocessing.get_context("forkserver").set_forkserver_preload(preload)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
     forkserver.ensure_running()
 
 
@@ -83,15 +73,22 @@ def run_local(
     :returns: whether the sweep was stopped.
     """
     import multiprocessing
+    from dataclasses import replace
 
-    start_fork_server(jobs[0].tracking_uri if jobs else "")
+    from seqlab.store.locks import lock_dir
+    from seqlab.store.relay import StoreRelay
+    from seqlab.store.tracking import open_client
+
+    start_fork_server()
     context = multiprocessing.get_context("forkserver")
     stop = context.Event()
-    waiting = list(jobs)
-    while waiting:
-        stopped, waiting = _run_pool(waiting, workers, on_result, context, stop)
-        if stopped:
-            return True
+    with StoreRelay(open_client()) as relay:
+        waiting = [replace(job, store_relay=relay.address, locks=str(lock_dir(job.tracking_uri)))
+                   for job in jobs]
+        while waiting:
+            stopped, waiting = _run_pool(waiting, workers, on_result, context, stop)
+            if stopped:
+                return True
     return False
 
 

@@ -1,8 +1,8 @@
 """The warm-up a local sweep's fork server does once, before it forks a process per run.
 
 ``multiprocessing`` preloads a fork server by importing modules by name, so importing this
-module *is* the warm-up: it imports the training stack (torch, Lightning, MLflow and its SQL
-store, seqlab's runner and measurements), loads the plugins, and takes each recurrent layer,
+module *is* the warm-up: it imports the training stack (torch, Lightning, MLflow, seqlab's
+runner and measurements; not MLflow's SQL store: the launcher makes the runs' store calls), loads the plugins, and takes each recurrent layer,
 a linear layer and Adam once through a step on one thread (:func:`warm_up_torch`: a process's
 first backward pass costs 25-40 ms, a forked one's 5 ms once its server has made one). Every
 run's process is forked from that server and starts with all of it in memory, paying none of it
@@ -62,7 +62,6 @@ TRAINING_STACK = (
     "torch",
     "pytorch_lightning",
     "mlflow",
-    "mlflow.store.tracking.sqlalchemy_store",
     "seqlab.api.baselines",
     "seqlab.api.strategy",
     "seqlab.registry.checks",
@@ -75,7 +74,9 @@ TRAINING_STACK = (
     "seqlab.measure.efficiency",
     "seqlab.measure.measurements",
     "seqlab.measure.recorder",
+    "seqlab.api.model",
     "seqlab.store.locks",
+    "seqlab.store.relay",
     "seqlab.store.status",
     "seqlab.store.tracking",
     "seqlab.store.unsent",

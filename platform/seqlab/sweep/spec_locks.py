@@ -13,33 +13,37 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from seqlab.store.locks import held, lock_dir
+from seqlab.store.locks import held
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from mlflow import MlflowClient
 
 LOCKED = "SKIPPED"
 """Status of a run another process was training when this sweep reached it."""
 
 
 @contextmanager
-def lock_spec(tracking_uri: str, experiment: str, spec_hash: str) -> Iterator[bool]:
+def lock_spec(folder: Path, experiment: str, spec_hash: str) -> Iterator[bool]:
     """Lock a spec of an experiment for the ``with`` block, without waiting.
 
+    :param folder: the store's lock folder (:func:`seqlab.store.locks.lock_dir`).
     :returns: (as the ``with`` value) ``True`` when this process holds the lock, ``False``
         when another process is training that spec.
     """
     name = hashlib.sha256(f"{experiment}\0{spec_hash}".encode()).hexdigest()[:24]
-    with held(lock_dir(tracking_uri) / f"spec-{name}", wait=False) as mine:
+    with held(folder / f"spec-{name}", wait=False) as mine:
         yield mine
 
 
-def finished_meanwhile(tracking_uri: str, experiment: str, spec_hash: str) -> bool:
+def finished_meanwhile(client: MlflowClient, experiment: str, spec_hash: str) -> bool:
     """Whether a FINISHED run of the spec exists (another sweep ended it after this one planned).
     """
-    from mlflow import MlflowClient
-
     from seqlab.store import record
 
-    client = MlflowClient(tracking_uri=tracking_uri)
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return False

@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqlab.store import record
@@ -42,6 +43,10 @@ class RunJob:
     :param workdir: folder to run in (a local sweep's working directory), or ``None``.
     :param plugins: ``(name, module)`` of plugins registered by hand in the launching process.
     :param python_path: import path entries the launching process had, added when present.
+    :param store_relay: the launcher's store relay, which makes the run's store calls
+        (:mod:`seqlab.store.relay`; a local sweep's), or ``None``: the worker opens the store.
+    :param locks: the store's lock folder, as the launcher found it (a local sweep's), or
+        ``None``: the worker finds it (:func:`seqlab.store.locks.lock_dir`).
     """
 
     index: int
@@ -58,6 +63,8 @@ class RunJob:
     size: str | None = None
     suite_yaml: str = ""
     suite_hash: str = ""
+    store_relay: tuple[str, bytes] | None = None
+    locks: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,9 +139,13 @@ def _prepare_process(job: RunJob) -> None:
 
     import torch
 
+    from seqlab.store import tracking
+    from seqlab.store.relay import relay_to
+
     for chatter in (DeprecationWarning, FutureWarning):  # libraries' notices, once per run
         warnings.filterwarnings("ignore", category=chatter)
     os.environ["MLFLOW_TRACKING_URI"] = job.tracking_uri
+    relay_to(job.store_relay, tracking.open_store)
     if job.workdir and os.path.isdir(job.workdir):
         os.chdir(job.workdir)
     sys.path.extend(entry for entry in job.python_path if entry not in sys.path)
@@ -158,16 +169,18 @@ def _train(job: RunJob, started: float) -> RunResult:
     from seqlab.registry.components import build_registry
     from seqlab.run.runner import RunError, train
     from seqlab.spec import resolve_spec
-
+    from seqlab.store import tracking
+    from seqlab.store.locks import lock_dir
     from seqlab.sweep.spec_locks import LOCKED, finished_meanwhile, lock_spec
 
     try:
         _prepare_process(job)
-        with lock_spec(job.tracking_uri, job.experiment, job.spec_hash) as mine:
+        locks = Path(job.locks) if job.locks else lock_dir(job.tracking_uri)
+        with lock_spec(locks, job.experiment, job.spec_hash) as mine:
             if not mine:
                 reason = "another process is training it now (another sweep, or an orphaned worker)"
                 return RunResult(job.index, LOCKED, None, time.time() - started, reason=reason)
-            if finished_meanwhile(job.tracking_uri, job.experiment, job.spec_hash):
+            if finished_meanwhile(tracking.open_client(), job.experiment, job.spec_hash):
                 reason = "another sweep finished it meanwhile"
                 return RunResult(job.index, LOCKED, None, time.time() - started, reason=reason)
             _register_plugins(job.plugins)
@@ -200,8 +213,9 @@ def close_runs_left_running(job: RunJob, since: float, status: RunStatus, reason
     from mlflow import MlflowClient
 
     from seqlab.store import tracking
+    from seqlab.store.relay import relayed_client
 
-    client = MlflowClient(tracking_uri=job.tracking_uri)
+    client = relayed_client() or MlflowClient(tracking_uri=job.tracking_uri)
     experiment = client.get_experiment_by_name(job.experiment)
     if experiment is None:
         return
