@@ -87,23 +87,31 @@ class MlflowRecorder(pl.Callback):
         self.latest[key] = float(value)
 
     def write_json(self, artifact: str, content: Any) -> None:
-        """Write (or rewrite) a JSON artifact of the run now, or with the next write that
-        reaches the store if it does not answer."""
+        """Write (or rewrite) a JSON artifact of the run with the buffered values: at their next
+        write (every :data:`FLUSH_SECONDS` while training) and at the end at the latest."""
         self._artifacts[artifact] = content
-        self._flush_if_due(now=True)
+        self._flush_if_due()
 
-    def flush(self) -> None:
+    def flush(self, tags: Mapping[str, str] | None = None) -> None:
         """Write every queued value and artifact now; each stays queued until it is written.
 
+        :param tags: tags to write with the last values, in the same call (a run's end).
         :raises Exception: what the store raised; nothing queued is lost.
         """
+        from mlflow.entities import RunTag
+
         from seqlab.store.writing import uninterrupted
 
+        last_tags = [RunTag(key, value) for key, value in (tags or {}).items()]
         with uninterrupted():
-            while self._buffer:
-                chunk = self._buffer[:MAX_METRICS_PER_CALL]
-                self.client.log_batch(self.run_id, metrics=chunk)
+            while self._buffer or last_tags:
+                room = MAX_METRICS_PER_CALL - len(last_tags)  # MLflow's limit counts both
+                chunk = self._buffer[:room]
+                along = last_tags if len(chunk) == len(self._buffer) else []
+                self.client.log_batch(self.run_id, metrics=chunk, tags=along)
                 del self._buffer[: len(chunk)]
+                if along:
+                    last_tags = []
             for artifact in list(self._artifacts):
                 self.client.log_text(self.run_id, json.dumps(self._artifacts[artifact]), artifact)
                 del self._artifacts[artifact]
@@ -114,9 +122,9 @@ class MlflowRecorder(pl.Callback):
         """The values and artifacts not written yet."""
         return list(self._buffer), dict(self._artifacts)
 
-    def _flush_if_due(self, now: bool = False) -> None:
+    def _flush_if_due(self) -> None:
         """Flush when due; while training, a store that does not answer is retried later."""
-        wait = RETRY_SECONDS if self.store_error is not None else (0.0 if now else FLUSH_SECONDS)
+        wait = RETRY_SECONDS if self.store_error is not None else FLUSH_SECONDS
         if time.monotonic() - self._last_flush < wait:
             return
         try:

@@ -108,6 +108,7 @@ def train(
     progress: bool = True,
     extra_tags: Mapping[str, str] | None = None,
     extra_artifacts: Mapping[str, str] | None = None,
+    experiment_id: str | None = None,
 ) -> RunOutcome:
     """Build the run's components, train them, and record everything in MLflow.
 
@@ -121,6 +122,8 @@ def train(
     :param extra_tags: more tags of the run (a sweep tags its runs with its name).
     :param extra_artifacts: more text artifacts of the run, by file name, written when it is
         created (a sweep records its suite).
+    :param experiment_id: the experiment's id, when the caller has made sure it exists (a
+        sweep's launcher has): it is not looked up again.
     :raises RunError: when building fails (no run recorded), or training fails or is
         interrupted (the run is recorded as FAILED or KILLED).
     """
@@ -211,7 +214,8 @@ def train(
     except MisconfigurationException as exc:  # e.g. trainer.accelerator=cuda without a GPU
         raise RunError(f"trainer.accelerator={spec.trainer.accelerator}: {exc}") from exc
     try:
-        experiment_id = tracking.ensure_experiment(client, tracking.experiment_name(experiment))
+        experiment_id = experiment_id or tracking.ensure_experiment(
+            client, tracking.experiment_name(experiment))
     except Exception as exc:  # nothing is recorded yet: say so in one line
         problem = clipped(f"{type(exc).__name__}: {exc}", 200)
         raise RunError(f"the store {tracking.tracking_uri()} did not answer: {problem}") from exc
@@ -285,8 +289,8 @@ def close_run(
     client, run_id = recorder.client, recorder.run_id
     try:
         with uninterrupted():
-            recorder.flush()
-            tracking.end_run(client, run_id, status, reason, tags)
+            recorder.flush(tracking.end_tags(reason, tags))  # with the last values: one call
+            client.set_terminated(run_id, status=status)
     except Exception as exc:
         metrics, artifacts = recorder.unsent()
         ended = f"{status}" + (f" ({reason})" if reason else "")

@@ -196,6 +196,8 @@ def start_run(
 ) -> str:
     """Create the MLflow run of ``spec``: params, tags and the spec artifact in few calls.
 
+    :param tags: the run's tags; the commit checked out here (:func:`git_commit`) is added
+        unless they name one (``""``: none).
     :param artifacts: more text artifacts, by file name (a sweep's suite).
     :returns: the new run's id.
     :raises RunStartError: when the run was created but its params or artifacts could not be
@@ -205,9 +207,10 @@ def start_run(
 
     run_name = f"{spec.model.name}-{spec.task.name}-{spec.strategy.name}-s{spec.seed}"
     all_tags = {record.TAG_RUN_NAME: run_name, record.TAG_SPEC_HASH: spec.spec_hash(), **tags}
-    commit = git_commit()
-    if commit:
-        all_tags[record.TAG_GIT_COMMIT] = commit
+    if record.TAG_GIT_COMMIT not in all_tags:
+        all_tags[record.TAG_GIT_COMMIT] = git_commit() or ""
+    if not all_tags[record.TAG_GIT_COMMIT]:
+        del all_tags[record.TAG_GIT_COMMIT]
     with uninterrupted():
         run = client.create_run(experiment_id, tags=all_tags, run_name=run_name)
         run_id = run.info.run_id
@@ -254,13 +257,20 @@ def end_run(
     """
     from mlflow.entities import RunTag
 
-    last = dict(tags or {})
-    if reason:
-        last[record.TAG_END_REASON] = reason[:5000]
+    last = end_tags(reason, tags)
     with uninterrupted():
         if last:
             client.log_batch(run_id, tags=[RunTag(key, value) for key, value in last.items()])
         client.set_terminated(run_id, status=status)
+
+
+def end_tags(reason: str | None, tags: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The tags a run ends with: ``tags``, and the reason it ended (if any) in
+    :data:`seqlab.store.record.TAG_END_REASON`, cut to MLflow's 5,000 characters."""
+    last = dict(tags or {})
+    if reason:
+        last[record.TAG_END_REASON] = reason[:5000]
+    return last
 
 
 def process_identity(pid: int | None = None) -> str | None:

@@ -164,6 +164,7 @@ def _prepare(
     already = [run for run in runnable if run.spec and run.spec.spec_hash() in finished]
     done = {run.index for run in already}
     suite_yaml, suite_hash = recorded_suite(plan.suite) if plan.suite else ("", "")
+    commit = tracking.git_commit() or ""
     jobs = [
         RunJob(
             index=run.index,
@@ -174,7 +175,9 @@ def _prepare(
             size=plan.size,
             suite_yaml=suite_yaml,
             suite_hash=suite_hash,
+            git_commit=commit,
             experiment=name,
+            experiment_id=experiment_id,
             tracking_uri=uri,
             threads=threads,
             workdir=os.getcwd() if local else None,

@@ -39,16 +39,13 @@ def lock_spec(folder: Path, experiment: str, spec_hash: str) -> Iterator[bool]:
         yield mine
 
 
-def finished_meanwhile(client: MlflowClient, experiment: str, spec_hash: str) -> bool:
+def finished_meanwhile(client: MlflowClient, experiment_id: str, spec_hash: str) -> bool:
     """Whether a FINISHED run of the spec exists (another sweep ended it after this one planned).
     """
     from seqlab.store import record
 
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        return False
     runs = client.search_runs(
-        [found.experiment_id],
+        [experiment_id],
         filter_string=(
             f"tags.`{record.TAG_SPEC_HASH}` = '{spec_hash}' and attributes.status = 'FINISHED'"
         ),

@@ -37,7 +37,10 @@ class RunJob:
     :param suite_yaml: the suite the sweep ran, recorded as an artifact of the run
         (:data:`seqlab.store.record.SUITE_ARTIFACT`), or ``""``.
     :param suite_hash: its hash, recorded as a tag (:data:`seqlab.store.record.TAG_SUITE_HASH`).
+    :param git_commit: the commit checked out where the sweep was launched (``""``: none),
+        found once by the launcher and recorded on every run.
     :param experiment: the MLflow experiment to record in.
+    :param experiment_id: its id (the launcher has made sure it exists).
     :param tracking_uri: the MLflow store, a tracking server for remote workers.
     :param threads: torch threads for the run (its share of the cores).
     :param workdir: folder to run in (a local sweep's working directory), or ``None``.
@@ -55,6 +58,7 @@ class RunJob:
     spec_hash: str
     sweep: str
     experiment: str
+    experiment_id: str
     tracking_uri: str
     threads: int
     workdir: str | None = None
@@ -63,6 +67,7 @@ class RunJob:
     size: str | None = None
     suite_yaml: str = ""
     suite_hash: str = ""
+    git_commit: str = ""
     store_relay: tuple[str, bytes] | None = None
     locks: str | None = None
 
@@ -180,19 +185,20 @@ def _train(job: RunJob, started: float) -> RunResult:
             if not mine:
                 reason = "another process is training it now (another sweep, or an orphaned worker)"
                 return RunResult(job.index, LOCKED, None, time.time() - started, reason=reason)
-            if finished_meanwhile(tracking.open_client(), job.experiment, job.spec_hash):
+            if finished_meanwhile(tracking.open_client(), job.experiment_id, job.spec_hash):
                 reason = "another sweep finished it meanwhile"
                 return RunResult(job.index, LOCKED, None, time.time() - started, reason=reason)
             _register_plugins(job.plugins)
             registry = build_registry()
             spec = resolve_spec(job.spec_data, registry)
-            tags = {record.TAG_SWEEP: job.sweep}
+            tags = {record.TAG_SWEEP: job.sweep, record.TAG_GIT_COMMIT: job.git_commit}
             if job.size:
                 tags[record.TAG_SWEEP_SIZE] = job.size
             if job.suite_hash:
                 tags[record.TAG_SUITE_HASH] = job.suite_hash
             suite = {record.SUITE_ARTIFACT: job.suite_yaml} if job.suite_yaml else {}
             outcome = train(spec, registry, experiment=job.experiment, progress=False,
+                            experiment_id=job.experiment_id,
                             extra_tags=tags, extra_artifacts=suite)
     except RunError as exc:
         return RunResult(job.index, exc.status, exc.run_id, time.time() - started, reason=str(exc))
