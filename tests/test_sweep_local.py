@@ -56,6 +56,18 @@ def test_two_workers_record_every_run_of_a_sweep(store: str) -> None:
     assert len(runs_of(store, "parallel")) == 12
 
 
+def test_a_sweep_trains_no_more_runs_at_once_than_its_workers(store: str) -> None:
+    """The pool keeps a process more than the workers, started and waiting for a slot: runs
+    still train ``--workers`` at a time (their recorded lives never overlap more)."""
+    suite = Suite(name="slots", base=TINY_BASE, grid={"seed": list(range(8))})
+    report = run_sweep(expand(suite, build_registry()), workers=2, console=quiet())
+    assert report.count("FINISHED") == 8
+    runs = runs_of(store, "slots")
+    events = sorted([(run.info.start_time, 1) for run in runs] + [(run.info.end_time, -1) for run in runs])
+    at_once = [sum(change for _, change in events[: i + 1]) for i in range(len(events))]
+    assert max(at_once) == 2, events
+
+
 def test_a_run_records_the_same_metrics_in_a_sweep_as_alone(store: str, tmp_path: Path) -> None:
     """Run processes forked from the warm fork server share nothing that changes results."""
     suite = Suite(name="together", base=TINY_BASE, grid={"seed": [0, 1]})
