@@ -57,8 +57,8 @@ def test_two_workers_record_every_run_of_a_sweep(store: str) -> None:
 
 
 def test_a_sweep_trains_no_more_runs_at_once_than_its_workers(store: str) -> None:
-    """The pool keeps a process more than the workers, started and waiting for a slot: runs
-    still train ``--workers`` at a time (their recorded lives never overlap more)."""
+    """Runs train ``--workers`` at a time, never more (their recorded lives never overlap
+    more), and do train in parallel."""
     suite = Suite(name="slots", base=TINY_BASE, grid={"seed": list(range(8))})
     report = run_sweep(expand(suite, build_registry()), workers=2, console=quiet())
     assert report.count("FINISHED") == 8

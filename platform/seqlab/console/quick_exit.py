@@ -8,9 +8,10 @@ the output is written: the process's memory goes back to the system at exit eith
 
 :func:`exit_now` keeps everything an orderly exit promises that anyone can observe: threads
 that are not daemons are told to end as at an orderly exit (``threading``'s exit hooks, which
-end ``concurrent.futures`` pools' idle workers) and waited for, every ``atexit`` function runs (logging's flush,
-multiprocessing's clean-up of its children, ``weakref.finalize`` callbacks, the store's
-connections closed, which checkpoints an SQLite store's log into the database file),
+end ``concurrent.futures`` pools' idle workers) and waited for, every ``atexit`` function
+runs (logging's flush, multiprocessing's clean-up of its children, ``weakref.finalize``
+callbacks, the store's connections closed, which checkpoints an SQLite store's log into the
+database file),
 standard output and error are flushed, and the exit status is the command's. Only the
 module-by-module teardown is skipped.
 """

@@ -207,10 +207,10 @@ def start_run(
 
     run_name = f"{spec.model.name}-{spec.task.name}-{spec.strategy.name}-s{spec.seed}"
     all_tags = {record.TAG_RUN_NAME: run_name, record.TAG_SPEC_HASH: spec.spec_hash(), **tags}
-    if record.TAG_GIT_COMMIT not in all_tags:
-        all_tags[record.TAG_GIT_COMMIT] = git_commit() or ""
-    if not all_tags[record.TAG_GIT_COMMIT]:
-        del all_tags[record.TAG_GIT_COMMIT]
+    commit = all_tags.pop(record.TAG_GIT_COMMIT, None)
+    commit = git_commit() if commit is None else commit
+    if commit:
+        all_tags[record.TAG_GIT_COMMIT] = commit
     with uninterrupted():
         run = client.create_run(experiment_id, tags=all_tags, run_name=run_name)
         run_id = run.info.run_id

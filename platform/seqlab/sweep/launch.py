@@ -144,6 +144,7 @@ def _prepare(
 ) -> tuple[str, list[PlannedRun], list[RunJob]]:
     """A plan's experiment (made ready for concurrent runs, orphans closed), its runs already
     FINISHED there, and the jobs of the rest."""
+    from seqlab.store.locks import lock_dir
     from seqlab.sweep.suite import recorded_suite
 
     name = sweep_experiment(plan, experiment)
@@ -165,6 +166,7 @@ def _prepare(
     done = {run.index for run in already}
     suite_yaml, suite_hash = recorded_suite(plan.suite) if plan.suite else ("", "")
     commit = tracking.git_commit() or ""
+    locks = str(lock_dir(uri)) if local else None  # found once, not in every run's process
     jobs = [
         RunJob(
             index=run.index,
@@ -183,6 +185,7 @@ def _prepare(
             workdir=os.getcwd() if local else None,
             plugins=plugins,
             python_path=tuple(sys.path) if local else (),
+            locks=locks,
         )
         for run in runnable
         if run.index not in done

@@ -75,7 +75,6 @@ def run_local(
     import multiprocessing
     from dataclasses import replace
 
-    from seqlab.store.locks import lock_dir
     from seqlab.store.relay import StoreRelay
     from seqlab.store.tracking import open_client
 
@@ -83,8 +82,7 @@ def run_local(
     context = multiprocessing.get_context("forkserver")
     stop = context.Event()
     with StoreRelay(open_client()) as relay:
-        waiting = [replace(job, store_relay=relay.address, locks=str(lock_dir(job.tracking_uri)))
-                   for job in jobs]
+        waiting = [replace(job, store_relay=relay.address) for job in jobs]
         while waiting:
             stopped, waiting = _run_pool(waiting, workers, on_result, context, stop)
             if stopped:
