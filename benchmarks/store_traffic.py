@@ -29,6 +29,7 @@ def record_runs(runs: int) -> None:
     from mlflow.entities import Metric, Param
 
     from seqlab.store import tracking
+    from seqlab.store.operations import end_run
 
     client = tracking.open_client()
     experiment_id = tracking.ensure_experiment(client, "store-traffic")
@@ -39,7 +40,7 @@ def record_runs(runs: int) -> None:
         client.log_batch(run_id, params=[Param(f"param{k}", "1") for k in range(40)])
         client.log_text(run_id, "seed: 0\n", "spec.yaml")
         client.log_batch(run_id, metrics=[Metric(f"metric{k}", 1.0, 0, 5) for k in range(25)])
-        tracking.end_run(client, run_id, "FINISHED", None, {"seqlab.diverged": "false"})
+        end_run(client, run_id, "FINISHED", None, {"seqlab.diverged": "false"})
     cpu = (time.process_time() - started) / runs
     print(f"CPU per run {cpu * 1000:.1f} ms", file=sys.stderr, flush=True)
 

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from mlflow.entities import Metric
 
 from seqlab.store.unsent import pending_unsent, save_unsent, store_folder
 
@@ -16,7 +15,7 @@ def test_each_store_finds_its_own_files_and_old_files_move_to_their_store(
 ) -> None:
     monkeypatch.setenv("SEQLAB_UNSENT_DIR", str(tmp_path))
     first, second = "sqlite:////data/a/mlflow.db", "http://tracking.example:5000"
-    loss = [Metric("train/loss", 0.5, 0, 3)]
+    loss = [("train/loss", 0.5, 0, 3)]
     for run_id in ("a1", "a2"):
         save_unsent(first, run_id, loss, {}, "FINISHED", "the store did not answer")
     save_unsent(second, "b1", loss, {"x.json": [1]}, "KILLED", "the store did not answer")

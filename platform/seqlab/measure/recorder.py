@@ -22,15 +22,15 @@ from seqlab.messages import clipped
 if TYPE_CHECKING:
     import torch
     from mlflow import MlflowClient
-    from mlflow.entities import Metric
+
+    from seqlab.store.status import RunStatus
+    from seqlab.store.operations import Value
 
 FLUSH_SECONDS = 5.0
 """Write buffered values at most this often while training."""
 
 RETRY_SECONDS = 30.0
 """After the store failed to take a write, wait this long before trying again while training."""
-
-MAX_METRICS_PER_CALL = 1000
 
 
 def json_number(value: float) -> float | None:
@@ -60,7 +60,7 @@ class MlflowRecorder(pl.Callback):
         self.exception: BaseException | None = None
         self.interval_listeners: list[Callable[[int, float], None]] = []
         self._next_log_step = log_every
-        self._buffer: list[Metric] = []
+        self._buffer: list[Value] = []
         self._artifacts: dict[str, Any] = {}
         self._last_flush = time.monotonic()
         self.store_error: BaseException | None = None
@@ -81,9 +81,7 @@ class MlflowRecorder(pl.Callback):
 
     def add(self, key: str, value: float, step: int) -> None:
         """Queue one value for writing and keep it as the latest of its key."""
-        from mlflow.entities import Metric
-
-        self._buffer.append(Metric(key, float(value), int(time.time() * 1000), step))
+        self._buffer.append((key, float(value), int(time.time() * 1000), int(step)))
         self.latest[key] = float(value)
 
     def write_json(self, artifact: str, content: Any) -> None:
@@ -92,35 +90,43 @@ class MlflowRecorder(pl.Callback):
         self._artifacts[artifact] = content
         self._flush_if_due()
 
-    def flush(self, tags: Mapping[str, str] | None = None) -> None:
-        """Write every queued value and artifact now; each stays queued until it is written.
+    def flush(self) -> None:
+        """Write every queued value and artifact now, in one store operation; each stays
+        queued until it is written.
 
-        :param tags: tags to write with the last values, in the same call (a run's end).
         :raises Exception: what the store raised; nothing queued is lost.
         """
-        from mlflow.entities import RunTag
+        from seqlab.store.operations import log_values
 
-        from seqlab.store.writing import uninterrupted
+        log_values(self.client, self.run_id, list(self._buffer), None, self._texts())
+        self._written()
 
-        last_tags = [RunTag(key, value) for key, value in (tags or {}).items()]
-        with uninterrupted():
-            while self._buffer or last_tags:
-                room = MAX_METRICS_PER_CALL - len(last_tags)  # MLflow's limit counts both
-                chunk = self._buffer[:room]
-                along = last_tags if len(chunk) == len(self._buffer) else []
-                self.client.log_batch(self.run_id, metrics=chunk, tags=along)
-                del self._buffer[: len(chunk)]
-                if along:
-                    last_tags = []
-            for artifact in list(self._artifacts):
-                self.client.log_text(self.run_id, json.dumps(self._artifacts[artifact]), artifact)
-                del self._artifacts[artifact]
-        self._last_flush = time.monotonic()
-        self.store_error = None
+    def end_run(self, status: RunStatus, reason: str | None, tags: Mapping[str, str] | None) -> None:
+        """End the run as ``status`` with every queued value and artifact, in one store
+        operation (:func:`seqlab.store.operations.end_run`).
 
-    def unsent(self) -> tuple[list[Metric], dict[str, Any]]:
+        :raises Exception: what the store raised; nothing queued is lost.
+        """
+        from seqlab.store.operations import end_run
+
+        end_run(self.client, self.run_id, status, reason, tags, list(self._buffer),
+                         self._texts())
+        self._written()
+
+    def unsent(self) -> tuple[list[Value], dict[str, Any]]:
         """The values and artifacts not written yet."""
         return list(self._buffer), dict(self._artifacts)
+
+    def _texts(self) -> dict[str, str]:
+        """The queued JSON artifacts as the texts to write."""
+        return {artifact: json.dumps(content) for artifact, content in self._artifacts.items()}
+
+    def _written(self) -> None:
+        """Forget what was queued: the store has it."""
+        self._buffer.clear()
+        self._artifacts.clear()
+        self._last_flush = time.monotonic()
+        self.store_error = None
 
     def _flush_if_due(self) -> None:
         """Flush when due; while training, a store that does not answer is retried later."""

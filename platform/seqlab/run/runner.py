@@ -136,6 +136,7 @@ def train(
     from seqlab.measure import allocator
 
     from seqlab.store import tracking
+    from seqlab.store.operations import RunStartError
     from seqlab.api.strategy import RunParts
     from seqlab.measure.efficiency import device_name
     from seqlab.measure.measurements import build_measurements
@@ -235,7 +236,7 @@ def train(
         try:
             recorder.run_id = run_id = tracking.start_run(client, experiment_id, spec, tags,
                                                           extra_artifacts)
-        except tracking.RunStartError as exc:  # it exists: closed FAILED, now or by the next command
+        except RunStartError as exc:  # it exists: closed FAILED, now or by the next command
             recorder.run_id = exc.run_id
             what, cause = store_problem(exc.__cause__ or exc)
             reason = f"it could not be started: {what} ({cause})"
@@ -286,11 +287,10 @@ def close_run(
     from seqlab.store import tracking
     from seqlab.store.unsent import disk_full, save_unsent
 
-    client, run_id = recorder.client, recorder.run_id
+    run_id = recorder.run_id
     try:
         with uninterrupted():
-            recorder.flush(tracking.end_tags(reason, tags))  # with the last values: one call
-            client.set_terminated(run_id, status=status)
+            recorder.end_run(status, reason, tags)  # with the last values: one operation
     except Exception as exc:
         metrics, artifacts = recorder.unsent()
         ended = f"{status}" + (f" ({reason})" if reason else "")

@@ -1,46 +1,92 @@
 """A local sweep's store calls, made by its launcher for its workers.
 
 Every run of a local sweep trains in a process of its own. Were each to open the store, each
-would pay the same work again: MLflow's SQL store module (over a second of imports, on the
-fork server's way to the first run), a connection, and every SQL statement compiled anew in a
-fresh process. The launcher has the store open anyway: it serves its client's calls to the
-workers over a local socket, from threads of its own (:class:`StoreRelay`). In a worker, a
-:class:`RelayedClient` stands in for an ``MlflowClient`` (:func:`seqlab.store.tracking.open_client`
-returns it there) and has the launcher make each call it knows (:data:`RELAYED`). A call waits
-for the launcher's answer, so writes are as synchronous as before, and what the store raises is
-raised in the worker (the launcher's chain of causes comes along as the error's cause).
+would pay the same work again: MLflow itself and its SQL store module (seconds of imports, on
+the fork server's way to the first run), a connection, and every SQL statement compiled anew in
+a fresh process. The launcher has the store open anyway: it makes its workers' store calls, from
+threads of its own (:class:`StoreRelay`).
+
+What travels is a run's store *operations*, not MLflow's calls: functions marked
+:func:`relayable` (:mod:`seqlab.store.operations`, and a sweep's own) take the client as their
+first argument and plain values (strings, numbers, tuples) after it. In a
+worker, :func:`seqlab.store.tracking.open_client` returns a :class:`RelayedClient`; an
+operation called with it is sent to the launcher, which calls it with its own client. So a
+run's process never imports MLflow, each operation (which may be several MLflow calls) is one
+exchange, and writes stay as synchronous as before. What the store raises is raised in the
+worker (the launcher's chain of causes comes along as the error's cause).
 
 A worker whose launcher has gone (killed outright; its orphaned workers train on) opens the store
-itself and records its run to the end, as before. A call under way when the launcher went may
-or may not have been made: it is made again, except creating a run (which then fails the run
-rather than make a second one); MLflow keeps a value, param or tag written twice once.
+itself and records its run to the end, as before. An operation under way when the launcher went
+may or may not have been made: it is made again, unless marked not to be (creating a run, which
+then fails the run rather than make a second one); MLflow keeps a value, param or tag written
+twice once.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import pickle
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from seqlab.store.writing import uninterrupted
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
     from mlflow import MlflowClient
 
-RELAYED = frozenset({
-    "create_experiment", "create_run", "get_experiment_by_name", "get_run", "log_batch",
-    "log_text", "search_runs", "set_tag", "set_terminated",
-})
-"""The ``MlflowClient`` calls a worker's runs make, which the launcher makes for them."""
+Operation = TypeVar("Operation", bound=Callable[..., Any])
 
-NOT_REPEATED = frozenset({"create_run"})
-"""Calls not made again by a worker whose launcher went while making them."""
+_OPERATIONS: dict[str, tuple[Callable[..., Any], bool]] = {}
+"""The relayable operations, by name (``module:function``), with whether each is repeated."""
 
 Address = tuple[str, bytes]
 """Where a worker reaches its launcher's relay: the socket's path and the key it must show."""
+
+
+def relayable(*, repeat: bool = True) -> Callable[[Operation], Operation]:
+    """Mark ``operation(client, *args)``, a store operation of a run, as one a sweep's
+    launcher makes for its workers: called with a :class:`RelayedClient`, it is made by the
+    launcher with its client; called with an ``MlflowClient``, it is made here. Its other
+    arguments and its result must pickle without MLflow (plain values).
+
+    :param repeat: whether a worker whose launcher went during the operation makes it again
+        itself (``False``: the operation raises; for those that must not happen twice).
+    """
+
+    def mark(operation: Operation) -> Operation:
+        name = f"{operation.__module__}:{operation.__qualname__}"
+        _OPERATIONS[name] = (operation, repeat)
+
+        @functools.wraps(operation)
+        def dispatch(client: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(client, RelayedClient):
+                with uninterrupted():  # a stop signal waits for the launcher's answer
+                    return client.make(name, args, kwargs)
+            return operation(client, *args, **kwargs)
+
+        return cast("Operation", dispatch)
+
+    return mark
+
+
+def _operation(name: str) -> Callable[..., Any]:
+    """The relayable operation called ``name``, its module imported if need be.
+
+    :raises RelayError: when there is no such relayable operation.
+    """
+    if name not in _OPERATIONS:
+        try:
+            importlib.import_module(name.partition(":")[0])
+        except ImportError:
+            pass
+    if name not in _OPERATIONS:
+        raise RelayError(f"{name} is not an operation the store relay makes")
+    return _OPERATIONS[name][0]
 
 
 class RelayError(RuntimeError):
@@ -49,10 +95,10 @@ class RelayError(RuntimeError):
 
 
 class StoreRelay:
-    """Serves an MLflow client's :data:`RELAYED` calls to workers, until closed.
+    """Makes the :func:`relayable` operations workers send, with an MLflow client, until closed.
 
-    Each worker connects once and is served by a thread of its own; calls of different workers
-    run at once as they would in their own processes (the store's own locks order them).
+    Each worker connects once and is served by a thread of its own; operations of different
+    workers run at once as they would in their own processes (the store's own locks order them).
 
     :param client: the launcher's client on the sweep's store.
     """
@@ -99,7 +145,8 @@ class StoreRelay:
             threading.Thread(target=self._serve, args=(connection,), name=name, daemon=True).start()
 
     def _serve(self, connection: Connection) -> None:
-        """Answer one worker's calls, in order, until it hangs up; whatever fails is answered."""
+        """Answer one worker's operations, in order, until it hangs up; whatever fails is
+        answered."""
         with connection:
             while True:
                 try:
@@ -107,10 +154,8 @@ class StoreRelay:
                 except (EOFError, OSError):
                     return
                 try:
-                    method, args, kwargs = pickle.loads(message)
-                    if method not in RELAYED:
-                        raise RelayError(f"{method} is not a call the store relay makes")
-                    reply: tuple[bool, Any] = (True, getattr(self._client, method)(*args, **kwargs))
+                    name, args, kwargs = pickle.loads(message)
+                    reply: tuple[bool, Any] = (True, _operation(name)(self._client, *args, **kwargs))
                 except Exception as exc:
                     reply = (False, _portable(exc))
                 try:
@@ -139,7 +184,8 @@ def _portable(error: Exception) -> tuple[Exception, list[str]]:
 
 
 class RelayedClient:
-    """Stands in for an ``MlflowClient`` in a sweep's worker: the launcher makes its calls.
+    """Stands in for an ``MlflowClient`` in a sweep's worker: the :func:`relayable`
+    operations called with it are made by the launcher.
 
     :param address: the launcher's relay.
     :param open_directly: opens the store in this process, for when the launcher has gone.
@@ -151,26 +197,23 @@ class RelayedClient:
         self._connection: Connection | None = None
         self._direct: MlflowClient | None = None
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name not in RELAYED:
-            raise AttributeError(f"{name} is not a call the store relay makes")
-        return functools.partial(self._call, name)
-
     @property
     def relayed(self) -> bool:
-        """Whether the launcher still makes this process's calls."""
+        """Whether the launcher still makes this process's operations."""
         return self._direct is None
 
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    def make(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Have the launcher make the operation ``name``; make it here once it has gone."""
+        operation, repeat = _OPERATIONS[name]
         if self._direct is None:
             from multiprocessing.connection import Client
 
             try:
                 if self._connection is None:
                     self._connection = Client(self._address[0], authkey=self._address[1])
-                self._connection.send((method, args, kwargs))
+                self._connection.send((name, args, kwargs))
             except BaseException as exc:
-                self._drop()  # a call cut short in sending never reaches the launcher
+                self._drop()  # an operation cut short in sending never reaches the launcher
                 if not isinstance(exc, OSError):
                     raise
                 self._direct = self._open_directly()  # not sent: the launcher has gone
@@ -179,15 +222,15 @@ class RelayedClient:
                     made, value = self._connection.recv()
                 except BaseException as exc:  # an answer may still come: never read it as another's
                     self._drop()
-                    if not isinstance(exc, (EOFError, OSError)) or method in NOT_REPEATED:
+                    if not isinstance(exc, (EOFError, OSError)) or not repeat:
                         raise
-                    self._direct = self._open_directly()  # the launcher went during the call
+                    self._direct = self._open_directly()  # the launcher went during the operation
                 else:
                     if made:
                         return value
                     error, causes = value
                     raise error from (RelayError("; ".join(causes)) if causes else None)
-        return getattr(self._direct, method)(*args, **kwargs)
+        return operation(self._direct, *args, **kwargs)
 
     def _drop(self) -> None:
         if self._connection is not None:
@@ -199,7 +242,7 @@ _relay: RelayedClient | None = None
 
 
 def relay_to(address: Address | None, open_directly: Callable[[], MlflowClient]) -> None:
-    """Have this process's store calls made by the launcher at ``address`` (``None``: by this
+    """Have this process's store operations made by the launcher at ``address`` (``None``: by this
     process itself). Called by a sweep's worker before its run.
 
     :param open_directly: opens the store in this process, for when the launcher has gone.

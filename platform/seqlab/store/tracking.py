@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqlab.store import record
+from seqlab.store.operations import create_run, end_run
 from seqlab.store.status import RunStatus
-from seqlab.store.writing import uninterrupted
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -194,83 +194,31 @@ def start_run(
     client: MlflowClient, experiment_id: str, spec: RunSpec, tags: dict[str, str],
     artifacts: Mapping[str, str] | None = None,
 ) -> str:
-    """Create the MLflow run of ``spec``: params, tags and the spec artifact in few calls.
+    """Create the MLflow run of ``spec``: its name, params, tags and spec artifact
+    (:func:`seqlab.store.operations.create_run`).
 
     :param tags: the run's tags; the commit checked out here (:func:`git_commit`) is added
         unless they name one (``""``: none).
     :param artifacts: more text artifacts, by file name (a sweep's suite).
     :returns: the new run's id.
-    :raises RunStartError: when the run was created but its params or artifacts could not be
-        written (what creating it raised, when it was not, is raised as it is).
+    :raises seqlab.store.operations.RunStartError: when the run was created but its params or
+        artifacts could not be written (what creating it raised, when it was not, is raised as
+        it is).
     """
-    from mlflow.entities import Param
-
     run_name = f"{spec.model.name}-{spec.task.name}-{spec.strategy.name}-s{spec.seed}"
     all_tags = {record.TAG_RUN_NAME: run_name, record.TAG_SPEC_HASH: spec.spec_hash(), **tags}
     commit = all_tags.pop(record.TAG_GIT_COMMIT, None)
     commit = git_commit() if commit is None else commit
     if commit:
         all_tags[record.TAG_GIT_COMMIT] = commit
-    with uninterrupted():
-        run = client.create_run(experiment_id, tags=all_tags, run_name=run_name)
-        run_id = run.info.run_id
-        try:
-            params = [Param(key, _param_value(value)) for key, value in spec.flat().items()]
-            for start in range(0, len(params), 100):
-                client.log_batch(run_id, params=params[start : start + 100])
-            client.log_text(run_id, spec.to_yaml(), record.SPEC_ARTIFACT)
-            for name, text in (artifacts or {}).items():
-                client.log_text(run_id, text, name)
-        except Exception as exc:
-            raise RunStartError(run_id) from exc
-    return run_id
-
-
-class RunStartError(RuntimeError):
-    """A run created in the store whose params or first artifacts could not be written (a
-    full disk): it exists, RUNNING, and must be closed. Its cause is what the store raised.
-
-    :param run_id: the run created.
-    """
-
-    def __init__(self, run_id: str) -> None:
-        super().__init__(f"run {run_id} was created but could not be started")
-        self.run_id = run_id
+    params = {key: _param_value(value) for key, value in spec.flat().items()}
+    texts = {record.SPEC_ARTIFACT: spec.to_yaml(), **(artifacts or {})}
+    return create_run(client, experiment_id, run_name, all_tags, params, texts)
 
 
 def _param_value(value: Any) -> str:
     """MLflow stores params as strings; ``None`` becomes ``null`` as in YAML."""
     return "null" if value is None else str(value)
-
-
-def end_run(
-    client: MlflowClient,
-    run_id: str,
-    status: RunStatus,
-    reason: str | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> None:
-    """Close a run as FINISHED, FAILED or KILLED: its last tags and the reason (a tag) in one
-    call, then its status.
-
-    :param tags: more tags to set as the run ends.
-    """
-    from mlflow.entities import RunTag
-
-    last = end_tags(reason, tags)
-    with uninterrupted():
-        if last:
-            client.log_batch(run_id, tags=[RunTag(key, value) for key, value in last.items()])
-        client.set_terminated(run_id, status=status)
-
-
-def end_tags(reason: str | None, tags: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The tags a run ends with: ``tags``, and the reason it ended (if any) in
-    :data:`seqlab.store.record.TAG_END_REASON`, cut to MLflow's 5,000 characters."""
-    last = dict(tags or {})
-    if reason:
-        last[record.TAG_END_REASON] = reason[:5000]
-    return last
 
 
 def process_identity(pid: int | None = None) -> str | None:

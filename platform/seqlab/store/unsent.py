@@ -22,8 +22,11 @@ from typing import TYPE_CHECKING, Any
 from seqlab.store.status import RunStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from mlflow import MlflowClient
-    from mlflow.entities import Metric
+
+    from seqlab.store.operations import Value
 
 
 def unsent_dir() -> Path:
@@ -70,7 +73,7 @@ def _prepared_folder(tracking_uri: str) -> Path:
 def save_unsent(
     tracking_uri: str,
     run_id: str,
-    metrics: list[Metric],
+    metrics: Sequence[Value],
     artifacts: dict[str, Any],
     status: str,
     reason: str,
@@ -79,7 +82,7 @@ def save_unsent(
 
     :param tracking_uri: the store the run belongs to.
     :param run_id: the run.
-    :param metrics: the values not yet written.
+    :param metrics: the values not yet written (key, value, timestamp, step).
     :param artifacts: JSON artifacts not yet written, by artifact path.
     :param status: how the run ended (``FINISHED``, ``FAILED``, ``KILLED``).
     :param reason: why it could not be written (and how it ended).
@@ -92,7 +95,7 @@ def save_unsent(
         "status": status,
         "reason": reason,
         "saved_at": time.time(),
-        "metrics": [[m.key, m.value, m.timestamp, m.step] for m in metrics],
+        "metrics": [list(value) for value in metrics],
         "artifacts": artifacts,
     }
     partial = path.with_suffix(".partial")
@@ -142,9 +145,7 @@ def recover_unsent(client: MlflowClient, tracking_uri: str) -> list[str]:
     files = _files_of(tracking_uri)
     if not files:
         return []
-    from mlflow.entities import Metric
-
-    from seqlab.store import record
+    from seqlab.store.operations import end_run
 
     recovered = []
     for path in files:
@@ -156,17 +157,15 @@ def recover_unsent(client: MlflowClient, tracking_uri: str) -> list[str]:
             continue
         run_id = content["run_id"]
         try:
-            metrics = [Metric(key, value, ts, step) for key, value, ts, step in content["metrics"]]
-            for start in range(0, len(metrics), 1000):
-                client.log_batch(run_id, metrics=metrics[start : start + 1000])
-            for artifact, value in content["artifacts"].items():
-                client.log_text(run_id, json.dumps(value), artifact)
             reason = (
                 f"the store did not take its last writes when the run ended {content['status']} "
                 f"({content['reason']}); its values were kept in {path} and written back later"
             )
-            client.set_tag(run_id, record.TAG_END_REASON, reason[:5000])
-            client.set_terminated(run_id, status=RunStatus.FAILED)
+            end_run(
+                client, run_id, RunStatus.FAILED, reason,
+                values=[tuple(value) for value in content["metrics"]],
+                artifacts={name: json.dumps(value) for name, value in content["artifacts"].items()},
+            )
         except Exception:  # still unreachable: try again at the next command
             continue
         path.unlink()

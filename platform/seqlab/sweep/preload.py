@@ -1,12 +1,12 @@
 """The warm-up a local sweep's fork server does once, before it forks a process per run.
 
 ``multiprocessing`` preloads a fork server by importing modules by name, so importing this
-module *is* the warm-up: it imports the training stack (torch, Lightning, MLflow, seqlab's
-runner and measurements; not MLflow's SQL store: the launcher makes the runs' store calls),
-loads the plugins, and takes each recurrent layer, a linear layer and Adam once through a
-step on one thread (:func:`warm_up_torch`: a process's first backward pass costs 25-40 ms, a
-forked one's 5 ms once its server has made one). Every
-run's process is forked from that server and starts with all of it in memory, paying none of it
+module *is* the warm-up: it imports the training stack (torch, Lightning, seqlab's runner and
+measurements; not MLflow, a second of imports: the launcher makes the runs' store operations,
+:mod:`seqlab.store.relay`), loads the plugins, and takes each recurrent layer, a linear layer
+and Adam once through a step on one thread (:func:`warm_up_torch`: a process's first backward
+pass costs 25-40 ms, a forked one's 5 ms once its server has made one). Every run's process
+is forked from that server and starts with all of it in memory, paying none of it
 again. Nothing here opens the store, touches a GPU or leaves a thread, so a forked process
 inherits no threads, connections or device state; random state and torch's thread count are
 left as they were. Only the fork server imports this module.
@@ -62,7 +62,6 @@ def warm_up_torch() -> None:
 TRAINING_STACK = (
     "torch",
     "pytorch_lightning",
-    "mlflow",
     "seqlab.api.baselines",
     "seqlab.api.strategy",
     "seqlab.registry.checks",

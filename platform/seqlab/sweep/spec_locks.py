@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from seqlab.store.locks import held
+from seqlab.store.relay import relayable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,6 +40,7 @@ def lock_spec(folder: Path, experiment: str, spec_hash: str) -> Iterator[bool]:
         yield mine
 
 
+@relayable()
 def finished_meanwhile(client: MlflowClient, experiment_id: str, spec_hash: str) -> bool:
     """Whether a FINISHED run of the spec exists (another sweep ended it after this one planned).
     """

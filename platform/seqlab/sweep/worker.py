@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqlab.store import record
+from seqlab.store.relay import relayable
 from seqlab.store.status import RunStatus
 from seqlab.sweep.interrupt import interrupt_while
 
 if TYPE_CHECKING:
     from multiprocessing.queues import SimpleQueue
     from multiprocessing.synchronize import Event
+
+    from mlflow import MlflowClient
 
 
 @dataclass(frozen=True)
@@ -216,22 +219,34 @@ def close_runs_left_running(job: RunJob, since: float, status: RunStatus, reason
     For runs the runner could not close: interrupted before it took charge, or in a worker
     process that died.
     """
-    from mlflow import MlflowClient
-
-    from seqlab.store import tracking
     from seqlab.store.relay import relayed_client
 
-    client = relayed_client() or MlflowClient(tracking_uri=job.tracking_uri)
-    experiment = client.get_experiment_by_name(job.experiment)
-    if experiment is None:
+    client = relayed_client()
+    if client is None:
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=job.tracking_uri)
+    _end_runs_left_running(client, job.experiment, job.spec_hash, since, status, reason)
+
+
+@relayable()
+def _end_runs_left_running(
+    client: MlflowClient, experiment: str, spec_hash: str, since: float, status: RunStatus,
+    reason: str,
+) -> None:
+    """End the RUNNING runs of ``spec_hash`` in ``experiment`` started after ``since``."""
+    from seqlab.store.operations import end_run
+
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
         return
-    found = client.search_runs(
-        [experiment.experiment_id],
+    runs = client.search_runs(
+        [found.experiment_id],
         filter_string=(
-            f"tags.`{record.TAG_SPEC_HASH}` = '{job.spec_hash}'"
+            f"tags.`{record.TAG_SPEC_HASH}` = '{spec_hash}'"
             f" and attributes.status = '{RunStatus.RUNNING}'"
             f" and attributes.start_time >= {int(since * 1000)}"
         ),
     )
-    for run in found:
-        tracking.end_run(client, run.info.run_id, status, reason)
+    for run in runs:
+        end_run(client, run.info.run_id, status, reason)
