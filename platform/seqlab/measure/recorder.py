@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     import torch
     from mlflow import MlflowClient
 
-    from seqlab.store.status import RunStatus
     from seqlab.store.operations import Value
+    from seqlab.store.status import RunStatus
 
 FLUSH_SECONDS = 5.0
 """Write buffered values at most this often while training."""
@@ -101,7 +101,9 @@ class MlflowRecorder(pl.Callback):
         log_values(self.client, self.run_id, list(self._buffer), None, self._texts())
         self._written()
 
-    def end_run(self, status: RunStatus, reason: str | None, tags: Mapping[str, str] | None) -> None:
+    def end_run(
+        self, status: RunStatus, reason: str | None, tags: Mapping[str, str] | None
+    ) -> None:
         """End the run as ``status`` with every queued value and artifact, in one store
         operation (:func:`seqlab.store.operations.end_run`).
 
@@ -109,8 +111,8 @@ class MlflowRecorder(pl.Callback):
         """
         from seqlab.store.operations import end_run
 
-        end_run(self.client, self.run_id, status, reason, tags, list(self._buffer),
-                         self._texts())
+        values, texts = list(self._buffer), self._texts()
+        end_run(self.client, self.run_id, status, reason, tags, values, texts)
         self._written()
 
     def unsent(self) -> tuple[list[Value], dict[str, Any]]:

@@ -155,7 +155,8 @@ class StoreRelay:
                     return
                 try:
                     name, args, kwargs = pickle.loads(message)
-                    reply: tuple[bool, Any] = (True, _operation(name)(self._client, *args, **kwargs))
+                    operation = _operation(name)
+                    reply: tuple[bool, Any] = (True, operation(self._client, *args, **kwargs))
                 except Exception as exc:
                     reply = (False, _portable(exc))
                 try:
