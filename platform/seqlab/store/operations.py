@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 from seqlab.store import record
 from seqlab.store.relay import relayable
-from seqlab.store.status import RunStatus
 from seqlab.store.writing import uninterrupted
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from mlflow import MlflowClient
+
+    from seqlab.store.status import RunStatus
 
 Value = tuple[str, float, int, int]
 """One recorded value as a run keeps it until written: key, value, timestamp (ms), step."""
